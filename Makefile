@@ -1,0 +1,29 @@
+# Command surface of otel-ccmon. `make run` runs the local pipeline with the demo app;
+# `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
+.PHONY: run test bootstrap lint typecheck pytest docs bench bench-smoke clean
+
+PY := .venv/bin/python
+
+run: bootstrap
+	.venv/bin/ccmon stack up
+
+test: bootstrap lint typecheck pytest
+
+bootstrap:
+	@bash scripts/bootstrap.sh all
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck:
+	.venv/bin/mypy --strict otel_ccmon
+
+pytest:
+	$(PY) -m pytest
+
+docs:
+	$(PY) -m otel_ccmon._docs
+
+clean:
+	rm -rf .cache var

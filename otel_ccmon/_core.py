@@ -1,0 +1,187 @@
+"""Meter provider, readers and the process-wide monitor behind the helpers."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import metrics as otel_metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExporter,
+    MetricReader,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+from prometheus_client import CollectorRegistry, generate_latest
+
+from otel_ccmon._recorder import Recorder
+from otel_ccmon._settings import Settings
+
+_log = logging.getLogger("otel_ccmon")
+
+SCOPE_NAME = "otel_ccmon"
+SCOPE_VERSION = "0.1.0"
+
+
+def _otlp_exporter(settings: Settings) -> MetricExporter:
+    timeout_s = settings.export_timeout_ms / 1000
+    if settings.otlp_protocol == "grpc":
+        try:
+            from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import (
+                OTLPMetricExporter as GrpcExporter,
+            )
+        except ImportError as exc:  # the optional extra is not installed
+            raise RuntimeError("OTLP gRPC needs the extra: pip install 'otel-ccmon[grpc]'") from exc
+        return GrpcExporter(endpoint=settings.otlp_endpoint, timeout=timeout_s)
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    endpoint = settings.otlp_endpoint
+    if endpoint and not endpoint.rstrip("/").endswith("/v1/metrics"):
+        # OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; the signal path is appended (spec rule).
+        endpoint = endpoint.rstrip("/") + "/v1/metrics"
+    return OTLPMetricExporter(endpoint=endpoint, timeout=timeout_s)
+
+
+@dataclass
+class Monitor:
+    """The configured metrics pipeline of this process.
+
+    Returned by :func:`otel_ccmon.initialize_metrics`. ``registry`` is set when
+    the Prometheus pull exporter is enabled and backs the ``/metrics`` route.
+    """
+
+    settings: Settings
+    meter_provider: Any
+    recorder: Recorder
+    registry: CollectorRegistry | None = None
+    owns_provider: bool = True
+    _stopped: bool = field(default=False, repr=False)
+
+    def render_prometheus(self) -> bytes:
+        """The Prometheus text exposition of this process's metrics.
+
+        >>> import otel_ccmon
+        >>> b"neural_operations_total" in otel_ccmon.initialize_metrics().render_prometheus()
+        True
+        """
+        if self.registry is None:
+            raise RuntimeError("the Prometheus exporter is not enabled (OTEL_METRICS_EXPORTER)")
+        return generate_latest(self.registry)
+
+    def force_flush(self, timeout_ms: int | None = None) -> bool:
+        """Export what has been recorded now (OTLP readers)."""
+        flush = getattr(self.meter_provider, "force_flush", None)
+        if flush is None:
+            return True
+        return bool(flush(timeout_millis=timeout_ms or self.settings.shutdown_timeout_ms))
+
+    def shutdown(self) -> None:
+        """Flush and stop the readers; bounded by ``settings.shutdown_timeout_ms``."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self.owns_provider:
+            _shutdown_bounded(self.meter_provider, self.settings.shutdown_timeout_ms)
+
+
+def _shutdown_bounded(provider: MeterProvider, timeout_ms: int) -> None:
+    # MeterProvider.shutdown runs a final export. With an unreachable collector the
+    # exporter's retry loop can outlast the timeout we pass, so run it on a daemon
+    # thread and stop waiting at the deadline: the process must be able to exit.
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            provider.shutdown(timeout_millis=timeout_ms)
+        except Exception:  # shutdown must never raise into the application
+            _log.exception("otel_ccmon: meter provider shutdown failed")
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="otel-ccmon-shutdown", daemon=True).start()
+    if not done.wait(timeout_ms / 1000):
+        _log.warning("otel_ccmon: shutdown did not finish within %d ms; continuing", timeout_ms)
+
+
+def build_provider(settings: Settings) -> tuple[MeterProvider, CollectorRegistry | None]:
+    """A meter provider with the readers named by ``settings.exporters``."""
+    readers: list[MetricReader] = []
+    registry: CollectorRegistry | None = None
+    if "prometheus" in settings.exporters:
+        from opentelemetry.exporter.prometheus import PrometheusMetricReader
+
+        # A registry of our own: the global one also carries prometheus_client's
+        # process collector, whose names would clash with our runtime metrics.
+        registry = CollectorRegistry(auto_describe=False)
+        readers.append(PrometheusMetricReader(registry=registry))
+    if "otlp" in settings.exporters:
+        readers.append(
+            PeriodicExportingMetricReader(
+                _otlp_exporter(settings),
+                export_interval_millis=settings.export_interval_ms,
+                export_timeout_millis=settings.export_timeout_ms,
+            )
+        )
+    if "console" in settings.exporters:
+        readers.append(
+            PeriodicExportingMetricReader(ConsoleMetricExporter(), export_interval_millis=settings.export_interval_ms)
+        )
+    resource = Resource.create(
+        {"service.name": settings.service_name, "service.instance.id": settings.service_instance_id}
+    )
+    return MeterProvider(metric_readers=readers, resource=resource), registry
+
+
+_lock = threading.Lock()
+_monitor: Monitor | None = None
+
+
+def current() -> Monitor | None:
+    """The process-wide monitor, if initialised."""
+    return _monitor
+
+
+def initialize(
+    settings: Settings | None = None,
+    *,
+    meter_provider: Any = None,
+    set_global: bool = True,
+) -> Monitor:
+    """Create the process-wide monitor once; later calls return the same one."""
+    global _monitor
+    with _lock:
+        if _monitor is not None:
+            if settings is not None and settings != _monitor.settings:
+                _log.warning("otel_ccmon: already initialised; ignoring new settings")
+            return _monitor
+        settings = settings or Settings.from_env()
+        registry = None
+        owns = meter_provider is None
+        if meter_provider is None:
+            meter_provider, registry = build_provider(settings)
+            if set_global:
+                otel_metrics.set_meter_provider(meter_provider)
+        meter = meter_provider.get_meter(SCOPE_NAME, SCOPE_VERSION)
+        recorder = Recorder(meter, settings)
+        if settings.runtime_metrics:
+            from otel_ccmon._runtime import RuntimeMetrics
+
+            RuntimeMetrics.install(meter)
+        _monitor = Monitor(settings, meter_provider, recorder, registry, owns)
+        return _monitor
+
+
+def reset_for_tests() -> None:
+    """Forget the process-wide monitor (tests only; shuts it down first)."""
+    global _monitor
+    with _lock:
+        if _monitor is not None:
+            _monitor.shutdown()
+        from otel_ccmon._runtime import RuntimeMetrics
+
+        RuntimeMetrics.uninstall()
+        _monitor = None

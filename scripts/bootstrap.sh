@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Installs everything the local stack and the tests need, idempotently and cached by version:
+#   - .venv with otel-ccmon and its dev dependencies (re-installed when pyproject.toml changes)
+#   - Prometheus/promtool, Alertmanager/amtool, node-exporter, VictoriaMetrics: Debian bookworm
+#     packages, downloaded and *extracted* (dpkg-deb -x) into the cache, so no postinst ever
+#     starts or collides with a system service
+#   - otelcol-ccmon, built from collector/builder-config.yaml with the Collector Builder
+# Cache: ${CCMON_CACHE:-$XDG_CACHE_HOME/otel-ccmon}; links to the binaries in .cache/bin (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+# shellcheck source=versions.env
+source scripts/versions.env
+CACHE=${CCMON_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/otel-ccmon}
+BIN=$ROOT/.cache/bin
+mkdir -p "$CACHE" "$BIN"
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
+
+python_env() {
+  local stamp=.venv/.ccmon-stamp want
+  want=$(hash_of pyproject.toml)
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then return; fi
+  log "python: creating .venv and installing otel-ccmon[dev]"
+  [[ -x .venv/bin/python ]] || python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip >/dev/null
+  .venv/bin/pip install -q -e ".[dev]"
+  echo "$want" > "$stamp"
+}
+
+debian_binaries() {
+  local dir=$CACHE/debian/prom-${PROMETHEUS_DEB}_am-${ALERTMANAGER_DEB}_ne-${NODE_EXPORTER_DEB}_vm-${VICTORIA_METRICS_DEB}
+  if [[ ! -x $dir/usr/bin/promtool ]]; then
+    log "binaries: downloading Debian packages into $dir"
+    local tmp
+    tmp=$(mktemp -d)
+    local pkgs=("prometheus=$PROMETHEUS_DEB" "prometheus-alertmanager=$ALERTMANAGER_DEB"
+                "prometheus-node-exporter=$NODE_EXPORTER_DEB" "victoria-metrics=$VICTORIA_METRICS_DEB")
+    if ! (cd "$tmp" && apt-get download "${pkgs[@]}" >/dev/null 2>&1); then
+      log "binaries: refreshing package lists (apt-get update)"
+      apt-get update -qq >/dev/null
+      (cd "$tmp" && apt-get download "${pkgs[@]}" >/dev/null)
+    fi
+    mkdir -p "$dir.partial"
+    for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$dir.partial"; done
+    rm -rf "$tmp" "$dir"
+    mv "$dir.partial" "$dir"
+  fi
+  ln -sfn "$dir/usr/bin/prometheus" "$BIN/prometheus"
+  ln -sfn "$dir/usr/bin/promtool" "$BIN/promtool"
+  ln -sfn "$dir/usr/bin/prometheus-alertmanager" "$BIN/alertmanager"
+  ln -sfn "$dir/usr/bin/amtool" "$BIN/amtool"
+  ln -sfn "$dir/usr/bin/prometheus-node-exporter" "$BIN/node_exporter"
+  ln -sfn "$dir/usr/bin/victoria-metrics" "$BIN/victoria-metrics"
+}
+
+collector() {
+  local key dir builder
+  key=$(hash_of collector/builder-config.yaml)-$(go env GOVERSION)
+  dir=$CACHE/otelcol/$key
+  if [[ ! -x $dir/otelcol-ccmon ]]; then
+    builder=$CACHE/tools/builder-v$OTELCOL_CORE_VERSION
+    if [[ ! -x $builder ]]; then
+      log "collector: installing the Collector Builder v$OTELCOL_CORE_VERSION"
+      mkdir -p "$CACHE/tools/gobin"
+      GOBIN=$CACHE/tools/gobin go install "go.opentelemetry.io/collector/cmd/builder@v$OTELCOL_CORE_VERSION"
+      mv "$CACHE/tools/gobin/builder" "$builder"
+    fi
+    log "collector: building otelcol-ccmon (cold build takes a few minutes)"
+    local work
+    work=$(mktemp -d)
+    sed "s#output_path: ./_build#output_path: $work/_build#" collector/builder-config.yaml > "$work/builder-config.yaml"
+    "$builder" --config "$work/builder-config.yaml" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+    mkdir -p "$dir"
+    mv "$work/_build/otelcol-ccmon" "$dir/otelcol-ccmon"
+    rm -rf "$work"
+  fi
+  ln -sfn "$dir/otelcol-ccmon" "$BIN/otelcol-ccmon"
+}
+
+case "${1:-all}" in
+  python) python_env ;;
+  binaries) debian_binaries ;;
+  collector) collector ;;
+  all) python_env; debian_binaries; collector ;;
+  *) echo "usage: $0 [all|python|binaries|collector]" >&2; exit 2 ;;
+esac
+log "ready ($BIN)"
