@@ -103,6 +103,14 @@ QUERY_TYPE = Attribute("query_type", _values("select", "insert", "update", "dele
 TABLE = Attribute("table", _values("patterns", "embeddings", "trajectories"))
 TASK_TYPE = Attribute("task_type", _values("feature", "bugfix", "refactor"))
 STATUS = Attribute("status", _values("success", "failure"))
+STATUS_FIRING = Attribute("status", _values("firing", "resolved"))
+REJECTION_REASONS = (
+    "unauthorized",
+    "unsupported_media_type",
+    "too_large",
+    "malformed_json",
+    "invalid_schema",
+)
 AGENT_ID = Attribute("agent_id")
 REASON = Attribute("reason")
 ERROR_TYPE = Attribute("error_type")
@@ -375,6 +383,61 @@ CATALOG: tuple[MetricSpec, ...] = (
         ),
         HTTP_BUCKETS,
         Source.HTTP,
+    ),
+    # The alert receiver service
+    MetricSpec(
+        "alert_receiver.notifications",
+        "alert_receiver_notifications_total",
+        _C,
+        "{notification}",
+        "Notifications accepted from Alertmanager, by receiver and group status.",
+        (Attribute("receiver"), STATUS_FIRING),
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.alert_events",
+        "alert_receiver_alert_events_total",
+        _C,
+        "{event}",
+        "Alert state changes stored, by alert status and severity.",
+        (STATUS_FIRING, Attribute("severity")),
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.duplicates",
+        "alert_receiver_duplicates_total",
+        _C,
+        "{notification}",
+        "Notifications received again (retries, HA pairs) and not stored twice.",
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.rejections",
+        "alert_receiver_rejections_total",
+        _C,
+        "{request}",
+        "Requests rejected, by reason.",
+        (Attribute("reason", _values(*REJECTION_REASONS)),),
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.processing.duration",
+        "alert_receiver_processing_duration_seconds",
+        _H,
+        "s",
+        "Time to validate and durably store one notification.",
+        (),
+        LATENCY_BUCKETS,
+        Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.hook.runs",
+        "alert_receiver_hook_runs_total",
+        _C,
+        "{run}",
+        "Alert hook runs, by hook and outcome.",
+        (Attribute("hook"), Attribute("outcome", _values("ok", "failed", "timeout"))),
+        source=Source.RECEIVER,
     ),
     # otel_ccmon's own health
     MetricSpec(

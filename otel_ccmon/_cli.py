@@ -49,9 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--fault", action="append", default=[], help="start with this fault injected (repeatable)")
     demo.set_defaults(func=_demo)
 
-    from otel_ccmon import _stack
+    from otel_ccmon import _alerts_cli, _sink, _stack
 
     _stack.add_commands(sub)
+    _sink.add_commands(sub)
+    _alerts_cli.add_commands(sub)
     return parser
 
 

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import random
 import sqlite3
+import sys
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -293,6 +294,7 @@ def create_app(config: DemoConfig | None = None) -> Any:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             ccmon.shutdown_metrics()
+            print("ccmon demo: stopped, metrics flushed", file=sys.stderr, flush=True)
 
     app = FastAPI(title="otel-ccmon demo agent system", lifespan=lifespan)
     app.state.system = system

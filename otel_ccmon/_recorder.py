@@ -85,7 +85,7 @@ class Recorder:
         self._cache_counts: dict[str, list[int]] = {}  # cache_type -> [hits, misses]
         self._factory = instrument_factory(meter)
         for spec in cat.CATALOG:
-            if spec.source in (cat.Source.APP, cat.Source.SELF):
+            if spec.source in (cat.Source.APP, cat.Source.SELF, cat.Source.RECEIVER):
                 self._create(spec)
         self._dropped = self._instruments["ccmon.dropped_measurements"]
 

@@ -46,6 +46,16 @@ debian_binaries() {
     rm -rf "$tmp" "$dir"
     mv "$dir.partial" "$dir"
   fi
+  # Debian's Alertmanager reads its built-in templates from this absolute path (a Debian patch).
+  local tmpl
+  for tmpl in /usr/share/prometheus/alertmanager/default.tmpl /usr/share/prometheus/alertmanager/email.tmpl; do
+    if ! cmp -s "$dir$tmpl" "$tmpl" 2>/dev/null; then
+      if ! { mkdir -p "$(dirname "$tmpl")" && cp "$dir$tmpl" "$tmpl"; } 2>/dev/null; then
+        log "binaries: cannot write $tmpl (Debian's Alertmanager needs it); run bootstrap as root once"
+        exit 1
+      fi
+    fi
+  done
   ln -sfn "$dir/usr/bin/prometheus" "$BIN/prometheus"
   ln -sfn "$dir/usr/bin/promtool" "$BIN/promtool"
   ln -sfn "$dir/usr/bin/prometheus-alertmanager" "$BIN/alertmanager"
