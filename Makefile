@@ -1,6 +1,6 @@
 # Command surface of otel-ccmon. `make run` runs the local pipeline with the demo app;
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
-.PHONY: run test bootstrap lint typecheck pytest docs bench bench-smoke clean
+.PHONY: run test bootstrap lint typecheck pytest docs rules generate bench bench-smoke clean
 
 PY := .venv/bin/python
 
@@ -24,6 +24,11 @@ pytest:
 
 docs:
 	$(PY) -m otel_ccmon._docs
+
+rules:
+	$(PY) -m otel_ccmon._rules
+
+generate: docs rules
 
 clean:
 	rm -rf .cache var
