@@ -1,6 +1,6 @@
 # Command surface of otel-ccmon. `make run` runs the local pipeline with the demo app;
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
-.PHONY: run test bootstrap lint typecheck pytest docs rules generate bench bench-smoke clean
+.PHONY: run test bootstrap lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
 
 PY := .venv/bin/python
 
@@ -28,7 +28,10 @@ docs:
 rules:
 	$(PY) -m otel_ccmon._rules
 
-generate: docs rules
+dashboards:
+	$(PY) -m otel_ccmon._dashboard
+
+generate: docs rules dashboards
 
 clean:
 	rm -rf .cache var

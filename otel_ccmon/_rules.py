@@ -252,6 +252,16 @@ def s(name: str, extra: str = "") -> str:
     return f"{name}{APP}{',' + extra if extra else ''}}}"
 
 
+def zero_safe_ratio(bad: str, good: str) -> str:
+    """``bad / (bad + good)`` that is 0, not empty, while ``bad`` has no series yet (no failure ever).
+
+    >>> zero_safe_ratio("a", "b")
+    '(a or 0 * b) / ((a or 0 * b) + b)'
+    """
+    safe_bad = f"({bad} or 0 * {good})"
+    return f"{safe_bad} / ({safe_bad} + {good})"
+
+
 # Recording rules (level:metric:operations). Alerts and dashboards use these names.
 RECORDING: tuple[Recording, ...] = (
     Recording("job:neural_operations:rate5m", "sum by (job) (rate(neural_operations_total[5m]))", "neural"),
@@ -277,8 +287,10 @@ RECORDING: tuple[Recording, ...] = (
     ),
     Recording(
         "job:verification_failures:ratio_rate15m",
-        "sum by (job) (rate(verification_failures_total[15m])) / (sum by (job) (rate(verification_failures_total[15m]))"
-        " + sum by (job) (rate(verification_success_total[15m])))",
+        zero_safe_ratio(
+            "sum by (job) (rate(verification_failures_total[15m]))",
+            "sum by (job) (rate(verification_success_total[15m]))",
+        ),
         "verification",
     ),
     Recording(
@@ -300,7 +312,8 @@ RECORDING: tuple[Recording, ...] = (
     Recording("job_status:task_completed:rate5m", "sum by (job, status) (rate(task_completed_total[5m]))", "goap"),
     Recording(
         "job:http_server_errors:ratio_rate5m",
-        'sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m]))'
+        '(sum by (job) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m]))'
+        " or 0 * sum by (job) (rate(http_server_request_duration_seconds_count[5m])))"
         " / sum by (job) (rate(http_server_request_duration_seconds_count[5m]))",
         "http",
     ),
@@ -311,8 +324,10 @@ SLO_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 SLOS: Mapping[str, tuple[float, str]] = {
     "verification": (
         0.95,
-        "sum by (job) (rate(verification_failures_total[{w}])) / (sum by (job) (rate(verification_failures_total[{w}]))"
-        " + sum by (job) (rate(verification_success_total[{w}])))",
+        zero_safe_ratio(
+            "sum by (job) (rate(verification_failures_total[{w}]))",
+            "sum by (job) (rate(verification_success_total[{w}]))",
+        ),
     ),
     "pattern_retrieval_latency": (
         0.99,
@@ -1081,6 +1096,7 @@ PIPELINE: tuple[Alert, ...] = (
             {**COLLECTOR, "exporter": "otlp_http/forward"},
             0,
         ),
+        threshold=0.8,
         for_="10m",
         group="pipeline",
         service_label=False,
@@ -1390,9 +1406,17 @@ RECORDING_TESTS: list[dict[str, Any]] = [
                 s("task_completed_total", 'task_type="feature",status="success"'): _counter(60),
                 s("pattern_confidence_sum", 'pattern_type="coordination"'): _counter(45),
                 s("pattern_confidence_count", 'pattern_type="coordination"'): _counter(60),
+                s(
+                    "http_server_request_duration_seconds_count", 'http_route="/tick",http_response_status_code="200"'
+                ): _counter(60),
             }
         ),
         "promql_expr_test": [
+            {  # no 5xx at all: the ratio is 0, not empty
+                "expr": "job:http_server_errors:ratio_rate5m",
+                "eval_time": "10m",
+                "exp_samples": [{"labels": f"job:http_server_errors:ratio_rate5m{{{J}}}", "value": 0}],
+            },
             {
                 "expr": "job:neural_operations:rate5m",
                 "eval_time": "10m",

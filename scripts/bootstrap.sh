@@ -5,6 +5,7 @@
 #     packages, downloaded and *extracted* (dpkg-deb -x) into the cache, so no postinst ever
 #     starts or collides with a system service
 #   - otelcol-ccmon, built from collector/builder-config.yaml with the Collector Builder
+#   - composecheck (tools/composecheck), compose-go's loader to validate docker-compose.yml
 # Cache: ${CCMON_CACHE:-$XDG_CACHE_HOME/otel-ccmon}; links to the binaries in .cache/bin (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,11 +89,26 @@ collector() {
   ln -sfn "$dir/otelcol-ccmon" "$BIN/otelcol-ccmon"
 }
 
+composecheck() {
+  # compose-go (the loader of `docker compose`) to validate docker-compose.yml: no compose
+  # plugin and no engine exist on these machines.
+  local key dir
+  key=$(hash_of tools/composecheck/go.mod tools/composecheck/go.sum tools/composecheck/main.go)-$(go env GOVERSION)
+  dir=$CACHE/composecheck/$key
+  if [[ ! -x $dir/composecheck ]]; then
+    log "tools: building composecheck (compose-go)"
+    mkdir -p "$dir"
+    (cd tools/composecheck && go build -o "$dir/composecheck" .)
+  fi
+  ln -sfn "$dir/composecheck" "$BIN/composecheck"
+}
+
 case "${1:-all}" in
   python) python_env ;;
   binaries) debian_binaries ;;
   collector) collector ;;
-  all) python_env; debian_binaries; collector ;;
-  *) echo "usage: $0 [all|python|binaries|collector]" >&2; exit 2 ;;
+  tools) composecheck ;;
+  all) python_env; debian_binaries; collector; composecheck ;;
+  *) echo "usage: $0 [all|python|binaries|collector|tools]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"
