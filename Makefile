@@ -33,5 +33,11 @@ dashboards:
 
 generate: docs rules dashboards
 
+bench: bootstrap
+	$(PY) -m bench.run --scaling
+
+bench-smoke: bootstrap
+	$(PY) -m bench.run --smoke
+
 clean:
 	rm -rf .cache var

@@ -37,10 +37,8 @@ configure = initialize_metrics
 
 
 def _rec() -> Recorder:
-    monitor = _core.current()
-    if monitor is None:
-        monitor = initialize_metrics()
-    return monitor.recorder
+    # hot path: one module-attribute read; initialise on first use
+    return _core.RECORDER or initialize_metrics().recorder
 
 
 def shutdown_metrics() -> None:
@@ -154,7 +152,7 @@ def record_verification(agent_id: str, score: float, success: bool, reason: str 
     if not in_range(score, 0.0, 1.0):
         rec.drop("truth.score", "invalid_value", score)
         return
-    if rec.attrs("truth.score", agent_id) is None:  # all three metrics or none
+    if not rec.attrs_ok("truth.score", agent_id):  # all three metrics or none
         return
     rec.observe("truth.score", score, agent_id, high=1.0)
     rec.set("agent.truth_score", score, agent_id, high=1.0)

@@ -449,6 +449,14 @@ CATALOG: tuple[MetricSpec, ...] = (
         (Attribute("metric"), Attribute("reason")),
         source=Source.SELF,
     ),
+    MetricSpec(
+        "ccmon.series",
+        "ccmon_series",
+        _G,
+        "{series}",
+        "Attribute sets held by otel_ccmon's fast recording path (all metrics).",
+        source=Source.SELF,
+    ),
 )
 
 BY_OTEL_NAME: Mapping[str, MetricSpec] = {m.otel_name: m for m in CATALOG}

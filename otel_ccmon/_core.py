@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from opentelemetry import metrics as otel_metrics
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import (
+    Counter,
+    Histogram,
+    MeterProvider,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    UpDownCounter,
+)
 from opentelemetry.sdk.metrics.export import (
     ConsoleMetricExporter,
     MetricExporter,
     MetricReader,
     PeriodicExportingMetricReader,
 )
+from opentelemetry.sdk.metrics.view import DropAggregation, View
 from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry, generate_latest
 
+from otel_ccmon._fast import FastStore, MergingExporter, MergingInMemoryReader
 from otel_ccmon._recorder import Recorder
 from otel_ccmon._settings import Settings
 
@@ -59,6 +72,7 @@ class Monitor:
     recorder: Recorder
     registry: CollectorRegistry | None = None
     owns_provider: bool = True
+    store: FastStore | None = None
     _stopped: bool = field(default=False, repr=False)
 
     def render_prometheus(self) -> bytes:
@@ -70,7 +84,10 @@ class Monitor:
         """
         if self.registry is None:
             raise RuntimeError("the Prometheus exporter is not enabled (OTEL_METRICS_EXPORTER)")
-        return generate_latest(self.registry)
+        sdk_part = generate_latest(self.registry)
+        if self.store is None:
+            return sdk_part
+        return sdk_part + self.store.render_text().encode()
 
     def force_flush(self, timeout_ms: int | None = None) -> bool:
         """Export what has been recorded now (OTLP readers)."""
@@ -86,6 +103,34 @@ class Monitor:
         self._stopped = True
         if self.owns_provider:
             _shutdown_bounded(self.meter_provider, self.settings.shutdown_timeout_ms)
+
+
+def start_metrics_server(monitor: Monitor, host: str, port: int) -> ThreadingHTTPServer:
+    """Serve ``monitor.render_prometheus()`` at ``http://host:port/metrics`` on a daemon thread.
+
+    Used by auto-instrumentation (apps without a route of their own); prometheus_client's server
+    would only see the SDK-side series, not the fast path's.
+    """
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] not in ("/", "/metrics"):
+                self.send_error(404)
+                return
+            body = monitor.render_prometheus()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="otel-ccmon-metrics", daemon=True).start()
+    return server
 
 
 def _shutdown_bounded(provider: MeterProvider, timeout_ms: int) -> None:
@@ -107,8 +152,19 @@ def _shutdown_bounded(provider: MeterProvider, timeout_ms: int) -> None:
         _log.warning("otel_ccmon: shutdown did not finish within %d ms; continuing", timeout_ms)
 
 
-def build_provider(settings: Settings) -> tuple[MeterProvider, CollectorRegistry | None]:
-    """A meter provider with the readers named by ``settings.exporters``."""
+def build_provider(
+    settings: Settings, extra_readers: Sequence[MetricReader] = ()
+) -> tuple[MeterProvider, CollectorRegistry | None, FastStore]:
+    """A meter provider with the readers named by ``settings.exporters``, and its fast-path store.
+
+    Every reader sees the fast path's histograms: the Prometheus reader and the push exporters
+    are wrapped to merge them into each collection (see ``otel_ccmon._fast``).
+    """
+    resource = Resource.create(
+        {"service.name": settings.service_name, "service.instance.id": settings.service_instance_id}
+    )
+    store = FastStore(resource, InstrumentationScope(SCOPE_NAME, SCOPE_VERSION))
+    limits: Any = dict.fromkeys(_INSTRUMENT_CLASSES, settings.cardinality_limit)
     readers: list[MetricReader] = []
     registry: CollectorRegistry | None = None
     if "prometheus" in settings.exporters:
@@ -117,27 +173,46 @@ def build_provider(settings: Settings) -> tuple[MeterProvider, CollectorRegistry
         # A registry of our own: the global one also carries prometheus_client's
         # process collector, whose names would clash with our runtime metrics.
         registry = CollectorRegistry(auto_describe=False)
-        readers.append(PrometheusMetricReader(registry=registry))
+        # SDK-side series only; the fast path's are rendered straight from their cells (render_prometheus)
+        readers.append(PrometheusMetricReader(registry=registry, cardinality_limits=limits))
     if "otlp" in settings.exporters:
         readers.append(
             PeriodicExportingMetricReader(
-                _otlp_exporter(settings),
+                MergingExporter(_otlp_exporter(settings), store),
                 export_interval_millis=settings.export_interval_ms,
                 export_timeout_millis=settings.export_timeout_ms,
+                cardinality_limits=limits,
             )
         )
     if "console" in settings.exporters:
         readers.append(
-            PeriodicExportingMetricReader(ConsoleMetricExporter(), export_interval_millis=settings.export_interval_ms)
+            PeriodicExportingMetricReader(
+                MergingExporter(ConsoleMetricExporter(), store), export_interval_millis=settings.export_interval_ms
+            )
         )
-    resource = Resource.create(
-        {"service.name": settings.service_name, "service.instance.id": settings.service_instance_id}
-    )
-    return MeterProvider(metric_readers=readers, resource=resource), registry
+    for reader in extra_readers:
+        if isinstance(reader, MergingInMemoryReader):
+            reader.bind(store)
+        readers.append(reader)
+    # http.server.active_requests is not in the catalog: two SDK adds per request for nothing
+    views = [View(instrument_name="http.server.active_requests", aggregation=DropAggregation())]
+    return MeterProvider(metric_readers=readers, resource=resource, views=views), registry, store
 
+
+# The fast path reports through observable instruments; HTTP instrumentation uses the others.
+_INSTRUMENT_CLASSES = (
+    Counter,
+    UpDownCounter,
+    Histogram,
+    ObservableCounter,
+    ObservableUpDownCounter,
+    ObservableGauge,
+)
 
 _lock = threading.Lock()
 _monitor: Monitor | None = None
+RECORDER: Recorder | None = None
+"""The current monitor's recorder; read directly by the helpers (one global lookup per call)."""
 
 
 def current() -> Monitor | None:
@@ -150,9 +225,10 @@ def initialize(
     *,
     meter_provider: Any = None,
     set_global: bool = True,
+    extra_readers: Sequence[MetricReader] = (),
 ) -> Monitor:
     """Create the process-wide monitor once; later calls return the same one."""
-    global _monitor
+    global _monitor, RECORDER
     with _lock:
         if _monitor is not None:
             if settings is not None and settings != _monitor.settings:
@@ -160,24 +236,26 @@ def initialize(
             return _monitor
         settings = settings or Settings.from_env()
         registry = None
+        store: FastStore | None = None
         owns = meter_provider is None
         if meter_provider is None:
-            meter_provider, registry = build_provider(settings)
+            meter_provider, registry, store = build_provider(settings, extra_readers)
             if set_global:
                 otel_metrics.set_meter_provider(meter_provider)
         meter = meter_provider.get_meter(SCOPE_NAME, SCOPE_VERSION)
-        recorder = Recorder(meter, settings)
+        recorder = Recorder(meter, settings, store)
         if settings.runtime_metrics:
             from otel_ccmon._runtime import RuntimeMetrics
 
             RuntimeMetrics.install(meter)
-        _monitor = Monitor(settings, meter_provider, recorder, registry, owns)
+        _monitor = Monitor(settings, meter_provider, recorder, registry, owns, store)
+        RECORDER = recorder
         return _monitor
 
 
 def reset_for_tests() -> None:
     """Forget the process-wide monitor (tests only; shuts it down first)."""
-    global _monitor
+    global _monitor, RECORDER
     with _lock:
         if _monitor is not None:
             _monitor.shutdown()
@@ -185,3 +263,4 @@ def reset_for_tests() -> None:
 
         RuntimeMetrics.uninstall()
         _monitor = None
+        RECORDER = None

@@ -62,10 +62,10 @@ class CcmonConfigurator(_BaseConfigurator):
 
         monitor = initialize_metrics()
         if monitor.registry is not None:
-            from prometheus_client import start_http_server
+            from otel_ccmon._core import start_metrics_server
 
             settings = monitor.settings
-            start_http_server(settings.prometheus_port, settings.prometheus_host, registry=monitor.registry)
+            start_metrics_server(monitor, settings.prometheus_host, settings.prometheus_port)
             _log.info(
                 "otel_ccmon: Prometheus metrics on http://%s:%d/metrics",
                 settings.prometheus_host,

@@ -73,6 +73,7 @@ class Settings:
     strict: bool = False
     attribute_cap: int = 100
     attribute_max_length: int = 128
+    cardinality_limit: int = 2000  # series per metric in the SDK's readers (OTel default)
     runtime_metrics: bool = True
     prometheus_host: str = "127.0.0.1"
     prometheus_port: int = 9464
@@ -83,7 +84,13 @@ class Settings:
             raise ValueError(f"unknown metrics exporter(s) {sorted(unknown)}; expected {sorted(_EXPORTERS)}")
         if self.otlp_protocol not in _PROTOCOLS:
             raise ValueError(f"unknown OTLP protocol {self.otlp_protocol!r}; expected {sorted(_PROTOCOLS)}")
-        for name in ("export_interval_ms", "export_timeout_ms", "shutdown_timeout_ms", "attribute_cap"):
+        for name in (
+            "export_interval_ms",
+            "export_timeout_ms",
+            "shutdown_timeout_ms",
+            "attribute_cap",
+            "cardinality_limit",
+        ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
 
@@ -114,6 +121,7 @@ class Settings:
             "shutdown_timeout_ms": _int(env, "CCMON_SHUTDOWN_TIMEOUT_MS", d.shutdown_timeout_ms),
             "strict": _flag(env, "CCMON_STRICT", d.strict),
             "attribute_cap": _int(env, "CCMON_ATTRIBUTE_CAP", d.attribute_cap),
+            "cardinality_limit": _int(env, "CCMON_CARDINALITY_LIMIT", d.cardinality_limit),
             "runtime_metrics": _flag(env, "CCMON_RUNTIME_METRICS", d.runtime_metrics),
             "prometheus_host": env.get("OTEL_EXPORTER_PROMETHEUS_HOST") or d.prometheus_host,
             "prometheus_port": _int(env, "OTEL_EXPORTER_PROMETHEUS_PORT", d.prometheus_port),

@@ -9,6 +9,7 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from otel_ccmon import _core
+from otel_ccmon._fast import MergingInMemoryReader
 from otel_ccmon._settings import Settings
 from tests.support import Procs
 
@@ -38,29 +39,37 @@ class Reader:
         raise KeyError(f"no point {name}{attrs}; have {[dict(p.attributes) for p in self.points(name)]}")
 
 
-def _install(**overrides: Any) -> Reader:
+BACKENDS = ["fast", "sdk"]
+
+
+def install(backend: str, **overrides: Any) -> Reader:
+    """Initialise otel_ccmon with an in-memory reader on the fast path or on plain SDK instruments."""
     _core.reset_for_tests()
-    reader = InMemoryMetricReader()
     settings = Settings(exporters=(), runtime_metrics=False, **overrides)
+    if backend == "fast":  # otel_ccmon owns the provider: cells + merging reader
+        fast_reader = MergingInMemoryReader()
+        _core.initialize(settings, extra_readers=[fast_reader], set_global=False)
+        return Reader(fast_reader)
+    reader = InMemoryMetricReader()  # a provider the user brings: plain SDK instruments
     _core.initialize(settings, meter_provider=MeterProvider(metric_readers=[reader]), set_global=False)
     return Reader(reader)
 
 
-@pytest.fixture
-def metrics() -> Iterator[Reader]:
-    yield _install()
+@pytest.fixture(params=BACKENDS)
+def metrics(request: pytest.FixtureRequest) -> Iterator[Reader]:
+    yield install(request.param)
     _core.reset_for_tests()
 
 
-@pytest.fixture
-def strict_metrics() -> Iterator[Reader]:
-    yield _install(strict=True)
+@pytest.fixture(params=BACKENDS)
+def strict_metrics(request: pytest.FixtureRequest) -> Iterator[Reader]:
+    yield install(request.param, strict=True)
     _core.reset_for_tests()
 
 
-@pytest.fixture
-def capped_metrics() -> Iterator[Reader]:
-    yield _install(attribute_cap=3)
+@pytest.fixture(params=BACKENDS)
+def capped_metrics(request: pytest.FixtureRequest) -> Iterator[Reader]:
+    yield install(request.param, attribute_cap=3)
     _core.reset_for_tests()
 
 

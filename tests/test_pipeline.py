@@ -196,8 +196,8 @@ def test_shutdown_bounded_with_blackholed_collector() -> None:
             export_interval_ms=60_000,
             runtime_metrics=False,
         )
-        provider, registry = build_provider(settings)
-        monitor = Monitor(settings, provider, Recorder(provider.get_meter("t"), settings), registry)
+        provider, registry, store = build_provider(settings)
+        monitor = Monitor(settings, provider, Recorder(provider.get_meter("t"), settings, store), registry)
         monitor.recorder.add("neural.operations", 5, "learning")
         started = time.monotonic()
         monitor.shutdown()

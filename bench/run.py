@@ -1,0 +1,147 @@
+"""Runs the benchmark suite side by side and writes ``bench/out/latest.json`` (``make bench``).
+
+Every part runs in a process of its own. ``--smoke`` runs each part briefly (CI: proves the
+harness works; timings are not judged). ``--scaling`` adds render/collection/memory figures at
+1k, 10k and 100k series for docs/performance.md. Nothing here fails on a slow figure: targets
+are reported as met or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+
+TARGETS = {
+    "counter_helper_ns": ("<=", 1000),
+    "counter_speedup_vs_otel": (">=", 6),
+    "histogram_helper_ns": ("<=", 1500),
+    "fastapi_ratio": (">=", 0.90),
+    "render_10k_ratio": ("<=", 1.0),
+}
+
+
+def part(*args: str, timeout: float = 1200) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def environment() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1] if Path("/proc/meminfo").exists() else "?"
+    return {
+        "python": platform.python_version(),
+        "opentelemetry_sdk": version("opentelemetry-sdk"),
+        "prometheus_client": version("prometheus-client"),
+        "fastapi": version("fastapi"),
+        "uvicorn": version("uvicorn"),
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_kib": mem,
+        "kernel": platform.release(),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="brief runs (CI)")
+    parser.add_argument("--scaling", action="store_true", help="also 1k/10k/100k series figures")
+    args = parser.parse_args()
+    smoke = args.smoke
+    results: dict[str, Any] = {"mode": "smoke" if smoke else "full", "environment": environment()}
+
+    micro = part("bench.micro", *(("2000", "3") if smoke else ("50000", "9")))
+    results.update(micro)
+    results["counter_speedup_vs_otel"] = micro["counter_otel_ns"]["median"] / micro["counter_helper_ns"]["median"]
+
+    for n, key in ((1000, "render_1k_ratio"), (10000, "render_10k_ratio")):
+        r = part("bench.render", "ratio", str(n), "3" if smoke else "9")
+        results[key] = r["ratio"]
+        results[key + "_detail"] = r
+
+    fa = part("bench.fastapi_bench", *(("1", "8", "1") if smoke else ("5", "16", "5")))
+    results["fastapi_ratio"] = fa["ratio"]
+    results["fastapi_detail"] = fa
+
+    fresh = part("bench.pipeline", "freshness", "3" if smoke else "20")
+    results["freshness_s"] = fresh
+    results["alert_latency_s"] = part("bench.pipeline", "alert", "1" if smoke else "3")
+    collector = part("bench.pipeline", "collector", "2" if smoke else "10")
+    results["collector_points_per_s"] = collector["points_per_s"]
+    results["collector_detail"] = collector
+
+    if args.scaling:
+        scaling = []
+        for n in (1000, 10000, 100000):
+            row = part("bench.render", "ratio", str(n), "3")
+            row["ours_bytes_per_series"] = part("bench.render", "memory", "ours", str(n))["bytes_per_series"]
+            row["promclient_bytes_per_series"] = part("bench.render", "memory", "promclient", str(n))[
+                "bytes_per_series"
+            ]
+            scaling.append(row)
+        results["scaling"] = scaling
+
+    results["targets"] = {}
+    for key, (op, bound) in TARGETS.items():
+        value = results[key]["median"] if isinstance(results[key], dict) else results[key]
+        met = value <= bound if op == "<=" else value >= bound
+        results["targets"][key] = {"value": value, "target": f"{op} {bound}", "met": met}
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    name = "smoke.json" if smoke else "latest.json"
+    (OUT / name).write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+    print(f"\nwritten: {(OUT / name).relative_to(ROOT)}")
+
+
+def print_table(r: dict[str, Any]) -> None:
+    rows = [
+        ("counter: helper / raw OTel SDK / prometheus_client / bound child (ns)",
+         " / ".join(f"{r[k]['median']:.0f}" for k in ("counter_helper_ns", "counter_otel_ns", "counter_promclient_ns", "counter_promclient_bound_ns"))),
+        ("histogram: helper / raw OTel SDK / prometheus_client (ns)",
+         " / ".join(f"{r[k]['median']:.0f}" for k in ("histogram_helper_ns", "histogram_otel_ns", "histogram_promclient_ns"))),
+        ("helper speed-up vs raw SDK counter", f"{r['counter_speedup_vs_otel']:.1f}x"),
+        ("/metrics render ÷ generate_latest, 1k / 10k series", f"{r['render_1k_ratio']:.3f} / {r['render_10k_ratio']:.3f}"),
+        ("FastAPI instrumented ÷ plain requests/s", f"{r['fastapi_ratio']:.3f} ({r['fastapi_detail']['plain_rps']:.0f} rps plain)"),
+        ("  the same with opentelemetry-instrumentation-fastapi", f"{r['fastapi_detail']['otel_instrumentation_ratio']:.3f}"),
+        ("freshness p50 / p95 (export 1 s, scrape 1 s)", f"{r['freshness_s']['p50']:.2f} s / {r['freshness_s']['p95']:.2f} s"),
+        ("alert latency beyond `for` (median / max)", f"{r['alert_latency_s']['median']:.2f} s / {r['alert_latency_s']['max']:.2f} s"),
+        ("collector points/s accepted (CPU s per 100k points)",
+         f"{r['collector_points_per_s']:.0f} ({r['collector_detail']['cpu_s_per_100k_points']:.3f})"),
+    ]  # fmt: skip
+    width = max(len(a) for a, _ in rows)
+    print(f"otel-ccmon benchmarks ({r['mode']}, Python {r['environment']['python']}, "
+          f"SDK {r['environment']['opentelemetry_sdk']}, {r['environment']['cores']} cores)")  # fmt: skip
+    for a, b in rows:
+        print(f"  {a:<{width}}  {b}")
+    print("targets: " + ", ".join(f"{k} {'met' if v['met'] else 'NOT met'}" for k, v in r["targets"].items()))
+
+
+if __name__ == "__main__":
+    main()
