@@ -308,21 +308,20 @@ def create_app(config: DemoConfig | None = None) -> Any:
     def faults() -> dict[str, Any]:
         return {"active": sorted(system.faults), "available": FAULTS}
 
-    @app.post("/faults/{name}")
-    def enable(name: str) -> dict[str, Any]:
+    def toggle(name: str, on: bool) -> dict[str, Any]:
         try:
-            system.set_fault(name, True)
+            system.set_fault(name, on)
         except KeyError:
             raise HTTPException(404, f"unknown fault {name!r}; see GET /faults") from None
         return {"active": sorted(system.faults)}
 
+    @app.post("/faults/{name}")
+    def enable(name: str) -> dict[str, Any]:
+        return toggle(name, True)
+
     @app.delete("/faults/{name}")
     def clear(name: str) -> dict[str, Any]:
-        try:
-            system.set_fault(name, False)
-        except KeyError:
-            raise HTTPException(404, f"unknown fault {name!r}; see GET /faults") from None
-        return {"active": sorted(system.faults)}
+        return toggle(name, False)
 
     @app.post("/tick")
     async def tick(seconds: float = 1.0) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
+
 T = TypeVar("T")
 
 
@@ -41,7 +43,7 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
             value = check()
             if value:
                 return value
-        except (OSError, ValueError, KeyError) as exc:  # connection refused, half-written JSON, …
+        except (OSError, ValueError, KeyError, httpx.HTTPError) as exc:  # refused, restarting, half-written JSON
             last_error = exc
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error!r})")

@@ -292,26 +292,23 @@ class AlertStore:
     def pending_hook_runs(self) -> list[tuple[int, str, dict[str, Any]]]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT r.id, r.hook, a.fingerprint, e.status, a.labels, a.annotations, e.starts_at, e.ends_at,"
-                " e.receiver FROM hook_runs r JOIN alert_events e ON e.id = r.event_id"
-                " JOIN alerts a ON a.fingerprint = r.fingerprint WHERE r.outcome = 'pending'"
+                "SELECT r.id AS run_id, r.hook, a.*, e.status AS event_status, e.starts_at AS event_starts,"
+                " e.ends_at AS event_ends, e.receiver AS event_receiver FROM hook_runs r"
+                " JOIN alert_events e ON e.id = r.event_id JOIN alerts a ON a.fingerprint = r.fingerprint"
+                " WHERE r.outcome = 'pending'"
             ).fetchall()
-        return [
-            (
-                r["id"],
-                r["hook"],
-                {
-                    "fingerprint": r["fingerprint"],
-                    "status": r["status"],
-                    "labels": json.loads(r["labels"]),
-                    "annotations": json.loads(r["annotations"]),
-                    "startsAt": r["starts_at"],
-                    "endsAt": r["ends_at"],
-                    "receiver": r["receiver"],
-                },
+        out = []
+        for r in rows:
+            alert = _alert_row(r)
+            # the state change the hook was scheduled for, not the alert's latest state
+            alert.update(
+                status=r["event_status"],
+                startsAt=r["event_starts"],
+                endsAt=r["event_ends"],
+                receiver=r["event_receiver"],
             )
-            for r in rows
-        ]
+            out.append((r["run_id"], r["hook"], alert))
+        return out
 
     def finish_hook_run(self, run_id: int, outcome: str, exit_code: int | None, output: str, started: float) -> None:
         with self._tx() as db:
