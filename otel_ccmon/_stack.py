@@ -393,8 +393,10 @@ def status_rows(ports: Mapping[str, int]) -> list[tuple[str, str]]:
     try:
         targets = get(base + "/api/v1/targets")["data"]["activeTargets"]
         up = sum(t["health"] == "up" for t in targets)
-        down = [t["labels"]["job"] for t in targets if t["health"] != "up"]
-        rows.append(("targets up", f"{up}/{len(targets)}" + (f" (down: {', '.join(down)})" if down else "")))
+        down = [t["labels"]["job"] for t in targets if t["health"] == "down"]
+        pending = sum(t["health"] == "unknown" for t in targets)  # not scraped yet
+        detail = ", ".join([*(f"down: {j}" for j in down), *([f"{pending} not scraped yet"] if pending else [])])
+        rows.append(("targets up", f"{up}/{len(targets)}" + (f" ({detail})" if detail else "")))
         q = urllib.parse.urlencode({"query": "sum(otelcol_receiver_accepted_metric_points)"})
         res = get(f"{base}/api/v1/query?{q}")["data"]["result"]
         rows.append(("points received by collector", res[0]["value"][1] if res else "0"))
