@@ -66,11 +66,20 @@ def http_ok(url: str, timeout: float = 2.0) -> bool:
 class Proc:
     """A child process in a session of its own, with its output in ``log_path``."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        *,
+        die_with_parent: bool = False,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
         self.env = {**os.environ, **(env or {})}
+        self.die_with_parent = die_with_parent
         self.popen: subprocess.Popen[bytes] | None = None
 
     @property
@@ -84,7 +93,12 @@ class Proc:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.popen = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+                self.argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                start_new_session=True,
+                preexec_fn=_term_on_parent_death if self.die_with_parent else None,
             )
         return self
 
@@ -112,6 +126,17 @@ class Proc:
             return self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
             return ""
+
+
+def _term_on_parent_death() -> None:
+    # Linux: the child gets SIGTERM when its parent dies, however it dies (even SIGKILL), so a
+    # foreground `ccmon stack up` never leaves its processes behind.
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def kill_group(pid: int, sig: signal.Signals) -> None:

@@ -9,6 +9,7 @@ differences from the containerised deployment, besides shorter intervals in test
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -82,6 +83,7 @@ class StackConfig:
     app_env: Mapping[str, str] = field(default_factory=dict)
     rules_dir: Path | None = None  # a transformed copy of prometheus/rules (tests)
     alertmanager_timing: Mapping[str, str] | None = None  # group_wait etc. overrides (tests)
+    die_with_parent: bool = True  # children stop when this process dies (not for --detach)
 
     @classmethod
     def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
@@ -314,7 +316,7 @@ class Stack:
 
     def start(self, name: str, timeout: float = 60) -> Proc:
         argv, env, ready = self._spec(name)
-        proc = Proc(name, argv, self.logs / f"{name}.log", env).start()
+        proc = Proc(name, argv, self.logs / f"{name}.log", env, die_with_parent=self.config.die_with_parent).start()
         self.procs[name] = proc
         try:
             wait_for(lambda: http_ok(ready) or _died(proc), timeout, f"{name} ready at {ready}")
@@ -429,7 +431,10 @@ def _up(args: argparse.Namespace) -> int:
         return 2
     if "node_exporter" in components and shutil.which(str(bin_dir() / "node_exporter")) is None:
         components = tuple(c for c in components if c != "node_exporter")
-    stack = Stack(StackConfig(workdir=Path(args.workdir).resolve(), ports=ports, components=components))
+    config = StackConfig(
+        workdir=Path(args.workdir).resolve(), ports=ports, components=components, die_with_parent=not args.detach
+    )
+    stack = Stack(config)
     stack.up()
     print(
         "ccmon stack: up. Prometheus",
@@ -464,9 +469,12 @@ def _up(args: argparse.Namespace) -> int:
                         print(f"ccmon stack: {name} exited; see {proc.log_path}", file=sys.stderr, flush=True)
                         stack.procs.pop(name)
                 time.sleep(0.1)
+    except BrokenPipeError:  # our output went away (e.g. piped into `head`): stop quietly
+        pass
     finally:
-        print("ccmon stack: stopping …", flush=True)
-        stack.down()
+        stack.down()  # first: printing may fail when stdout is gone
+        with contextlib.suppress(OSError):
+            print("ccmon stack: stopped", flush=True)
     return 0
 
 
