@@ -79,7 +79,9 @@ class Monitor:
         """The Prometheus text exposition of this process's metrics.
 
         >>> import otel_ccmon
-        >>> b"neural_operations_total" in otel_ccmon.initialize_metrics().render_prometheus()
+        >>> monitor = otel_ccmon.initialize_metrics()
+        >>> otel_ccmon.record_neural_operation("learning")
+        >>> b"neural_operations_total" in monitor.render_prometheus()
         True
         """
         if self.registry is None:

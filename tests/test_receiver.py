@@ -180,6 +180,8 @@ def test_filters_and_pagination(client: TestClient) -> None:
     assert names(alertname="AlertB") == ["00000004", "00000002", "00000000"]
     assert names(severity="P1") == ["00000001"]
     assert names(limit=2, offset=1) == ["00000004", "00000002"]
+    assert names(since=str(time.time() + 3600)) == []
+    assert len(names(since="0")) == 5
     assert client.get("/alerts", params={"limit": 0}, headers=AUTH).status_code == 422
 
 
