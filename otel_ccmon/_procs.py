@@ -128,6 +128,25 @@ class Proc:
             return ""
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie (an exited child not yet reaped is dead).
+
+    >>> import os
+    >>> pid_alive(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
+
+
 def _term_on_parent_death() -> None:
     # Linux: the child gets SIGTERM when its parent dies, however it dies (even SIGKILL), so a
     # foreground `ccmon stack up` never leaves its processes behind.

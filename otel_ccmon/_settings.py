@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 _EXPORTERS = frozenset({"prometheus", "otlp", "console", "none"})
@@ -130,7 +130,3 @@ class Settings:
             values["service_instance_id"] = instance
         values.update(overrides)
         return cls(**values)
-
-    def with_overrides(self, **overrides: Any) -> Settings:
-        """A copy with some fields changed."""
-        return replace(self, **overrides)

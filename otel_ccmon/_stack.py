@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from otel_ccmon._procs import Proc, free_port, http_ok, kill_group, wait_for
+from otel_ccmon._procs import Proc, free_port, http_ok, kill_group, pid_alive, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PORTS: Mapping[str, int] = {
@@ -495,27 +495,13 @@ def _down(args: argparse.Namespace) -> int:
         kill_group(int(pid), signal.SIGTERM)
     deadline = time.monotonic() + 15
     for pid in state["pids"].values():
-        while _alive(int(pid)) and time.monotonic() < deadline:
+        while pid_alive(int(pid)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(int(pid)):
+        if pid_alive(int(pid)):
             kill_group(int(pid), signal.SIGKILL)
     (Path(args.workdir) / "state.json").unlink(missing_ok=True)
     print("ccmon stack: stopped")
     return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of a detached `up` is dead for our purposes
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -524,7 +510,7 @@ def _status(args: argparse.Namespace) -> int:
         print("ccmon stack: not running")
         return 1
     for name, pid in state["pids"].items():
-        print(f"{name:14} pid {pid:<8} {'running' if _alive(int(pid)) else 'DEAD'}")
+        print(f"{name:14} pid {pid:<8} {'running' if pid_alive(int(pid)) else 'DEAD'}")
     for key, value in status_rows(state["ports"]):
         print(f"{key}: {value}")
     return 0

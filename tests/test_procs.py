@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from otel_ccmon._procs import wait_for
+from otel_ccmon._procs import pid_alive, wait_for
 
 PARENT = """
 import sys, time
@@ -21,26 +20,15 @@ time.sleep(600)
 """
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
-
-
 def test_child_stops_when_parent_is_killed(tmp_path: Path) -> None:
     parent = subprocess.Popen([sys.executable, "-c", PARENT, str(tmp_path)], stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
-        assert alive(child)
+        assert pid_alive(child)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        wait_for(lambda: not alive(child), 10, "child to stop after its parent's SIGKILL")
+        wait_for(lambda: not pid_alive(child), 10, "child to stop after its parent's SIGKILL")
     finally:
         if parent.poll() is None:
             parent.kill()
