@@ -252,12 +252,14 @@ class Recorder:
     # -- cache hit rate, derived from our own counts -------------------------------------------
     def cache_access(self, cache_type: str, hit: bool) -> None:
         metric = self.metrics["cache.hits" if hit else "cache.misses"]
-        slot = metric.slot((cache_type,))
+        values = (cache_type,)
+        if self.fast:
+            metric.add(1, values)  # the hit rate is computed from the cells themselves
+            return
+        slot = metric.slot(values)
         if slot is None:
             return
-        metric.add(1, (cache_type,))
-        if self.fast:
-            return  # the hit rate is computed from the cells themselves
+        metric.add(1, values)
         key = slot["cache_type"]
         with self._cache_lock:
             counts = self._cache_counts.setdefault(key, [0, 0])
