@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -47,6 +47,7 @@ from prometheus_client.utils import floatToGoString as _float_to_go
 from otel_ccmon._catalog import OVERFLOW_VALUE, Kind, MetricSpec, _sanitize
 
 Attrs = Mapping[str, Any]
+_M = TypeVar("_M", "FastValue", "FastHistogram")
 # prometheus_client's float formatting, so our text matches what its exposition writes
 floatToGoString: Callable[[float], str] = _float_to_go
 
@@ -87,8 +88,6 @@ class HistogramCell:
 class _FastMetric:
     """Cells of one metric with the lock that guards them."""
 
-    kind: Kind
-
     def __init__(self, spec: MetricSpec, scope: InstrumentationScope) -> None:
         self.spec = spec
         self.scope = scope
@@ -100,11 +99,9 @@ class _FastMetric:
             "otel_scope_version": scope.version or "",
         }
         self._scope_labels = scope_labels
-        self.header = f"# HELP {spec.prom_name} {_escape(spec.description)}\n# TYPE {spec.prom_name} {self.prom_type}\n"
-
-    @property
-    def prom_type(self) -> str:
-        return self.spec.kind.value
+        self.header = (
+            f"# HELP {spec.prom_name} {_escape(spec.description)}\n# TYPE {spec.prom_name} {spec.kind.value}\n"
+        )
 
     def _new(self, attrs: Attrs) -> Any:
         raise NotImplementedError
@@ -123,15 +120,15 @@ class _FastMetric:
         return sorted(labels.items())
 
     def label_text(self, cell: Any) -> str:
-        return ",".join(f'{k}="{v}"' for k, v in self.label_items(cell))
+        return _join(self.label_items(cell))
+
+
+def _join(items: Iterable[tuple[str, str]]) -> str:
+    return ",".join(f'{k}="{v}"' for k, v in items)
 
 
 class FastValue(_FastMetric):
     """A counter (monotonic sum) or gauge (last value)."""
-
-    def __init__(self, spec: MetricSpec, scope: InstrumentationScope) -> None:
-        self.kind = spec.kind
-        super().__init__(spec, scope)
 
     def _new(self, attrs: Attrs) -> ValueCell:
         return ValueCell(attrs)
@@ -150,7 +147,7 @@ class FastValue(_FastMetric):
             for a, s, v in snapshot
         ]
         data: Sum | Gauge
-        if self.kind is Kind.COUNTER:
+        if self.spec.kind is Kind.COUNTER:
             data = Sum(data_points=points, aggregation_temporality=AggregationTemporality.CUMULATIVE, is_monotonic=True)
         else:
             data = Gauge(data_points=points)
@@ -171,8 +168,6 @@ class FastValue(_FastMetric):
 
 class FastHistogram(_FastMetric):
     """Explicit-bucket histogram aggregated into the catalog's buckets."""
-
-    kind = Kind.HISTOGRAM
 
     def __init__(self, spec: MetricSpec, scope: InstrumentationScope) -> None:
         super().__init__(spec, scope)
@@ -230,7 +225,7 @@ class FastHistogram(_FastMetric):
                 before = "".join(f'{k}="{v}",' for k, v in items if k < "le")
                 after = "".join(f',{k}="{v}"' for k, v in items if k > "le")
                 c.le_parts = (before, after)
-                c.labels = self.label_text(c)
+                c.labels = _join(items)
             labels = c.labels
             before, after = c.le_parts
             cumulative = 0
@@ -248,16 +243,25 @@ class FastStore:
         self.resource = resource
         self.scope = scope
         self.metrics: list[FastValue | FastHistogram] = []
+        self._by_key: dict[tuple[str, InstrumentationScope], FastValue | FastHistogram] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, cls: type[_M], spec: MetricSpec, scope: InstrumentationScope) -> _M:
+        # One metric per name and scope: a second app instrumented in the same process (or a
+        # second recorder) shares the cells instead of writing the family twice into /metrics.
+        with self._lock:
+            found = self._by_key.get((spec.otel_name, scope))
+            if found is None:
+                found = self._by_key[(spec.otel_name, scope)] = cls(spec, scope)
+                self.metrics.append(found)
+        assert isinstance(found, cls), (spec.otel_name, type(found))
+        return found
 
     def value(self, spec: MetricSpec) -> FastValue:
-        m = FastValue(spec, self.scope)
-        self.metrics.append(m)
-        return m
+        return self._get(FastValue, spec, self.scope)
 
     def histogram(self, spec: MetricSpec, scope: InstrumentationScope | None = None) -> FastHistogram:
-        h = FastHistogram(spec, scope or self.scope)
-        self.metrics.append(h)
-        return h
+        return self._get(FastHistogram, spec, scope or self.scope)
 
     def series(self) -> int:
         return sum(len(m.cells) for m in self.metrics)
