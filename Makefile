@@ -1,37 +1,57 @@
 # Command surface of otel-ccmon. `make run` runs the local pipeline with the demo app;
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
-.PHONY: run test bootstrap lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
+# Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
+# validators and subprocesses), `make e2e` (the live stack on the real binaries).
+.PHONY: run run-fast test unit integration e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
 
 PY := .venv/bin/python
+PYTEST := $(PY) -m pytest
 
 run: bootstrap
 	.venv/bin/ccmon stack up
+
+# demo mode: rules shortened 60x, so `curl -X POST localhost:3000/faults/NAME` alerts within about a minute
+run-fast: bootstrap
+	.venv/bin/ccmon stack up --fast-alerts
 
 test: bootstrap lint typecheck pytest
 
 bootstrap:
 	@bash scripts/bootstrap.sh all
 
+venv:
+	@bash scripts/bootstrap.sh python
+
+unit: venv
+	$(PYTEST) tests/unit otel_ccmon mixin
+
+integration: bootstrap
+	$(PYTEST) tests/integration
+
+e2e: bootstrap
+	$(PYTEST) tests/e2e
+
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 
 typecheck:
-	.venv/bin/mypy --strict otel_ccmon
+	.venv/bin/mypy --strict otel_ccmon mixin tests
 
 pytest:
-	$(PY) -m pytest
+	$(PYTEST)
 
 docs:
-	$(PY) -m otel_ccmon._docs
+	$(PY) -m mixin docs
 
 rules:
-	$(PY) -m otel_ccmon._rules
+	$(PY) -m mixin rules
 
 dashboards:
-	$(PY) -m otel_ccmon._dashboard
+	$(PY) -m mixin dashboards
 
-generate: docs rules dashboards
+generate:
+	$(PY) -m mixin all
 
 bench: bootstrap
 	$(PY) -m bench.run --scaling

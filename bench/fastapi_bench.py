@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from otel_ccmon._procs import Proc, free_port, http_ok, wait_for
+from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
 
 REQUEST = b"GET /ping HTTP/1.1\r\nHost: bench\r\n\r\n"
 

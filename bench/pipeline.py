@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from otel_ccmon._procs import wait_for
-from otel_ccmon._rules import minutes, shorten
-from otel_ccmon._stack import ROOT, Stack, StackConfig
+from mixin.model import minutes
+from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.stack import Stack, StackConfig, shorten
+from tests.support import ROOT
 
 EXPORT_MS, SCRAPE = 1000, "1s"
 

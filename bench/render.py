@@ -22,7 +22,7 @@ def rss_bytes() -> int:
 
 def ours(n: int) -> Any:
     from otel_ccmon import _core
-    from otel_ccmon._fast import MergingInMemoryReader
+    from otel_ccmon._sdk_seam import MergingInMemoryReader
     from otel_ccmon._settings import Settings
 
     settings = Settings.from_env(

@@ -42,11 +42,10 @@ from otel_ccmon._api import (
 )
 from otel_ccmon._catalog import CATALOG, Kind, MetricSpec
 from otel_ccmon._core import Monitor
-from otel_ccmon._fastapi import instrument_app
+from otel_ccmon._meta import VERSION as __version__
 from otel_ccmon._runtime import monitor_event_loop
 from otel_ccmon._settings import Settings
-
-__version__ = "0.1.0"
+from otel_ccmon.fastapi import instrument_app
 
 __all__ = [
     "CATALOG",

@@ -1,32 +1,38 @@
-"""The ``ccmon`` command."""
+"""The ``ccmon`` command: one entry point for the services and the checkout tooling.
+
+Each command group is registered from its own module. A group whose extra is not installed
+still appears in ``ccmon --help`` and, when run, says which extra to install.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from otel_ccmon._extras import MissingExtraError
+from otel_ccmon._meta import VERSION
+from otel_ccmon.devstack.repo import RepoNotFoundError
+
+# module that registers the commands -> the commands (with their help) it registers
+COMMAND_GROUPS: Mapping[str, Mapping[str, str]] = {
+    "otel_ccmon.demo.cli": {"demo": "run the demo agent application"},
+    "otel_ccmon.devstack.stack": {"stack": "run the local pipeline as child processes"},
+    "otel_ccmon.devstack.sink": {"sink": "local Slack/PagerDuty/SMTP stand-ins that record notifications"},
+    "otel_ccmon.receiver.cli": {
+        "webhook": "run the alert receiver (Alertmanager webhook target)",
+        "alerts": "list recent alerts from a running receiver",
+    },
+}
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from otel_ccmon._demo import FAULTS, DemoConfig, run
+def _unavailable(problem: MissingExtraError) -> Any:
+    def run(_args: argparse.Namespace) -> int:
+        raise problem
 
-    unknown = set(args.fault) - set(FAULTS)
-    if unknown:
-        print(f"ccmon demo: unknown fault(s) {sorted(unknown)}; choose from {sorted(FAULTS)}", file=sys.stderr)
-        return 2
-    os.environ.setdefault("OTEL_SERVICE_NAME", "claude-code-app")
-    config = DemoConfig(
-        tick_seconds=args.tick,
-        neural_rate=args.rate,
-        seed=args.seed,
-        db_path=args.db,
-        idle_seconds=args.idle_seconds,
-        faults=frozenset(args.fault),
-    )
-    print(f"ccmon demo: serving on http://{args.host}:{args.port} (metrics at /metrics)", flush=True)
-    run(args.host, args.port, config)
-    return 0
+    return run
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,28 +42,27 @@ def build_parser() -> argparse.ArgumentParser:
     3001
     """
     parser = argparse.ArgumentParser(prog="ccmon", description="otel-ccmon: monitoring for agent systems")
+    parser.add_argument("--version", action="version", version=f"otel-ccmon {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="run the demo agent application")
-    demo.add_argument("--host", default=os.environ.get("CCMON_DEMO_HOST", "127.0.0.1"))
-    demo.add_argument("--port", type=int, default=int(os.environ.get("CCMON_DEMO_PORT", "3000")))
-    demo.add_argument("--tick", type=float, default=1.0, help="seconds per simulation step (0: only POST /tick)")
-    demo.add_argument("--rate", type=float, default=172_000.0, help="neural operations per second")
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--db", default=":memory:", help="SQLite database path")
-    demo.add_argument("--idle-seconds", type=float, default=3600.0, help="idle time after which a pattern is unused")
-    demo.add_argument("--fault", action="append", default=[], help="start with this fault injected (repeatable)")
-    demo.set_defaults(func=_demo)
-
-    from otel_ccmon import _alerts_cli, _sink, _stack
-
-    _stack.add_commands(sub)
-    _sink.add_commands(sub)
-    _alerts_cli.add_commands(sub)
+    for module_name, commands in COMMAND_GROUPS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except MissingExtraError as problem:
+            for name, help_text in commands.items():
+                placeholder = sub.add_parser(name, help=f"{help_text} (not installed)", add_help=False)
+                placeholder.add_argument("rest", nargs=argparse.REMAINDER)
+                placeholder.set_defaults(func=_unavailable(problem))
+            continue
+        module.add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``ccmon``."""
     args = build_parser().parse_args(argv)
-    sys.exit(args.func(args))
+    try:
+        code = args.func(args)
+    except (MissingExtraError, RepoNotFoundError) as exc:
+        print(f"ccmon {args.command}: {exc}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

@@ -30,14 +30,16 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from prometheus_client import CollectorRegistry, generate_latest
 
-from otel_ccmon._fast import FastStore, MergingExporter, MergingInMemoryReader
+from otel_ccmon._fast import FastStore
+from otel_ccmon._meta import VERSION
 from otel_ccmon._recorder import Recorder
+from otel_ccmon._sdk_seam import MergingExporter, bind_readers
 from otel_ccmon._settings import Settings
 
 _log = logging.getLogger("otel_ccmon")
 
 SCOPE_NAME = "otel_ccmon"
-SCOPE_VERSION = "0.1.0"
+SCOPE_VERSION = VERSION
 
 
 def _otlp_exporter(settings: Settings) -> MetricExporter:
@@ -160,7 +162,7 @@ def build_provider(
     """A meter provider with the readers named by ``settings.exporters``, and its fast-path store.
 
     Every reader sees the fast path's histograms: the Prometheus reader and the push exporters
-    are wrapped to merge them into each collection (see ``otel_ccmon._fast``).
+    are wrapped to merge them into each collection (see ``otel_ccmon._sdk_seam``).
     """
     resource = Resource.create(
         {"service.name": settings.service_name, "service.instance.id": settings.service_instance_id}
@@ -192,16 +194,15 @@ def build_provider(
                 MergingExporter(ConsoleMetricExporter(), store), export_interval_millis=settings.export_interval_ms
             )
         )
-    for reader in extra_readers:
-        if isinstance(reader, MergingInMemoryReader):
-            reader.bind(store)
-        readers.append(reader)
+    bind_readers(extra_readers, store)
+    readers.extend(extra_readers)
     # http.server.active_requests is not in the catalog: two SDK adds per request for nothing
     views = [View(instrument_name="http.server.active_requests", aggregation=DropAggregation())]
     return MeterProvider(metric_readers=readers, resource=resource, views=views), registry, store
 
 
-# The fast path reports through observable instruments; HTTP instrumentation uses the others.
+# Limits for every SDK instrument kind: the user's and the instrumentations' instruments, and our
+# runtime gauges (observable). The fast path's cells are not SDK instruments and have their own cap.
 _INSTRUMENT_CLASSES = (
     Counter,
     UpDownCounter,

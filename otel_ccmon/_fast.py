@@ -5,10 +5,9 @@ this machine class) and again per series at every collection. Here a helper call
 attribute values to a cached cell (one dict lookup once warm) and updates it under a per-metric
 lock; nothing else happens per call. At collection time the cells become, unchanged in meaning:
 
-- cumulative ``Sum``/``Gauge``/``Histogram`` points merged into every SDK collection by our push
-  exporter wrapper and in-memory reader (:class:`MergingExporter`, :class:`MergingInMemoryReader`):
-  the public ``MetricExporter`` interface and the reader's ``_receive_metrics`` are the SDK's
-  extension points (it has no metric-producer hook and no observable histogram);
+- cumulative ``Sum``/``Gauge``/``Histogram`` points merged into every SDK collection
+  (:meth:`FastStore.merge`), through the SDK seam in ``otel_ccmon._sdk_seam`` (the SDK has no
+  metric-producer hook, so the merge sits in a push-exporter wrapper and an in-memory reader);
 - Prometheus text rendered straight from the cells (:meth:`FastStore.render_text`), with each
   cell's label string built once, in the same format the OTel Prometheus exporter writes.
 
@@ -30,10 +29,7 @@ from opentelemetry.sdk.metrics.export import (
     Gauge,
     Histogram,
     HistogramDataPoint,
-    InMemoryMetricReader,
     Metric,
-    MetricExporter,
-    MetricExportResult,
     MetricsData,
     NumberDataPoint,
     ResourceMetrics,
@@ -311,43 +307,6 @@ def _merge_scopes(
         else:
             out.append(ScopeMetrics(scope=scope, metrics=metrics, schema_url=scope.schema_url or ""))
     return out
-
-
-class MergingInMemoryReader(InMemoryMetricReader):
-    """InMemoryMetricReader that sees the fast path's metrics (tests, debugging)."""
-
-    def __init__(self, store: FastStore | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._store = store
-
-    def bind(self, store: FastStore) -> None:
-        self._store = store
-
-    def _receive_metrics(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> None:
-        merged = self._store.merge(metrics_data) if self._store is not None else metrics_data
-        super()._receive_metrics(merged or metrics_data, timeout_millis=timeout_millis, **kwargs)
-
-
-class MergingExporter(MetricExporter):
-    """Wraps any push exporter (OTLP, console) and adds the fast path's metrics to each export."""
-
-    def __init__(self, inner: MetricExporter, store: FastStore) -> None:
-        super().__init__(
-            preferred_temporality=inner._preferred_temporality,
-            preferred_aggregation=inner._preferred_aggregation,
-        )
-        self._inner = inner
-        self._store = store
-
-    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        merged = self._store.merge(metrics_data) or metrics_data
-        return self._inner.export(merged, timeout_millis=timeout_millis, **kwargs)
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self._inner.force_flush(timeout_millis=timeout_millis)
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
 
 
 # -- HTTP server duration on the fast path ---------------------------------------------------------

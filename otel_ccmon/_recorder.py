@@ -131,7 +131,8 @@ class _SdkMetric(_Metric):
 
 
 class _FastValueMetric(_Metric):
-    """Counter or gauge on fast-path cells (reported through an observable instrument)."""
+    """Counter or gauge on fast-path cells (merged into collections through ``otel_ccmon._sdk_seam``;
+    no SDK instrument is involved)."""
 
     __slots__ = ("cells", "lock")
 
@@ -156,7 +157,7 @@ class _FastValueMetric(_Metric):
 
 
 class _FastHistogramMetric(_Metric):
-    """Histogram on fast-path cells (merged into collections by our readers/exporters)."""
+    """Histogram on fast-path cells (merged into collections through ``otel_ccmon._sdk_seam``)."""
 
     __slots__ = ("hist",)
 

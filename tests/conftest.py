@@ -1,3 +1,5 @@
+"""Fixtures shared by every test layer, and the layer markers (unit / integration / e2e)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -9,9 +11,20 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from otel_ccmon import _core
-from otel_ccmon._fast import MergingInMemoryReader
+from otel_ccmon._sdk_seam import MergingInMemoryReader
 from otel_ccmon._settings import Settings
 from tests.support import Procs
+
+LAYERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its layer, from its folder (tests/unit, tests/integration, tests/e2e);
+    doctests of the package and the mixin are unit tests."""
+    for item in items:
+        parts = item.path.parts
+        layer = next((layer for layer in LAYERS if layer in parts and "tests" in parts), "unit")
+        item.add_marker(getattr(pytest.mark, layer))
 
 
 class Reader:

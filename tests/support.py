@@ -6,11 +6,24 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from otel_ccmon._procs import Proc, free_port, http_ok, wait_for
+from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
+from otel_ccmon.devstack.repo import find_repo
 
-__all__ = ["ROOT", "Proc", "Procs", "families", "free_port", "http_ok", "parse_prometheus", "venv_bin", "wait_for"]
+__all__ = [
+    "ROOT",
+    "Proc",
+    "Procs",
+    "families",
+    "free_port",
+    "http_ok",
+    "parse_prometheus",
+    "venv_bin",
+    "wait_for",
+    "wait_for_text",
+]
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = find_repo(Path(__file__).resolve().parent.parent)
+"""The checkout under test (the tests live in it)."""
 
 
 class Procs:
@@ -28,6 +41,17 @@ class Procs:
     def close(self) -> None:
         for proc in reversed(self.started):
             proc.stop()
+
+
+def wait_for_text(url: str, needle: str, timeout: float, what: str) -> str:
+    """GET ``url`` until its body contains ``needle``; the body (``TimeoutError`` at the deadline)."""
+    import httpx
+
+    def check() -> str | None:
+        text = httpx.get(url).text
+        return text if needle in text else None
+
+    return wait_for(check, timeout, what)
 
 
 def venv_bin(name: str) -> str:

@@ -1,0 +1,493 @@
+"""The metric catalog: the only place a metric of otel-ccmon is defined.
+
+Every metric's OpenTelemetry name, Prometheus name, kind, unit, description,
+attribute allowlist and histogram boundaries are written here and nowhere else.
+Recording helpers, the README table, the contract tests and the rule/dashboard
+checks all read this module.
+
+Prometheus names are a public contract (they are the names of the spec). They
+are *derived* by both the Python Prometheus exporter and the collector's
+prometheus exporter from the OTel name, unit and kind; :func:`prometheus_name`
+mirrors that translation and a test asserts it yields ``prom_name`` for every
+entry, so a rename can never slip through silently.
+
+Unit choice: the collector appends ``_ratio`` to a gauge with unit ``1`` unless
+the name already ends in ``ratio``, while the Python exporter does not. Ratio
+gauges whose contract name does not end in ``ratio`` therefore use the UCUM
+annotation ``{ratio}``, which both translators drop.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class Kind(enum.Enum):
+    """Instrument kind of a catalog metric."""
+
+    COUNTER = "counter"
+    HISTOGRAM = "histogram"
+    GAUGE = "gauge"
+
+
+class Source(enum.Enum):
+    """Who records a metric."""
+
+    APP = "app"  # the recording helpers of otel_ccmon
+    RUNTIME = "runtime"  # otel_ccmon's runtime observers
+    HTTP = "http"  # opentelemetry-instrumentation-fastapi (stable HTTP semconv)
+    SELF = "self"  # otel_ccmon's own health
+    RECEIVER = "receiver"  # the alert receiver service
+
+
+OVERFLOW_VALUE = "__overflow__"
+"""Value that replaces an unbounded attribute's value once its cap is reached."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """An attribute key, with its allowed values when the set is bounded.
+
+    ``allowed is None`` means the values come from users (agent ids, reasons…):
+    they are accepted up to a per-metric cap, then folded into ``OVERFLOW_VALUE``.
+    """
+
+    key: str
+    allowed: frozenset[str] | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return self.allowed is not None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """One catalog entry."""
+
+    otel_name: str
+    prom_name: str
+    kind: Kind
+    unit: str
+    description: str
+    attributes: tuple[Attribute, ...] = ()
+    buckets: tuple[float, ...] | None = None
+    source: Source = Source.APP
+
+    @property
+    def attribute_keys(self) -> tuple[str, ...]:
+        return tuple(a.key for a in self.attributes)
+
+    @property
+    def prom_label_keys(self) -> frozenset[str]:
+        """Prometheus label names this metric's series may carry (without ``le``)."""
+        return frozenset(_sanitize(k) for k in self.attribute_keys)
+
+    @property
+    def prom_series_names(self) -> tuple[str, ...]:
+        """Every sample name this metric produces in the exposition format."""
+        if self.kind is Kind.HISTOGRAM:
+            return tuple(f"{self.prom_name}{s}" for s in ("_bucket", "_sum", "_count"))
+        return (self.prom_name,)
+
+
+def _values(*values: str) -> frozenset[str]:
+    return frozenset(values)
+
+
+OPERATION_TYPE = Attribute("operation_type", _values("learning", "retrieval", "extraction"))
+PATTERN_TYPE = Attribute("pattern_type", _values("coordination", "optimization", "prediction"))
+QUERY_TYPE = Attribute("query_type", _values("select", "insert", "update", "delete"))
+TABLE = Attribute("table", _values("patterns", "embeddings", "trajectories"))
+TASK_TYPE = Attribute("task_type", _values("feature", "bugfix", "refactor"))
+STATUS = Attribute("status", _values("success", "failure"))
+STATUS_FIRING = Attribute("status", _values("firing", "resolved"))
+REJECTION_REASONS = (
+    "unauthorized",
+    "unsupported_media_type",
+    "too_large",
+    "malformed_json",
+    "invalid_schema",
+)
+AGENT_ID = Attribute("agent_id")
+REASON = Attribute("reason")
+ERROR_TYPE = Attribute("error_type")
+CACHE_TYPE = Attribute("cache_type")
+PLAN_TYPE = Attribute("plan_type")
+
+# Boundaries. Sub-second latencies: 0.5 ms … 1 s with an edge at exactly 10 ms,
+# the spec's "<10ms pattern retrieval" objective, so the SLO is an exact bucket.
+LATENCY_BUCKETS: tuple[float, ...] = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.0075,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+)
+CONFIDENCE_BUCKETS: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+TRUTH_SCORE_BUCKETS: tuple[float, ...] = (
+    0.1,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.6,
+    0.7,
+    0.75,
+    0.8,
+    0.85,
+    0.9,
+    0.95,
+    1.0,
+)
+AGENT_TASK_BUCKETS: tuple[float, ...] = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+GOAP_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+GC_BUCKETS: tuple[float, ...] = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
+HTTP_BUCKETS: tuple[float, ...] = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
+)
+
+_C, _H, _G = Kind.COUNTER, Kind.HISTOGRAM, Kind.GAUGE
+
+CATALOG: tuple[MetricSpec, ...] = (
+    # Neural system
+    MetricSpec(
+        "neural.operations",
+        "neural_operations_total",
+        _C,
+        "{operation}",
+        "Neural operations performed.",
+        (OPERATION_TYPE,),
+    ),
+    MetricSpec(
+        "pattern.confidence",
+        "pattern_confidence",
+        _H,
+        "1",
+        "Confidence score of learned patterns (0-1).",
+        (PATTERN_TYPE,),
+        CONFIDENCE_BUCKETS,
+    ),
+    MetricSpec("pattern.memory", "pattern_memory_bytes", _G, "By", "Memory held by stored patterns."),
+    MetricSpec(
+        "memory.compression.ratio",
+        "memory_compression_ratio",
+        _G,
+        "1",
+        "Compressed size divided by raw size of pattern memory (0-1).",
+    ),
+    MetricSpec("feedback_loop.cycles", "feedback_loop_cycles_total", _C, "{cycle}", "Feedback-loop cycles completed."),
+    MetricSpec("patterns.learned", "patterns_learned_total", _C, "{pattern}", "Patterns learned.", (PATTERN_TYPE,)),
+    MetricSpec("patterns.reused", "patterns_reused_total", _C, "{pattern}", "Stored patterns reused.", (PATTERN_TYPE,)),
+    MetricSpec(
+        "pattern.extraction.errors",
+        "pattern_extraction_errors_total",
+        _C,
+        "{error}",
+        "Errors while extracting patterns.",
+        (ERROR_TYPE,),
+    ),
+    MetricSpec(
+        "pattern.retrieval.duration",
+        "pattern_retrieval_duration_seconds",
+        _H,
+        "s",
+        "Time to retrieve a pattern.",
+        (),
+        LATENCY_BUCKETS,
+    ),
+    MetricSpec("patterns.active", "patterns_active", _G, "{pattern}", "Patterns currently stored."),
+    MetricSpec(
+        "patterns.unused",
+        "patterns_unused",
+        _G,
+        "{pattern}",
+        "Stored patterns not used within the configured idle period.",
+    ),
+    # Verification & truth
+    MetricSpec(
+        "truth.score",
+        "truth_score",
+        _H,
+        "1",
+        "Truth score of each verification (0-1).",
+        (AGENT_ID,),
+        TRUTH_SCORE_BUCKETS,
+    ),
+    MetricSpec(
+        "verification.success",
+        "verification_success_total",
+        _C,
+        "{verification}",
+        "Verifications that passed.",
+        (AGENT_ID,),
+    ),
+    MetricSpec(
+        "verification.failures",
+        "verification_failures_total",
+        _C,
+        "{verification}",
+        "Verifications that failed.",
+        (AGENT_ID, REASON),
+    ),
+    MetricSpec("auto.rollback", "auto_rollback_total", _C, "{rollback}", "Automatic rollbacks.", (REASON,)),
+    MetricSpec(
+        "agent.truth_score",
+        "agent_truth_score",
+        _G,
+        "{ratio}",
+        "Latest truth score per agent (0-1).",
+        (AGENT_ID,),
+    ),
+    MetricSpec(
+        "agent.task.duration",
+        "agent_task_duration_seconds",
+        _H,
+        "s",
+        "Duration of agent tasks.",
+        (AGENT_ID, TASK_TYPE),
+        AGENT_TASK_BUCKETS,
+    ),
+    # Database & cache
+    MetricSpec(
+        "db.query.duration",
+        "db_query_duration_seconds",
+        _H,
+        "s",
+        "Database query duration.",
+        (QUERY_TYPE, TABLE),
+        LATENCY_BUCKETS,
+    ),
+    MetricSpec(
+        "database.connection.errors",
+        "database_connection_errors_total",
+        _C,
+        "{error}",
+        "Failures to connect to the database (not query errors).",
+        (ERROR_TYPE,),
+    ),
+    MetricSpec("cache.hits", "cache_hits_total", _C, "{access}", "Cache hits.", (CACHE_TYPE,)),
+    MetricSpec("cache.misses", "cache_misses_total", _C, "{access}", "Cache misses.", (CACHE_TYPE,)),
+    MetricSpec(
+        "cache.hit_rate",
+        "cache_hit_rate",
+        _G,
+        "{ratio}",
+        "Hits divided by all accesses since start, per cache (0-1).",
+        (CACHE_TYPE,),
+    ),
+    # GOAP & coordination
+    MetricSpec(
+        "goap.planning.duration",
+        "goap_planning_duration_seconds",
+        _H,
+        "s",
+        "GOAP planning duration.",
+        (PLAN_TYPE,),
+        GOAP_BUCKETS,
+    ),
+    MetricSpec(
+        "coordination.efficiency",
+        "coordination_efficiency",
+        _G,
+        "{ratio}",
+        "Agent coordination efficiency (0-1).",
+    ),
+    MetricSpec(
+        "task.completed",
+        "task_completed_total",
+        _C,
+        "{task}",
+        "Tasks completed, by outcome.",
+        (TASK_TYPE, STATUS),
+    ),
+    MetricSpec(
+        "background_task.queue.length",
+        "background_task_queue_length",
+        _G,
+        "{task}",
+        "Background tasks waiting.",
+    ),
+    MetricSpec("errors", "errors_total", _C, "{error}", "Application errors.", (ERROR_TYPE,)),
+    # Runtime (Python counterparts of the spec's Node default metrics)
+    MetricSpec(
+        "process.cpu",
+        "process_cpu_seconds_total",
+        _C,
+        "s",
+        "User and system CPU time of the process.",
+        source=Source.RUNTIME,
+    ),
+    MetricSpec(
+        "process.resident_memory",
+        "process_resident_memory_bytes",
+        _G,
+        "By",
+        "Resident set size of the process.",
+        source=Source.RUNTIME,
+    ),
+    MetricSpec(
+        "python.gc.duration",
+        "python_gc_duration_seconds",
+        _H,
+        "s",
+        "Garbage-collector pause per collection.",
+        (Attribute("generation", _values("0", "1", "2")),),
+        GC_BUCKETS,
+        Source.RUNTIME,
+    ),
+    MetricSpec(
+        "python.eventloop.lag",
+        "python_eventloop_lag_seconds",
+        _G,
+        "s",
+        "Asyncio event-loop lag: how late a scheduled wake-up ran.",
+        source=Source.RUNTIME,
+    ),
+    # HTTP server (recorded by opentelemetry-instrumentation-fastapi, stable semconv)
+    MetricSpec(
+        "http.server.request.duration",
+        "http_server_request_duration_seconds",
+        _H,
+        "s",
+        "HTTP server request duration, by route template.",
+        (
+            Attribute("http.request.method"),
+            Attribute("http.route"),
+            Attribute("http.response.status_code"),
+            Attribute("url.scheme"),
+            Attribute("network.protocol.version"),
+            Attribute("error.type"),
+        ),
+        HTTP_BUCKETS,
+        Source.HTTP,
+    ),
+    # The alert receiver service
+    MetricSpec(
+        "alert_receiver.notifications",
+        "alert_receiver_notifications_total",
+        _C,
+        "{notification}",
+        "Notifications accepted from Alertmanager, by receiver and group status.",
+        (Attribute("receiver"), STATUS_FIRING),
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.alert_events",
+        "alert_receiver_alert_events_total",
+        _C,
+        "{event}",
+        "Alert state changes stored, by alert status and severity.",
+        (STATUS_FIRING, Attribute("severity")),
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.duplicates",
+        "alert_receiver_duplicates_total",
+        _C,
+        "{notification}",
+        "Notifications received again (retries, HA pairs) and not stored twice.",
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.rejections",
+        "alert_receiver_rejections_total",
+        _C,
+        "{request}",
+        "Requests rejected, by reason.",
+        (Attribute("reason", _values(*REJECTION_REASONS)),),
+        source=Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.processing.duration",
+        "alert_receiver_processing_duration_seconds",
+        _H,
+        "s",
+        "Time to validate and durably store one notification.",
+        (),
+        LATENCY_BUCKETS,
+        Source.RECEIVER,
+    ),
+    MetricSpec(
+        "alert_receiver.hook.runs",
+        "alert_receiver_hook_runs_total",
+        _C,
+        "{run}",
+        "Alert hook runs, by hook and outcome.",
+        (Attribute("hook"), Attribute("outcome", _values("ok", "failed", "timeout"))),
+        source=Source.RECEIVER,
+    ),
+    # otel_ccmon's own health
+    MetricSpec(
+        "ccmon.dropped_measurements",
+        "ccmon_dropped_measurements_total",
+        _C,
+        "{measurement}",
+        "Measurements rejected as invalid, by metric and reason.",
+        (Attribute("metric"), Attribute("reason")),
+        source=Source.SELF,
+    ),
+    MetricSpec(
+        "ccmon.series",
+        "ccmon_series",
+        _G,
+        "{series}",
+        "Attribute sets held by otel_ccmon's fast recording path (all metrics).",
+        source=Source.SELF,
+    ),
+)
+
+BY_OTEL_NAME: Mapping[str, MetricSpec] = {m.otel_name: m for m in CATALOG}
+BY_PROM_NAME: Mapping[str, MetricSpec] = {m.prom_name: m for m in CATALOG}
+
+_UNIT_SUFFIX = {"s": "seconds", "By": "bytes", "ms": "milliseconds"}
+_INVALID = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def _sanitize(name: str) -> str:
+    return _INVALID.sub("_", name)
+
+
+def prometheus_name(otel_name: str, unit: str, kind: Kind, *, via_collector: bool = False) -> str:
+    """Translate an OTel metric to the Prometheus name the exporters produce.
+
+    Mirrors the Python Prometheus exporter and (``via_collector=True``) the
+    collector's prometheus exporter for the units this catalog uses.
+
+    >>> prometheus_name("db.query.duration", "s", Kind.HISTOGRAM)
+    'db_query_duration_seconds'
+    >>> prometheus_name("cache.hit_rate", "1", Kind.GAUGE, via_collector=True)
+    'cache_hit_rate_ratio'
+    """
+    name = _sanitize(otel_name)
+    if not unit.startswith("{"):
+        suffix = _UNIT_SUFFIX.get(unit, "")
+        if unit == "1" and via_collector and kind is Kind.GAUGE:
+            suffix = "ratio"
+        if suffix and not name.endswith(suffix):
+            name = f"{name}_{suffix}"
+    if kind is Kind.COUNTER and not name.endswith("_total"):
+        name = f"{name}_total"
+    return name

@@ -1,0 +1,604 @@
+"""The local pipeline as child processes: ``ccmon stack up|down|status``.
+
+The stack runs the repository's own config files. Compose service addresses in them
+(``otel-collector:8889``, ``/run/secrets/…``) are rewritten to loopback ports and local
+files by :func:`localize_prometheus` / :func:`localize_alertmanager` — the only
+differences from the containerised deployment, besides shorter intervals in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from otel_ccmon._extras import require
+
+require("the local stack", "cli", "yaml", "httpx", "aiosmtpd")
+
+import yaml
+
+from otel_ccmon._durations import duration_seconds
+from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack.procs import Proc, free_port, http_ok, kill_group, pid_alive, wait_for
+from otel_ccmon.devstack.repo import find_repo
+
+DEFAULT_PORTS: Mapping[str, int] = {
+    "app": 3000,
+    "otlp_grpc": 4317,
+    "otlp_http": 4318,
+    "collector_telemetry": 8888,
+    "collector_prometheus": 8889,
+    "collector_health": 13133,
+    "prometheus": 9090,
+    "alertmanager": 9093,
+    "receiver": 9095,
+    "node_exporter": 9100,
+    "sink_http": 9097,
+    "sink_smtp": 9025,
+}
+# compose address in the config files -> key of the local port
+SERVICE_PORTS: Mapping[str, str] = {
+    "otel-collector:8889": "collector_prometheus",
+    "otel-collector:8888": "collector_telemetry",
+    "app:3000": "app",
+    "prometheus:9090": "prometheus",
+    "alertmanager:9093": "alertmanager",
+    "node-exporter:9100": "node_exporter",
+    "alert-receiver:9095": "receiver",
+}
+SECRET_NAMES = ("slack_webhook_url", "pagerduty_routing_key", "smtp_password", "receiver_token")
+ALL_COMPONENTS = ("sink", "collector", "prometheus", "alertmanager", "receiver", "node_exporter", "app")
+
+
+def bin_dir(repo: Path | None = None) -> Path:
+    """Where bootstrap links the binaries: ``CCMON_BIN_DIR``, else ``.cache/bin`` of the checkout."""
+    explicit = os.environ.get("CCMON_BIN_DIR")
+    if explicit:
+        return Path(explicit)
+    return (repo or find_repo()) / ".cache" / "bin"
+
+
+def shorten(rules_text: str, factor: int) -> str:
+    """The documented test transformation: divide every ``for`` and range-vector duration by ``factor``.
+
+    For end-to-end tests and the fast demo mode (``ccmon stack up --fast-alerts``), which cannot
+    wait minutes; nothing else in the rules changes.
+
+    >>> shorten("rate(x[5m]) > 1\\nfor: 10m", 20)
+    'rate(x[15s]) > 1\\nfor: 30s'
+    """
+
+    def scaled(text: str) -> str:
+        return f"{max(1, int(duration_seconds(text)) // factor)}s"
+
+    text = re.sub(r"\[((?:\d+[smhd])+)\]", lambda m: f"[{scaled(m.group(1))}]", rules_text)
+    text = re.sub(r"offset ((?:\d+[smhd])+)", lambda m: f"offset {scaled(m.group(1))}", text)
+    return re.sub(r"for: ((?:\d+[smhd])+)", lambda m: f"for: {scaled(m.group(1))}", text)
+
+
+def write_shortened_rules(source: Path, target: Path, factor: int) -> Path:
+    """Copies of the rule files in ``source`` with durations divided by ``factor``, in ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for rules in sorted(source.glob("*.yml")):
+        (target / rules.name).write_text(shorten(rules.read_text(), factor))
+    return target
+
+
+def _venv_bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """What to run where. Tests use free ports and short intervals; ``ccmon stack`` the defaults."""
+
+    workdir: Path
+    repo: Path = field(default_factory=find_repo)
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    components: tuple[str, ...] = ALL_COMPONENTS
+    scrape_interval: str = "5s"
+    evaluation_interval: str = "5s"
+    export_interval_ms: int = 2000
+    resend_delay: str = "1m"
+    collector_overlays: tuple[str, ...] = ()
+    collector_env: Mapping[str, str] = field(default_factory=dict)
+    app_args: tuple[str, ...] = ()
+    app_env: Mapping[str, str] = field(default_factory=dict)
+    rules_dir: Path | None = None  # a transformed copy of prometheus/rules (tests)
+    alertmanager_timing: Mapping[str, str] | None = None  # group_wait etc. overrides (tests)
+    die_with_parent: bool = True  # children stop when this process dies (not for --detach)
+
+    @classmethod
+    def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
+        return cls(workdir=workdir, ports={k: free_port() for k in DEFAULT_PORTS}, **kwargs)
+
+    def url(self, component: str, path: str = "") -> str:
+        return f"http://127.0.0.1:{self.ports[component]}{path}"
+
+
+FAST_ALERTS_FACTOR = 60
+FAST_ALERTS: Mapping[str, Any] = {
+    "scrape_interval": "1s",
+    "evaluation_interval": "1s",
+    "export_interval_ms": 500,
+    "resend_delay": "1s",
+    "app_args": ("--tick", "0.25"),
+    "alertmanager_timing": {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "1h"},
+}
+"""Stack settings of the fast demo mode and the alert end-to-end tests (with rules shortened
+``FAST_ALERTS_FACTOR`` times): a fault fires its alert in seconds, not minutes."""
+
+
+def localize_prometheus(
+    config: dict[str, Any],
+    ports: Mapping[str, int],
+    *,
+    running: Iterable[str],
+    rules_dir: Path,
+    scrape_interval: str,
+    evaluation_interval: str,
+) -> dict[str, Any]:
+    """Rewrite compose targets to loopback ports; drop jobs of services that are not running.
+
+    >>> cfg = {"scrape_configs": [{"job_name": "x", "static_configs": [{"targets": ["app:3000"]}]},
+    ...        {"job_name": "grafana", "static_configs": [{"targets": ["grafana:3000"]}]}],
+    ...        "rule_files": ["rules/a.yml"], "global": {}}
+    >>> out = localize_prometheus(cfg, {"app": 3999}, running={"app"}, rules_dir=Path("/r"),
+    ...                           scrape_interval="1s", evaluation_interval="1s")
+    >>> [(j["job_name"], j["static_configs"][0]["targets"]) for j in out["scrape_configs"]]
+    [('x', ['127.0.0.1:3999'])]
+    >>> out["rule_files"]
+    ['/r/a.yml']
+    """
+    running = set(running)
+    out: dict[str, Any] = json.loads(json.dumps(config))  # deep copy of plain YAML data
+    out.setdefault("global", {})
+    out["global"]["scrape_interval"] = scrape_interval
+    out["global"]["evaluation_interval"] = evaluation_interval
+    out["global"]["scrape_timeout"] = scrape_interval
+    out["rule_files"] = [str(rules_dir / Path(p).name) for p in out.get("rule_files", [])]
+
+    def local(target: str) -> str | None:
+        key = SERVICE_PORTS.get(target)
+        if key is None or key not in ports or _component_of(key) not in running:
+            return None
+        return f"127.0.0.1:{ports[key]}"
+
+    jobs = []
+    for job in out.get("scrape_configs", []):
+        targets = [t for sc in job.get("static_configs", []) for t in sc.get("targets", [])]
+        mapped = [m for t in targets if (m := local(t))]
+        if mapped:
+            job["static_configs"] = [{"targets": mapped, **_labels(job)}]
+            jobs.append(job)
+    out["scrape_configs"] = jobs
+    for am in out.get("alerting", {}).get("alertmanagers", []):
+        am["static_configs"] = [
+            {"targets": [m for sc in am.get("static_configs", []) for t in sc["targets"] if (m := local(t))]}
+        ]
+    return out
+
+
+def _labels(job: Mapping[str, Any]) -> dict[str, Any]:
+    labels: dict[str, str] = {}
+    for sc in job.get("static_configs", []):
+        labels.update(sc.get("labels", {}))
+    return {"labels": labels} if labels else {}
+
+
+def _component_of(port_key: str) -> str:
+    if port_key.startswith("collector"):
+        return "collector"
+    return port_key
+
+
+def localize_alertmanager(
+    config: dict[str, Any], ports: Mapping[str, int], *, secrets_dir: Path, templates_dir: Path
+) -> dict[str, Any]:
+    """Point secrets at local files, the receiver at its loopback port, email and PagerDuty at the sink.
+
+    >>> cfg = {"global": {"slack_api_url_file": "/run/secrets/slack_webhook_url"}, "templates": ["/etc/x/*.tmpl"],
+    ...        "receivers": [{"name": "r", "webhook_configs": [{"url": "http://alert-receiver:9095/webhook/r"}]}]}
+    >>> out = localize_alertmanager(cfg, {"receiver": 1, "sink_http": 2, "sink_smtp": 3},
+    ...                             secrets_dir=Path("/s"), templates_dir=Path("/t"))
+    >>> out["global"]["slack_api_url_file"], out["receivers"][0]["webhook_configs"][0]["url"]
+    ('/s/slack_webhook_url', 'http://127.0.0.1:1/webhook/r')
+    """
+    text = json.dumps(config)
+    text = text.replace("/run/secrets/", f"{secrets_dir}/")
+    text = text.replace("http://alert-receiver:9095", f"http://127.0.0.1:{ports['receiver']}")
+    out: dict[str, Any] = json.loads(text)
+    out["templates"] = [str(templates_dir / Path(t).name) for t in out.get("templates", [])]
+    glob = out.setdefault("global", {})
+    glob["pagerduty_url"] = f"http://127.0.0.1:{ports['sink_http']}/pagerduty/v2/enqueue"
+    glob["smtp_smarthost"] = f"127.0.0.1:{ports['sink_smtp']}"
+    glob["smtp_require_tls"] = False
+    return out
+
+
+def write_local_secrets(secrets_dir: Path, ports: Mapping[str, int]) -> None:
+    """Local stand-in secrets: Slack posts go to the local sink; a random receiver token."""
+    secrets_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        "slack_webhook_url": f"http://127.0.0.1:{ports['sink_http']}/slack/services/LOCAL",
+        "pagerduty_routing_key": "local-routing-key-0000000000000000",
+        "smtp_password": "local-smtp-password",
+        "receiver_token": secrets.token_urlsafe(24),
+    }
+    for name in SECRET_NAMES:
+        path = secrets_dir / name
+        if not path.exists():
+            path.write_text(values[name] + "\n")
+            path.chmod(0o600)
+
+
+class Stack:
+    """Starts, checks and stops the local pipeline."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.procs: dict[str, Proc] = {}
+        self.workdir = config.workdir
+        self.logs = self.workdir / "logs"
+
+    # -- configuration --------------------------------------------------------------------------
+    def render(self) -> None:
+        cfg = self.config
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        repo = cfg.repo
+        rules_dir = cfg.rules_dir or repo / "prometheus" / "rules"
+        prom = yaml.safe_load((repo / "prometheus" / "prometheus.yml").read_text())
+        prom = localize_prometheus(
+            prom,
+            cfg.ports,
+            running=cfg.components,
+            rules_dir=rules_dir,
+            scrape_interval=cfg.scrape_interval,
+            evaluation_interval=cfg.evaluation_interval,
+        )
+        (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(prom, sort_keys=False))
+        write_local_secrets(self.workdir / "secrets", cfg.ports)
+        am = yaml.safe_load((repo / "alertmanager" / "alertmanager.yml").read_text())
+        am = localize_alertmanager(
+            am, cfg.ports, secrets_dir=self.workdir / "secrets", templates_dir=repo / "alertmanager" / "templates"
+        )
+        if cfg.alertmanager_timing:
+            _retime(am["route"], cfg.alertmanager_timing)
+        (self.workdir / "alertmanager.yml").write_text(yaml.safe_dump(am, sort_keys=False))
+
+    def receiver_token(self) -> str:
+        return (self.workdir / "secrets" / "receiver_token").read_text().strip()
+
+    # -- processes --------------------------------------------------------------------------------
+    def _spec(self, name: str) -> tuple[list[str], dict[str, str], str]:
+        """argv, extra environment and readiness URL of a component."""
+        cfg, b, w = self.config, bin_dir(self.config.repo), self.workdir
+        p = cfg.ports
+        if name == "collector":
+            argv = [str(b / "otelcol-ccmon"), "--config", str(cfg.repo / "collector" / "config.yaml")]
+            for overlay in cfg.collector_overlays:
+                argv += ["--config", str(cfg.repo / "collector" / overlay)]
+            env = {
+                "CCMON_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{p['otlp_grpc']}",
+                "CCMON_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{p['otlp_http']}",
+                "CCMON_PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{p['collector_prometheus']}",
+                "CCMON_COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{p['collector_health']}",
+                "CCMON_COLLECTOR_TELEMETRY_HOST": "127.0.0.1",
+                "CCMON_COLLECTOR_TELEMETRY_PORT": str(p["collector_telemetry"]),
+                "CCMON_COLLECTOR_STORAGE_DIR": str(w / "collector-storage"),
+                **cfg.collector_env,
+            }
+            (w / "collector-storage").mkdir(parents=True, exist_ok=True)
+            return argv, env, cfg.url("collector_health", "/")
+        if name == "prometheus":
+            argv = [
+                str(b / "prometheus"),
+                f"--config.file={w / 'prometheus.yml'}",
+                f"--storage.tsdb.path={w / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{p['prometheus']}",
+                "--web.enable-lifecycle",
+                f"--rules.alert.resend-delay={cfg.resend_delay}",
+            ]
+            return argv, {}, cfg.url("prometheus", "/-/ready")
+        if name == "alertmanager":
+            argv = [
+                str(b / "alertmanager"),
+                f"--config.file={w / 'alertmanager.yml'}",
+                f"--storage.path={w / 'alertmanager-data'}",
+                f"--web.listen-address=127.0.0.1:{p['alertmanager']}",
+                "--cluster.listen-address=",
+            ]
+            return argv, {}, cfg.url("alertmanager", "/-/ready")
+        if name == "node_exporter":
+            argv = [str(b / "node_exporter"), f"--web.listen-address=127.0.0.1:{p['node_exporter']}"]
+            return argv, {}, cfg.url("node_exporter", "/metrics")
+        if name == "app":
+            argv = [_venv_bin("ccmon"), "demo", "--port", str(p["app"]), "--db", str(w / "demo.sqlite")]
+            env = {
+                "OTEL_SERVICE_NAME": DEMO_SERVICE_NAME,
+                "OTEL_METRICS_EXPORTER": "otlp,prometheus",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{p['otlp_http']}",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+                "OTEL_METRIC_EXPORT_INTERVAL": str(cfg.export_interval_ms),
+                **cfg.app_env,
+            }
+            return [*argv, *cfg.app_args], env, cfg.url("app", "/health")
+        if name == "receiver":
+            argv = [
+                _venv_bin("ccmon"),
+                "webhook",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(p["receiver"]),
+                "--db",
+                str(w / "receiver.sqlite"),
+                "--token-file",
+                str(w / "secrets" / "receiver_token"),
+            ]
+            return argv, {"OTEL_SERVICE_NAME": "alert-receiver"}, cfg.url("receiver", "/health")
+        if name == "sink":
+            argv = [
+                _venv_bin("ccmon"),
+                "sink",
+                "--http-port",
+                str(p["sink_http"]),
+                "--smtp-port",
+                str(p["sink_smtp"]),
+                "--out",
+                str(w / "sink.jsonl"),
+            ]
+            return argv, {}, cfg.url("sink_http", "/health")
+        raise KeyError(name)
+
+    def start(self, name: str, timeout: float = 60) -> Proc:
+        argv, env, ready = self._spec(name)
+        proc = Proc(name, argv, self.logs / f"{name}.log", env, die_with_parent=self.config.die_with_parent).start()
+        self.procs[name] = proc
+        try:
+            wait_for(lambda: http_ok(ready) or _died(proc), timeout, f"{name} ready at {ready}")
+        except TimeoutError as exc:
+            raise RuntimeError(f"{name} did not become ready: {exc}\n--- {proc.log_path} ---\n{proc.tail()}") from exc
+        if not proc.running():
+            raise RuntimeError(f"{name} exited with {proc.popen and proc.popen.returncode}:\n{proc.tail()}")
+        return proc
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is not None:
+            proc.stop()
+
+    def kill9(self, name: str) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is not None:
+            proc.kill9()
+
+    def up(self) -> None:
+        self.render()
+        try:
+            for name in ALL_COMPONENTS:
+                if name in self.config.components:
+                    self.start(name)
+        except BaseException:
+            self.down()
+            raise
+        self._write_state()
+
+    def down(self) -> None:
+        for name in reversed(list(self.procs)):
+            self.stop(name)
+        (self.workdir / "state.json").unlink(missing_ok=True)
+
+    def _write_state(self) -> None:
+        state = {
+            "ports": dict(self.config.ports),
+            "pids": {n: p.pid for n, p in self.procs.items()},
+            "workdir": str(self.workdir),
+        }
+        (self.workdir / "state.json").write_text(json.dumps(state, indent=2))
+
+    # -- queries ------------------------------------------------------------------------------------
+    def prom_query(self, expr: str) -> list[dict[str, Any]]:
+        url = self.config.url("prometheus", "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            body = json.load(resp)
+        if body.get("status") != "success":
+            raise ValueError(f"query failed: {body}")
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+
+def _retime(route: dict[str, Any], timing: Mapping[str, str]) -> None:
+    for key, value in timing.items():
+        if key in route:
+            route[key] = value
+    for child in route.get("routes", []):
+        _retime(child, timing)
+
+
+def _died(proc: Proc) -> bool:
+    return not proc.running()
+
+
+def status_rows(ports: Mapping[str, int]) -> list[tuple[str, str]]:
+    """What ``ccmon stack status`` shows: targets, points received, firing alerts."""
+    rows: list[tuple[str, str]] = []
+
+    def get(url: str) -> Any:
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            return json.load(resp)
+
+    base = f"http://127.0.0.1:{ports['prometheus']}"
+    try:
+        targets = get(base + "/api/v1/targets")["data"]["activeTargets"]
+        up = sum(t["health"] == "up" for t in targets)
+        down = [t["labels"]["job"] for t in targets if t["health"] == "down"]
+        pending = sum(t["health"] == "unknown" for t in targets)  # not scraped yet
+        detail = ", ".join([*(f"down: {j}" for j in down), *([f"{pending} not scraped yet"] if pending else [])])
+        rows.append(("targets up", f"{up}/{len(targets)}" + (f" ({detail})" if detail else "")))
+        q = urllib.parse.urlencode({"query": "sum(otelcol_receiver_accepted_metric_points)"})
+        res = get(f"{base}/api/v1/query?{q}")["data"]["result"]
+        rows.append(("points received by collector", res[0]["value"][1] if res else "0"))
+        alerts = get(base + "/api/v1/alerts")["data"]["alerts"]
+        firing = sorted(
+            f"{a['labels'].get('severity', '?')} {a['labels']['alertname']}" for a in alerts if a["state"] == "firing"
+        )
+        rows.append(("alerts firing", ", ".join(firing) if firing else "none"))
+    except (OSError, ValueError, KeyError) as exc:
+        rows.append(("prometheus", f"unreachable ({exc})"))
+    return rows
+
+
+def _print_status(ports: Mapping[str, int]) -> None:
+    stamp = time.strftime("%H:%M:%S")
+    print(f"[{stamp}] " + " | ".join(f"{k}: {v}" for k, v in status_rows(ports)), flush=True)
+
+
+def _up(args: argparse.Namespace) -> int:
+    ports = dict(DEFAULT_PORTS)
+    for item in args.port:
+        key, _, value = item.partition("=")
+        if key not in ports or not value.isdigit():
+            print(f"ccmon stack: bad --port {item!r}; keys: {', '.join(ports)}", file=sys.stderr)
+            return 2
+        ports[key] = int(value)
+    components = tuple(c for c in ALL_COMPONENTS if c not in set(args.without))
+    repo = find_repo(args.repo)
+    binaries = bin_dir(repo)
+    if not (binaries / "otelcol-ccmon").exists():
+        print("ccmon stack: binaries missing; run `make bootstrap` (or `make run`)", file=sys.stderr)
+        return 2
+    if "node_exporter" in components and shutil.which(str(binaries / "node_exporter")) is None:
+        components = tuple(c for c in components if c != "node_exporter")
+    workdir = _workdir(args)
+    fast: dict[str, Any] = {}
+    if args.fast_alerts:
+        rules = write_shortened_rules(repo / "prometheus" / "rules", workdir / "rules-fast", FAST_ALERTS_FACTOR)
+        fast = {**FAST_ALERTS, "rules_dir": rules}
+    config = StackConfig(
+        workdir=workdir, repo=repo, ports=ports, components=components, die_with_parent=not args.detach, **fast
+    )
+    stack = Stack(config)
+    stack.up()
+    print(
+        "ccmon stack: up. Prometheus",
+        stack.config.url("prometheus"),
+        "| Alertmanager",
+        stack.config.url("alertmanager"),
+        "| demo app",
+        stack.config.url("app", "/metrics"),
+        "| receiver",
+        stack.config.url("receiver", "/alerts"),
+        f"| logs in {stack.logs}",
+        flush=True,
+    )
+    if args.detach:
+        return 0
+    stopping = False
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stopping:
+            _print_status(ports)
+            for _ in range(50):  # 5 s between status lines, but react to Ctrl-C at once
+                if stopping:
+                    break
+                for name, proc in list(stack.procs.items()):
+                    if not proc.running():
+                        print(f"ccmon stack: {name} exited; see {proc.log_path}", file=sys.stderr, flush=True)
+                        stack.procs.pop(name)
+                time.sleep(0.1)
+    except BrokenPipeError:  # our output went away (e.g. piped into `head`): stop quietly
+        pass
+    finally:
+        stack.down()  # first: printing may fail when stdout is gone
+        with contextlib.suppress(OSError):
+            print("ccmon stack: stopped", flush=True)
+    return 0
+
+
+def _workdir(args: argparse.Namespace) -> Path:
+    explicit = args.workdir or os.environ.get("CCMON_STACK_DIR")
+    return Path(explicit).resolve() if explicit else find_repo(args.repo) / "var" / "stack"
+
+
+def _load_state(workdir: Path) -> dict[str, Any] | None:
+    path = workdir / "state.json"
+    if not path.exists():
+        return None
+    state: dict[str, Any] = json.loads(path.read_text())
+    return state
+
+
+def _down(args: argparse.Namespace) -> int:
+    workdir = _workdir(args)
+    state = _load_state(workdir)
+    if state is None:
+        print("ccmon stack: not running")
+        return 0
+    for pid in reversed(list(state["pids"].values())):
+        kill_group(int(pid), signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for pid in state["pids"].values():
+        while pid_alive(int(pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid_alive(int(pid)):
+            kill_group(int(pid), signal.SIGKILL)
+    (workdir / "state.json").unlink(missing_ok=True)
+    print("ccmon stack: stopped")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    state = _load_state(_workdir(args))
+    if state is None:
+        print("ccmon stack: not running")
+        return 1
+    for name, pid in state["pids"].items():
+        print(f"{name:14} pid {pid:<8} {'running' if pid_alive(int(pid)) else 'DEAD'}")
+    for key, value in status_rows(state["ports"]):
+        print(f"{key}: {value}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``ccmon stack up|down|status``."""
+    stack = sub.add_parser("stack", help="run the local pipeline as child processes")
+    stack_sub = stack.add_subparsers(dest="stack_command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--repo", help="the otel-ccmon checkout (default: $CCMON_REPO or the working directory)")
+    common.add_argument("--workdir", help="state, logs and data (default: $CCMON_STACK_DIR or REPO/var/stack)")
+    up = stack_sub.add_parser("up", parents=[common], help="start everything; Ctrl-C stops it all")
+    up.add_argument(
+        "--fast-alerts",
+        action="store_true",
+        help=f"demo mode: rules shortened {FAST_ALERTS_FACTOR}x and 1 s scrapes, so that an injected fault "
+        "alerts within about a minute",
+    )
+    up.add_argument("--port", action="append", default=[], help="KEY=PORT, e.g. app=3100 (repeatable)")
+    up.add_argument("--without", action="append", default=[], choices=ALL_COMPONENTS, help="skip a component")
+    up.add_argument("--detach", action="store_true", help="start and return; stop with `ccmon stack down`")
+    up.set_defaults(func=_up)
+    down = stack_sub.add_parser("down", parents=[common], help="stop a detached stack")
+    down.set_defaults(func=_down)
+    status = stack_sub.add_parser("status", parents=[common], help="processes, targets, points, alerts")
+    status.set_defaults(func=_status)

@@ -1,0 +1,68 @@
+"""Payload models of Alertmanager's webhook (version 4) and the content key of a notification."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Literal
+
+from otel_ccmon._extras import require
+
+require("the alert receiver", "receiver", "pydantic")
+
+from pydantic import BaseModel, ConfigDict, Field
+
+LabelMap = dict[str, str]
+
+
+class AlertModel(BaseModel):
+    """One alert of a notification."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    status: Literal["firing", "resolved"]
+    labels: LabelMap = Field(max_length=200)
+    annotations: LabelMap = Field(default_factory=dict, max_length=200)
+    startsAt: datetime
+    endsAt: datetime | None = None
+    generatorURL: str = Field(default="", max_length=4096)
+    fingerprint: str = Field(min_length=1, max_length=64, pattern=r"^[0-9a-fA-F]+$")
+
+
+class NotificationModel(BaseModel):
+    """An Alertmanager webhook notification."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    version: Literal["4"]
+    groupKey: str = Field(max_length=4096)
+    truncatedAlerts: int = Field(default=0, ge=0)
+    status: Literal["firing", "resolved"]
+    receiver: str = Field(min_length=1, max_length=256)
+    groupLabels: LabelMap = Field(default_factory=dict)
+    commonLabels: LabelMap = Field(default_factory=dict)
+    commonAnnotations: LabelMap = Field(default_factory=dict)
+    externalURL: str = Field(default="", max_length=4096)
+    alerts: list[AlertModel] = Field(min_length=1, max_length=5000)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).isoformat()
+
+
+def dedup_key(n: NotificationModel) -> str:
+    """Content key of a notification: same receiver, group, status and alert states → same key.
+
+    Both members of an HA pair and Alertmanager's retries produce the same key.
+    """
+    parts = [
+        n.receiver,
+        n.groupKey,
+        n.status,
+        *sorted(f"{a.fingerprint}|{a.status}|{_iso(a.startsAt)}|{_iso(a.endsAt)}" for a in n.alerts),
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()

@@ -1,0 +1,13 @@
+"""Every alert of the mixin, in the order of the generated rule file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from mixin.alerts_application import ALERTS
+from mixin.alerts_pipeline import PIPELINE
+from mixin.model import Alert
+from mixin.slos import SLO_ALERTS
+
+ALL_ALERTS: tuple[Alert, ...] = ALERTS + PIPELINE + SLO_ALERTS
+BY_NAME: Mapping[str, Alert] = {a.name: a for a in ALL_ALERTS}

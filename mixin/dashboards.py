@@ -1,0 +1,926 @@
+"""The Grafana dashboard as code (grafana-foundation-sdk), generated from the catalog and the rules.
+
+``python -m mixin dashboards`` (``make dashboards``) writes
+``grafana/dashboards/otel-ccmon.json``, provisionable as is; a test regenerates it and fails on
+any difference. Thresholds come from the alert definitions in ``mixin.alerts`` (one source);
+every metric a query uses must exist in the catalog or a known exporter's set (tested).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grafana_foundation_sdk.builders import bargauge, gauge, heatmap, stat, table, timeseries
+from grafana_foundation_sdk.builders import dashboard as dash
+from grafana_foundation_sdk.builders import prometheus as prom
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef,
+    Threshold,
+    ThresholdsMode,
+    ValueMap,
+    ValueMappingResult,
+    VariableOption,
+    VariableRefresh,
+)
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+from mixin.alerts import BY_NAME
+
+OUTPUT = Path("grafana") / "dashboards" / "otel-ccmon.json"
+"""Where the dashboard goes, relative to the repository root."""
+UID = "otel-ccmon-overview"
+DATASOURCE_UID = "ccmon-prometheus"  # fixed uid of the provisioned Prometheus datasource
+DS = DataSourceRef(type_val="prometheus", uid="${datasource}")
+JOB_MATCH = 'job=~"$job"'
+JOB_INSTANCE_MATCH = 'job=~"$job",instance=~"$instance"'
+RATE_INTERVAL = "$__rate_interval"
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One panel: kind, title, queries (expr, legend), unit and where its threshold comes from."""
+
+    kind: str  # timeseries | stat | gauge | bargauge | heatmap | table
+    title: str
+    queries: tuple[tuple[str, str], ...]
+    unit: str
+    description: str = ""
+    alert: str | None = None  # threshold from this alert's definition
+    threshold: float | None = None  # a target that is not an alert threshold (e.g. 95 % truth)
+    low_is_bad: bool = False  # red below the threshold (rates, ratios) rather than above
+    min: float | None = None
+    max: float | None = None
+    width: int = 8
+    mappings: bool = False
+
+    def threshold_value(self) -> float | None:
+        if self.alert is not None:
+            return BY_NAME[self.alert].threshold
+        return self.threshold
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+    panels: tuple[Panel, ...] = field(default_factory=tuple)
+
+
+def query(expr: str, legend: str = "") -> tuple[str, str]:
+    return (expr, legend)
+
+
+def quantiles(metric: str, by: str = "", qs: tuple[float, ...] = (0.5, 0.95, 0.99)) -> tuple[tuple[str, str], ...]:
+    extra = f", {by}" if by else ""
+    return tuple(
+        query(
+            expr=f"histogram_quantile({x}, sum by (le{extra}) (rate({metric}_bucket{{{JOB_MATCH}}}[{RATE_INTERVAL}])))",
+            legend=f"p{round(x * 100)}" + (f" {{{{{by}}}}}" if by else ""),
+        )
+        for x in qs
+    )
+
+
+ROWS: tuple[Row, ...] = (
+    Row(
+        title="System Overview",
+        panels=(
+            Panel(
+                kind="stat",
+                title="Service Status",
+                queries=(query(expr=f"up{{{JOB_MATCH}}}", legend="{{instance}}"),),
+                unit="none",
+                description="Liveness scrape of the application.",
+                mappings=True,
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Neural Operations/sec",
+                queries=(query(expr=f"sum(job:neural_operations:rate5m{{{JOB_MATCH}}})"),),
+                unit="ops",
+                description="Target 150K+.",
+                alert="NeuralOperationsDegraded",
+                low_is_bad=True,
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Cache Hit Rate",
+                queries=(query(expr=f"avg(job_cache_type:cache_hit_ratio:rate5m{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="Target 80%+.",
+                alert="CacheHitRateLow",
+                low_is_bad=True,
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Truth Score P95",
+                queries=(query(expr=f"max(job:truth_score:p95_rate5m{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="Target 95%+; P0 below 70%.",
+                threshold=0.95,
+                low_is_bad=True,
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Memory Usage",
+                queries=(query(expr=f"max(process_resident_memory_bytes{{{JOB_INSTANCE_MATCH}}})"),),
+                unit="bytes",
+                description="Target under 100 MB.",
+                alert="HighMemoryUsage",
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Firing Alerts",
+                queries=(query(expr='count(ALERTS{alertstate="firing"}) or vector(0)'),),
+                unit="none",
+                description="Includes the always-firing Watchdog.",
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Verification Success Rate",
+                queries=(query(expr=f"1 - max(job:verification_failures:ratio_rate15m{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="Target 95%+.",
+                threshold=0.95,
+                low_is_bad=True,
+                width=6,
+            ),
+            Panel(
+                kind="gauge",
+                title="Verification Error Budget Left",
+                queries=(query(expr=f"min(job:slo_verification:error_budget_remaining{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="3-day window of a 95% SLO.",
+                threshold=0,
+                low_is_bad=True,
+                min=-1,
+                max=1,
+                width=6,
+            ),
+            Panel(
+                kind="gauge",
+                title="Retrieval Latency Error Budget Left",
+                queries=(query(expr=f"min(job:slo_pattern_retrieval_latency:error_budget_remaining{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="99% under 10 ms, 3-day window.",
+                threshold=0,
+                low_is_bad=True,
+                min=-1,
+                max=1,
+                width=6,
+            ),
+            Panel(
+                kind="stat",
+                title="Scrape Targets Up",
+                queries=(query(expr="sum(up)", legend="up"), query(expr="count(up)", legend="total")),
+                unit="none",
+                description="Targets Prometheus scrapes successfully.",
+                width=6,
+            ),
+        ),
+    ),
+    Row(
+        title="Neural System Performance",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Neural Operations Rate",
+                queries=(
+                    query(expr=f"sum(job:neural_operations:rate5m{{{JOB_MATCH}}})", legend="5m average"),
+                    query(expr=f"sum(rate(neural_operations_total{{{JOB_MATCH}}}[1h]))", legend="1h average"),
+                ),
+                unit="ops",
+                description="",
+                alert="NeuralOperationsDegraded",
+                low_is_bad=True,
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Neural Operations by Type",
+                queries=(
+                    query(
+                        expr=f"sum by (operation_type) (job_operation_type:neural_operations:rate5m{{{JOB_MATCH}}})",
+                        legend="{{operation_type}}",
+                    ),
+                ),
+                unit="ops",
+                width=12,
+            ),
+            Panel(
+                kind="heatmap",
+                title="Pattern Confidence Distribution",
+                queries=(
+                    query(
+                        expr=f"sum by (le) (increase(pattern_confidence_bucket{{{JOB_MATCH}}}[{RATE_INTERVAL}]))",
+                        legend="{{le}}",
+                    ),
+                ),
+                unit="none",
+                description="Histogram of confidence scores.",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Average Pattern Confidence",
+                queries=(query(expr=f"job:pattern_confidence:avg_rate15m{{{JOB_MATCH}}}", legend="{{job}}"),),
+                unit="percentunit",
+                description="",
+                alert="PatternConfidenceDeclining",
+                low_is_bad=True,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Feedback Loop Cycles",
+                queries=(
+                    query(expr=f"sum(increase(feedback_loop_cycles_total{{{JOB_MATCH}}}[10m]))", legend="cycles / 10m"),
+                ),
+                unit="none",
+                description="FeedbackLoopStalled fires at 0.",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Pattern Memory Size",
+                queries=(query(expr=f"sum(pattern_memory_bytes{{{JOB_MATCH}}})", legend="bytes"),),
+                unit="bytes",
+            ),
+            Panel(
+                kind="gauge",
+                title="Memory Compression Ratio",
+                queries=(query(expr=f"avg(memory_compression_ratio{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="Fraction of memory saved.",
+                alert="MemoryCompressionRateLow",
+                low_is_bad=True,
+                min=0,
+                max=1,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Patterns Learned and Reused",
+                queries=(
+                    query(
+                        expr=f"sum by (pattern_type) (rate(patterns_learned_total{{{JOB_MATCH}}}[{RATE_INTERVAL}]))",
+                        legend="learned {{pattern_type}}",
+                    ),
+                    query(
+                        expr=f"sum by (pattern_type) (rate(patterns_reused_total{{{JOB_MATCH}}}[{RATE_INTERVAL}]))",
+                        legend="reused {{pattern_type}}",
+                    ),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Pattern Extraction Errors",
+                queries=(
+                    query(
+                        expr=f"sum by (error_type) (increase(pattern_extraction_errors_total{{{JOB_MATCH}}}[15m])) or vector(0)",
+                        legend="{{error_type}}",
+                    ),
+                ),
+                unit="none",
+            ),
+        ),
+    ),
+    Row(
+        title="Verification & Truth System",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Truth Score Percentiles",
+                queries=quantiles("truth_score"),
+                unit="percentunit",
+                description="",
+                alert="TruthScoreCriticallyLow",
+                low_is_bad=True,
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Verification Success Rate",
+                queries=(query(expr=f"1 - job:verification_failures:ratio_rate15m{{{JOB_MATCH}}}", legend="{{job}}"),),
+                unit="percentunit",
+                description="",
+                threshold=0.95,
+                low_is_bad=True,
+                width=12,
+            ),
+            Panel(
+                kind="stat",
+                title="Auto Rollbacks (1h)",
+                queries=(query(expr=f"sum(increase(auto_rollback_total{{{JOB_MATCH}}}[1h])) or vector(0)"),),
+                unit="none",
+                description="",
+                threshold=1,
+            ),
+            Panel(
+                kind="bargauge",
+                title="Agent Reliability",
+                queries=(query(expr=f'agent_truth_score{{{JOB_MATCH},agent_id=~"$agent_id"}}', legend="{{agent_id}}"),),
+                unit="percentunit",
+                description="Latest truth score per agent.",
+                alert="AgentReliabilityLow",
+                low_is_bad=True,
+                min=0,
+                max=1,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Verifications per Second",
+                queries=(
+                    query(
+                        expr=f"sum(rate(verification_success_total{{{JOB_MATCH}}}[{RATE_INTERVAL}]))", legend="success"
+                    ),
+                    query(
+                        expr=f"sum(rate(verification_failures_total{{{JOB_MATCH}}}[{RATE_INTERVAL}])) or vector(0)",
+                        legend="failure",
+                    ),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Verification Failures by Reason",
+                queries=(
+                    query(
+                        expr=f"sum by (reason) (rate(verification_failures_total{{{JOB_MATCH}}}[{RATE_INTERVAL}])) or vector(0)",
+                        legend="{{reason}}",
+                    ),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Verification SLO Burn (1h error ratio)",
+                queries=(query(expr=f"job:slo_verification_errors:ratio_rate1h{{{JOB_MATCH}}}", legend="{{job}}"),),
+                unit="percentunit",
+                description="Page when both 1h and 5m exceed 14.4 × budget.",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Truth Score by Agent (p50)",
+                queries=(
+                    query(
+                        expr=f'histogram_quantile(0.5, sum by (le, agent_id) (rate(truth_score_bucket{{{JOB_MATCH},agent_id=~"$agent_id"}}[{RATE_INTERVAL}])))',
+                        legend="{{agent_id}}",
+                    ),
+                ),
+                unit="percentunit",
+            ),
+        ),
+    ),
+    Row(
+        title="Database & Caching",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Database Query Duration",
+                queries=quantiles("db_query_duration_seconds"),
+                unit="s",
+                description="",
+                alert="DatabaseSlowQueries",
+                width=12,
+            ),
+            Panel(
+                kind="table",
+                title="Slowest Queries (p95)",
+                queries=(
+                    query(
+                        expr=f"histogram_quantile(0.95, sum by (le, query_type, table) (rate(db_query_duration_seconds_bucket{{{JOB_MATCH}}}[5m])))"
+                    ),
+                ),
+                unit="s",
+                description="",
+                alert="DatabaseSlowQueries",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Cache Performance",
+                queries=(
+                    query(expr=f"sum(rate(cache_hits_total{{{JOB_MATCH}}}[{RATE_INTERVAL}]))", legend="hits"),
+                    query(expr=f"sum(rate(cache_misses_total{{{JOB_MATCH}}}[{RATE_INTERVAL}]))", legend="misses"),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Cache Hit Rate by Cache",
+                queries=(query(expr=f"job_cache_type:cache_hit_ratio:rate5m{{{JOB_MATCH}}}", legend="{{cache_type}}"),),
+                unit="percentunit",
+                description="",
+                alert="CacheHitRateLow",
+                low_is_bad=True,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Database Connection Errors",
+                queries=(
+                    query(
+                        expr=f"sum by (error_type) (rate(database_connection_errors_total{{{JOB_MATCH}}}[{RATE_INTERVAL}])) or vector(0)",
+                        legend="{{error_type}}",
+                    ),
+                ),
+                unit="ops",
+                description="",
+                alert="DatabaseConnectionFailure",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Pattern Retrieval Performance",
+                queries=quantiles("pattern_retrieval_duration_seconds"),
+                unit="s",
+                description="",
+                alert="PatternRetrievalSlow",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Queries per Second by Type",
+                queries=(
+                    query(
+                        expr=f"sum by (query_type) (rate(db_query_duration_seconds_count{{{JOB_MATCH}}}[{RATE_INTERVAL}]))",
+                        legend="{{query_type}}",
+                    ),
+                ),
+                unit="ops",
+                width=12,
+            ),
+        ),
+    ),
+    Row(
+        title="GOAP Planning & Coordination",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="GOAP Planning Duration",
+                queries=quantiles("goap_planning_duration_seconds", qs=(0.5, 0.95)),
+                unit="s",
+                description="",
+                alert="GOAPPlanningSlowdown",
+            ),
+            Panel(
+                kind="gauge",
+                title="Coordination Efficiency",
+                queries=(query(expr=f"avg(coordination_efficiency{{{JOB_MATCH}}})"),),
+                unit="percentunit",
+                description="",
+                alert="AgentCoordinationEfficiency",
+                low_is_bad=True,
+                min=0,
+                max=1,
+            ),
+            Panel(
+                kind="gauge",
+                title="Pattern Reuse Rate",
+                queries=(
+                    query(
+                        expr=f"sum(rate(patterns_reused_total{{{JOB_MATCH}}}[5m])) / (sum(rate(patterns_reused_total{{{JOB_MATCH}}}[5m])) + sum(rate(patterns_learned_total{{{JOB_MATCH}}}[5m])))"
+                    ),
+                ),
+                unit="percentunit",
+                description="Reused ÷ (reused + learned).",
+                min=0,
+                max=1,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Task Completion Rate",
+                queries=(
+                    query(
+                        expr=f"sum by (status) (job_status:task_completed:rate5m{{{JOB_MATCH}}})", legend="{{status}}"
+                    ),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="stat",
+                title="Active Patterns Count",
+                queries=(query(expr=f"sum(patterns_active{{{JOB_MATCH}}})"),),
+                unit="none",
+            ),
+            Panel(
+                kind="stat",
+                title="Unused Patterns",
+                queries=(query(expr=f"sum(patterns_unused{{{JOB_MATCH}}})"),),
+                unit="none",
+                description="",
+                alert="UnusedPatternsAccumulating",
+            ),
+            Panel(
+                kind="bargauge",
+                title="Agent Task Duration p95",
+                queries=(
+                    query(
+                        expr=f'histogram_quantile(0.95, sum by (le, agent_id) (rate(agent_task_duration_seconds_bucket{{{JOB_MATCH},agent_id=~"$agent_id"}}[5m])))',
+                        legend="{{agent_id}}",
+                    ),
+                ),
+                unit="s",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Background Task Queue",
+                queries=(query(expr=f"sum(background_task_queue_length{{{JOB_MATCH}}})", legend="queued"),),
+                unit="none",
+                description="",
+                alert="BackgroundTaskQueueLength",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Task Failure Ratio",
+                queries=(
+                    query(
+                        expr=f'sum(job_status:task_completed:rate5m{{{JOB_MATCH},status="failure"}} or 0 * job_status:task_completed:rate5m{{{JOB_MATCH}}}) / sum(job_status:task_completed:rate5m{{{JOB_MATCH}}})',
+                        legend="failure ratio",
+                    ),
+                ),
+                unit="percentunit",
+                description="",
+                alert="TaskFailureRateHigh",
+            ),
+        ),
+    ),
+    Row(
+        title="System Resources",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="CPU Usage",
+                queries=(
+                    query(
+                        expr=f"rate(process_cpu_seconds_total{{{JOB_INSTANCE_MATCH}}}[{RATE_INTERVAL}])",
+                        legend="{{job}} {{instance}}",
+                    ),
+                ),
+                unit="percentunit",
+                description="Share of one CPU.",
+                alert="CPUUsageHigh",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Memory Usage Over Time",
+                queries=(
+                    query(expr=f"process_resident_memory_bytes{{{JOB_INSTANCE_MATCH}}}", legend="{{job}} {{instance}}"),
+                ),
+                unit="bytes",
+                description="",
+                alert="HighMemoryUsage",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Error Rates by Type",
+                queries=(
+                    query(
+                        expr=f"sum by (error_type) (rate(errors_total{{{JOB_MATCH}}}[{RATE_INTERVAL}]))",
+                        legend="{{error_type}}",
+                    ),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="timeseries",
+                title="GC Pause p99",
+                queries=(
+                    query(
+                        expr=f"histogram_quantile(0.99, sum by (le, generation) (rate(python_gc_duration_seconds_bucket{{{JOB_MATCH}}}[5m])))",
+                        legend="gen {{generation}}",
+                    ),
+                ),
+                unit="s",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Event Loop Lag",
+                queries=(
+                    query(expr=f"python_eventloop_lag_seconds{{{JOB_INSTANCE_MATCH}}}", legend="{{job}} {{instance}}"),
+                ),
+                unit="s",
+                description="",
+                alert="EventLoopLagHigh",
+            ),
+            Panel(
+                kind="gauge",
+                title="Disk Space Available (/)",
+                queries=(
+                    query(
+                        expr='min(node_filesystem_avail_bytes{mountpoint="/",fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{mountpoint="/",fstype!~"tmpfs|overlay"})'
+                    ),
+                ),
+                unit="percentunit",
+                description="",
+                alert="LowDiskSpace",
+                low_is_bad=True,
+                min=0,
+                max=1,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Dropped Measurements",
+                queries=(
+                    query(
+                        expr=f"sum by (metric, reason) (increase(ccmon_dropped_measurements_total{{{JOB_MATCH}}}[1h])) or vector(0)",
+                        legend="{{metric}} {{reason}}",
+                    ),
+                ),
+                unit="none",
+                description="Invalid input rejected by otel_ccmon.",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Pattern Memory Growth per Day",
+                queries=(query(expr=f"deriv(pattern_memory_bytes{{{JOB_MATCH}}}[1h]) * 86400", legend="{{job}}"),),
+                unit="bytes",
+                description="",
+                alert="PatternMemoryGrowth",
+            ),
+        ),
+    ),
+    Row(
+        title="HTTP",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Request Rate by Route",
+                queries=(
+                    query(
+                        expr=f"sum by (http_route) (rate(http_server_request_duration_seconds_count{{{JOB_MATCH}}}[{RATE_INTERVAL}]))",
+                        legend="{{http_route}}",
+                    ),
+                ),
+                unit="reqps",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Server Error Ratio",
+                queries=(query(expr=f"job:http_server_errors:ratio_rate5m{{{JOB_MATCH}}}", legend="{{job}}"),),
+                unit="percentunit",
+                description="",
+                alert="HTTPErrorRateHigh",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Request Duration p95 by Route",
+                queries=(
+                    query(
+                        expr=f"histogram_quantile(0.95, sum by (le, http_route) (rate(http_server_request_duration_seconds_bucket{{{JOB_MATCH}}}[{RATE_INTERVAL}])))",
+                        legend="{{http_route}}",
+                    ),
+                ),
+                unit="s",
+            ),
+            Panel(
+                kind="bargauge",
+                title="Responses by Status Code",
+                queries=(
+                    query(
+                        expr=f"sum by (http_response_status_code) (increase(http_server_request_duration_seconds_count{{{JOB_MATCH}}}[1h]))",
+                        legend="{{http_response_status_code}}",
+                    ),
+                ),
+                unit="none",
+            ),
+        ),
+    ),
+    Row(
+        title="Pipeline Health",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Collector Points Received",
+                queries=(
+                    query(
+                        expr=f"sum(rate(otelcol_receiver_accepted_metric_points[{RATE_INTERVAL}]))", legend="accepted"
+                    ),
+                    query(
+                        expr=f"sum(rate(otelcol_receiver_refused_metric_points[{RATE_INTERVAL}])) or vector(0)",
+                        legend="refused",
+                    ),
+                ),
+                unit="ops",
+                description="OTelCollectorRefusingPoints fires on any refusal.",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Collector Points Sent",
+                queries=(
+                    query(
+                        expr=f"sum by (exporter) (rate(otelcol_exporter_sent_metric_points[{RATE_INTERVAL}]))",
+                        legend="sent {{exporter}}",
+                    ),
+                    query(
+                        expr=f"sum by (exporter) (rate(otelcol_exporter_send_failed_metric_points[{RATE_INTERVAL}])) or vector(0)",
+                        legend="failed {{exporter}}",
+                    ),
+                ),
+                unit="ops",
+                description="OTelCollectorExportFailing fires on any failure.",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Exporter Queue Usage",
+                queries=(
+                    query(
+                        expr="max by (exporter) (otelcol_exporter_queue_size / otelcol_exporter_queue_capacity) or vector(0)",
+                        legend="{{exporter}}",
+                    ),
+                ),
+                unit="percentunit",
+                description="",
+                alert="OTelCollectorQueueNearlyFull",
+            ),
+            Panel(
+                kind="bargauge",
+                title="Scrape Health",
+                queries=(query(expr="up", legend="{{job}} {{instance}}"),),
+                unit="none",
+                description="1 = scraped, 0 = down.",
+                min=0,
+                max=1,
+                mappings=True,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Rule Evaluation Failures",
+                queries=(
+                    query(
+                        expr=f"sum(rate(prometheus_rule_evaluation_failures_total[{RATE_INTERVAL}]))",
+                        legend="failures/s",
+                    ),
+                ),
+                unit="ops",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Notification Failures",
+                queries=(
+                    query(
+                        expr=f"sum(rate(prometheus_notifications_errors_total[{RATE_INTERVAL}])) or vector(0)",
+                        legend="Prometheus → Alertmanager",
+                    ),
+                    query(
+                        expr=f"sum by (integration) (rate(alertmanager_notifications_failed_total[{RATE_INTERVAL}]))",
+                        legend="Alertmanager {{integration}}",
+                    ),
+                ),
+                unit="ops",
+                description="Any failure fires an alert.",
+            ),
+            Panel(
+                kind="bargauge",
+                title="Firing Alerts by Severity",
+                queries=(query(expr='count by (severity) (ALERTS{alertstate="firing"})', legend="{{severity}}"),),
+                unit="none",
+            ),
+            Panel(
+                kind="timeseries",
+                title="Collector Memory",
+                queries=(query(expr="otelcol_process_memory_rss", legend="{{instance}}"),),
+                unit="bytes",
+            ),
+        ),
+    ),
+)
+
+
+def panels() -> list[tuple[str, Panel]]:
+    """Every data panel with its row title, in dashboard order."""
+    return [(row.title, p) for row in ROWS for p in row.panels]
+
+
+def _thresholds(p: Panel) -> dash.ThresholdsConfig:
+    value = p.threshold_value()
+    ok, bad = "green", "red"
+    steps = [Threshold(value=None, color=bad if p.low_is_bad else ok)]
+    if value is not None:
+        steps.append(Threshold(value=value, color=ok if p.low_is_bad else bad))
+    return dash.ThresholdsConfig().mode(ThresholdsMode.ABSOLUTE).steps(steps)
+
+
+def _targets(p: Panel) -> list[prom.Dataquery]:
+    out = []
+    for i, (expr, legend) in enumerate(p.queries):
+        target = prom.Dataquery().expr(expr).ref_id(chr(ord("A") + i)).datasource(DS)
+        if legend:
+            target = target.legend_format(legend)
+        if p.kind == "heatmap":
+            target = target.format(PromQueryFormat.HEATMAP)
+        if p.kind == "table":
+            target = target.format(PromQueryFormat.TABLE).instant()
+        out.append(target)
+    return out
+
+
+_UP_DOWN = [
+    ValueMap(
+        options={
+            "0": ValueMappingResult(text="DOWN", color="red"),
+            "1": ValueMappingResult(text="UP", color="green"),
+        }
+    )
+]
+
+
+def build_panel(p: Panel, panel_id: int) -> Any:
+    builders: dict[str, Any] = {
+        "timeseries": timeseries.Panel,
+        "stat": stat.Panel,
+        "gauge": gauge.Panel,
+        "bargauge": bargauge.Panel,
+        "heatmap": heatmap.Panel,
+        "table": table.Panel,
+    }
+    panel = builders[p.kind]().id(panel_id).title(p.title).datasource(DS).height(8).span(p.width)
+    if p.description:
+        panel = panel.description(p.description)
+    for target in _targets(p):
+        panel = panel.with_target(target)
+    panel = panel.unit(p.unit)
+    if p.kind != "heatmap":  # a heatmap colours by density, not by thresholds
+        panel = panel.thresholds(_thresholds(p))
+        if p.min is not None:
+            panel = panel.min(p.min)
+        if p.max is not None:
+            panel = panel.max(p.max)
+        if p.mappings:
+            panel = panel.mappings(_UP_DOWN)
+    if p.kind == "timeseries" and p.threshold_value() is not None:
+        panel = panel.thresholds_style(dash_threshold_style())
+    return panel
+
+
+def dash_threshold_style() -> Any:
+    from grafana_foundation_sdk.builders.common import GraphThresholdsStyleConfig
+    from grafana_foundation_sdk.models.common import GraphThresholdsStyleMode
+
+    return GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.LINE)
+
+
+def _variables() -> list[Any]:
+    ds_ref = DataSourceRef(type_val="prometheus", uid="${datasource}")
+    default_ds = VariableOption(selected=True, text="Prometheus", value=DATASOURCE_UID)
+    return [
+        dash.DatasourceVariable("datasource").label("Data source").type("prometheus").current(default_ds),
+        dash.QueryVariable("job")
+        .label("Service")
+        .datasource(ds_ref)
+        .query("label_values(target_info, job)")
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*"),
+        dash.QueryVariable("instance")
+        .label("Instance")
+        .datasource(ds_ref)
+        .query('label_values(target_info{job=~"$job"}, instance)')
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*"),
+        dash.QueryVariable("agent_id")
+        .label("Agent")
+        .datasource(ds_ref)
+        .query('label_values(agent_truth_score{job=~"$job"}, agent_id)')
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*"),
+    ]
+
+
+def build() -> dict[str, Any]:
+    """The dashboard model as a JSON-ready dict (what Grafana's file provisioning reads)."""
+    builder = (
+        dash.Dashboard("otel-ccmon: Agent System Overview")
+        .uid(UID)
+        .tags(["otel-ccmon", "agents", "opentelemetry"])
+        .description("Neural system, verification, database, GOAP, resources, HTTP and pipeline health.")
+        .refresh("30s")
+        .time("now-6h", "now")
+        .timezone("browser")
+        .editable()
+    )
+    for variable in _variables():
+        builder = builder.with_variable(variable)
+    panel_id = 1
+    for row in ROWS:
+        builder = builder.with_row(dash.Row(row.title).id(panel_id))
+        panel_id += 1
+        for p in row.panels:
+            builder = builder.with_panel(build_panel(p, panel_id))
+            panel_id += 1
+    model: dict[str, Any] = json.loads(JSONEncoder(sort_keys=True, indent=2).encode(builder.build()))
+    return model
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True) + "\n"

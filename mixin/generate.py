@@ -1,0 +1,77 @@
+"""Writes every generated file of the mixin into a repository checkout.
+
+``python -m mixin [--repo PATH] [rules|dashboards|docs|all]`` (``make generate``); the repository
+is named explicitly or is the working directory, never found through a package's location.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from mixin import dashboards, docs
+from mixin.alerts import ALL_ALERTS
+from mixin.promtool_tests import tests_yaml
+from mixin.rule_files import alerts_yaml, recording_yaml
+from mixin.runbooks import runbook
+from otel_ccmon.devstack.repo import find_repo
+
+
+def rule_outputs(root: Path) -> dict[Path, str]:
+    """Rule files, promtool tests and runbooks under ``root``, with their content."""
+    out = {
+        root / "prometheus" / "rules" / "recording.yml": recording_yaml(),
+        root / "prometheus" / "rules" / "alerts.yml": alerts_yaml(),
+        root / "prometheus" / "tests" / "alerts_test.yml": tests_yaml(),
+    }
+    for alert in ALL_ALERTS:
+        out[root / "docs" / "runbooks" / f"{alert.name}.md"] = runbook(alert)
+    return out
+
+
+def dashboard_outputs(root: Path) -> dict[Path, str]:
+    """The Grafana dashboards under ``root``."""
+    return {root / dashboards.OUTPUT: dashboards.render()}
+
+
+def docs_outputs(root: Path) -> dict[Path, str]:
+    """The README with its metric table regenerated from the catalog."""
+    readme = root / "README.md"
+    return {readme: docs.render_readme(readme.read_text())}
+
+
+TARGETS: dict[str, Callable[[Path], dict[Path, str]]] = {
+    "rules": rule_outputs,
+    "dashboards": dashboard_outputs,
+    "docs": docs_outputs,
+}
+
+
+def outputs(root: Path, targets: Sequence[str] = tuple(TARGETS)) -> dict[Path, str]:
+    """Every generated file of ``targets`` under ``root``.
+
+    >>> root = find_repo()
+    >>> sorted(p.relative_to(root).as_posix() for p in outputs(root, ["rules"]))[-3:]
+    ['prometheus/rules/alerts.yml', 'prometheus/rules/recording.yml', 'prometheus/tests/alerts_test.yml']
+    """
+    out: dict[Path, str] = {}
+    for target in targets:
+        out.update(TARGETS[target](root))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m mixin``."""
+    parser = argparse.ArgumentParser(prog="python -m mixin", description="write the mixin's generated files")
+    parser.add_argument("target", nargs="?", default="all", choices=[*TARGETS, "all"])
+    parser.add_argument("--repo", type=Path, default=None, help="repository root (default: the working directory)")
+    args = parser.parse_args(argv)
+    root = find_repo(args.repo)
+    targets = list(TARGETS) if args.target == "all" else [args.target]
+    written = outputs(root, targets)
+    for path, content in written.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    print(f"wrote {len(written)} files under {root}")
+    return 0

@@ -1,0 +1,379 @@
+"""Demo agent application: simulates the agent system through otel_ccmon's public API.
+
+Every tick it performs neural operations, verifications, GOAP plans, real SQLite
+queries, real cache look-ups, tasks and pattern bookkeeping. Faults push one
+alert's metric across the spec's threshold until cleared (``POST/DELETE
+/faults/{name}`` or ``--fault NAME``). ``GET /recorded`` returns what the app
+recorded into each counter, so tests can compare it with what a backend shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import sqlite3
+import sys
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import otel_ccmon as ccmon
+from otel_ccmon._extras import require
+
+require("the demo app", "demo", "fastapi", "uvicorn")
+
+AGENTS = ("coder-agent", "reviewer-agent", "tester-agent", "planner-agent")
+PATTERN_TYPES = ("coordination", "optimization", "prediction")
+OPERATION_SPLIT = (("learning", 0.3), ("retrieval", 0.6), ("extraction", 0.1))
+TASK_TYPES = ("feature", "bugfix", "refactor")
+TABLES = ("patterns", "embeddings", "trajectories")
+
+FAULTS: dict[str, str] = {
+    "slow_db": "every query sleeps 25 ms (DatabaseSlowQueries, p95 > 10 ms)",
+    "slow_retrieval": "pattern retrieval sleeps 25 ms (PatternRetrievalSlow, SLO burn)",
+    "db_connection_failures": "each tick fails to open the database 5 times (DatabaseConnectionFailure)",
+    "low_truth": "truth scores around 0.5 (TruthScoreCriticallyLow, AgentReliabilityLow, rollbacks)",
+    "verification_failures": "20 % of verifications fail (VerificationFailureRate)",
+    "low_confidence": "pattern confidence around 0.5 (PatternConfidenceDeclining)",
+    "cache_misses": "the cache is flushed before every look-up (CacheHitRateLow)",
+    "stalled_feedback": "no feedback-loop cycles (FeedbackLoopStalled)",
+    "slow_planning": "GOAP plans take 8 s (GOAPPlanningSlowdown)",
+    "low_efficiency": "coordination efficiency 0.80 (AgentCoordinationEfficiency)",
+    "low_compression": "memory compression ratio 0.40 (MemoryCompressionRateLow)",
+    "extraction_errors": "pattern extraction errors every tick (PatternExtractionErrors)",
+    "queue_growth": "background queue grows by 50 per tick (BackgroundTaskQueueLength)",
+    "memory_growth": "pattern memory grows 1 MB per tick (PatternMemoryGrowth)",
+    "unused_patterns": "2,000 idle patterns are added (UnusedPatternsAccumulating)",
+    "degraded_neural": "neural operations drop to 100,000/s (NeuralOperationsDegraded)",
+    "memory_hog": "holds 150 MiB of memory (HighMemoryUsage)",
+}
+
+
+@dataclass
+class DemoConfig:
+    """Options of the demo app."""
+
+    tick_seconds: float = 1.0  # 0 disables the automatic loop; POST /tick drives it
+    neural_rate: float = 172_000.0
+    seed: int = 7
+    db_path: str = ":memory:"
+    idle_seconds: float = 3600.0
+    faults: frozenset[str] = frozenset()
+
+
+class PatternStore:
+    """Patterns with last-use times, for the active/unused gauges (counts, never ids, become metrics)."""
+
+    def __init__(self, idle_seconds: float) -> None:
+        self.idle_seconds = idle_seconds
+        self._last_used: dict[int, float] = {}
+        self._next = 0
+
+    def add(self, now: float, count: int = 1, *, age: float = 0.0) -> None:
+        for _ in range(count):
+            self._last_used[self._next] = now - age
+            self._next += 1
+
+    def use(self, now: float, rng: random.Random) -> None:
+        if self._last_used:
+            key = rng.randrange(self._next)
+            if key in self._last_used:
+                self._last_used[key] = now
+
+    def counts(self, now: float) -> tuple[int, int]:
+        cutoff = now - self.idle_seconds
+        return len(self._last_used), sum(1 for t in self._last_used.values() if t < cutoff)
+
+    def drop_idle(self, now: float) -> None:
+        cutoff = now - self.idle_seconds
+        self._last_used = {k: t for k, t in self._last_used.items() if t >= cutoff}
+
+
+class LruCache:
+    """A small real LRU cache in front of the embeddings table."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.capacity = capacity
+        self._data: OrderedDict[int, bytes] = OrderedDict()
+
+    def get(self, key: int) -> bytes | None:
+        value = self._data.get(key)
+        if value is not None:
+            self._data.move_to_end(key)
+        return value
+
+    def put(self, key: int, value: bytes) -> None:
+        self._data[key] = value
+        self._data.move_to_end(key)
+        while len(self._data) > self.capacity:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()
+
+
+@dataclass
+class AgentSystem:
+    """The simulated agent system; all metrics go through otel_ccmon's public helpers."""
+
+    config: DemoConfig
+    faults: set[str] = field(default_factory=set)
+    recorded: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.faults = set(self.config.faults)
+        self.rng = random.Random(self.config.seed)
+        self.db_lock = threading.Lock()
+        self.db = sqlite3.connect(self.config.db_path, check_same_thread=False)
+        self.db.executescript(
+            "CREATE TABLE IF NOT EXISTS patterns (id INTEGER PRIMARY KEY, kind TEXT, confidence REAL);"
+            "CREATE TABLE IF NOT EXISTS embeddings (id INTEGER PRIMARY KEY, vector BLOB);"
+            "CREATE TABLE IF NOT EXISTS trajectories (id INTEGER PRIMARY KEY, steps INTEGER);"
+        )
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO embeddings (id, vector) VALUES (?, ?)",
+                [(i, bytes(16)) for i in range(256)],
+            )
+        self.cache = LruCache()
+        self.patterns = PatternStore(self.config.idle_seconds)
+        self.patterns.add(time.time(), 500)
+        self.memory_bytes = 48_000_000.0
+        self.queue = 5
+        self.ticks = 0
+        self._hog: bytearray | None = None
+
+    # -- helpers that also keep our own tally of counters --------------------------------------
+    def _count(self, key: str, n: int = 1) -> None:
+        self.recorded[key] += n
+
+    def _query(self, query_type: str, table: str, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        def run() -> list[Any]:
+            if "slow_db" in self.faults:
+                time.sleep(0.025)
+            with self.db_lock:
+                return self.db.execute(sql, params).fetchall()
+
+        result: list[Any] = ccmon.record_db_query(query_type, table, run)
+        return result
+
+    def _connect_failing(self) -> None:
+        try:  # a real failed connection: read-only open of a database that does not exist
+            sqlite3.connect("file:/nonexistent-ccmon/db.sqlite?mode=ro", uri=True).execute("SELECT 1")
+        except sqlite3.OperationalError:
+            ccmon.record_db_connection_error("unable_to_open")
+            self._count("database_connection_errors_total")
+
+    # -- one simulation step ----------------------------------------------------------------------
+    def tick(self, seconds: float) -> None:
+        rng, now = self.rng, time.time()
+        self.ticks += 1
+        rate = 100_000.0 if "degraded_neural" in self.faults else self.config.neural_rate
+        for op, share in OPERATION_SPLIT:
+            n = round(rate * seconds * share)
+            if n:
+                ccmon.record_neural_operation(op, count=n)
+                self._count(f"neural_operations_total:{op}", n)
+
+        for agent in AGENTS:
+            if "low_truth" in self.faults:
+                score = min(1.0, max(0.0, rng.gauss(0.5, 0.05)))
+            else:
+                score = min(1.0, max(0.0, rng.gauss(0.97, 0.01)))
+            fail = score < 0.7 or ("verification_failures" in self.faults and rng.random() < 0.2)
+            reason = "low_truth_score" if score < 0.7 else "checks_failed"
+            ccmon.record_verification(agent, score, not fail, None if not fail else reason)
+            self._count("verification_failures_total" if fail else "verification_success_total")
+            if score < 0.7:
+                ccmon.record_auto_rollback("truth_score_below_threshold")
+                self._count("auto_rollback_total")
+
+        for ptype in PATTERN_TYPES:
+            mean = 0.5 if "low_confidence" in self.faults else 0.88
+            ccmon.record_pattern_confidence(ptype, min(1.0, max(0.0, rng.gauss(mean, 0.03))))
+            ccmon.record_pattern_learned(ptype)
+            ccmon.record_pattern_reused(ptype, 2)
+            self._count("patterns_learned_total")
+            self._count("patterns_reused_total", 2)
+        self.patterns.add(now, len(PATTERN_TYPES))
+
+        for _ in range(20):
+            # a hot set, as real pattern look-ups have: ~95 % hits once warm
+            key = rng.randrange(16) if rng.random() < 0.95 else rng.randrange(256)
+            if "cache_misses" in self.faults:
+                self.cache.clear()
+            cached = self.cache.get(key)
+            ccmon.record_cache_access("embeddings", cached is not None)
+            self._count("cache_hits_total" if cached is not None else "cache_misses_total")
+            if cached is None:
+                rows = self._query("select", "embeddings", "SELECT vector FROM embeddings WHERE id = ?", (key,))
+                self.cache.put(key, rows[0][0] if rows else b"")
+            with ccmon.record_pattern_retrieval():
+                if "slow_retrieval" in self.faults:
+                    time.sleep(0.025)
+                self.patterns.use(now, rng)
+        self._query("insert", "patterns", "INSERT INTO patterns (kind, confidence) VALUES (?, ?)", ("demo", 0.9))
+        self._query("insert", "trajectories", "INSERT INTO trajectories (steps) VALUES (?)", (rng.randrange(1, 9),))
+        self._query("update", "trajectories", "UPDATE trajectories SET steps = steps + 1 WHERE id = 1")
+        self._query(
+            "delete", "trajectories", "DELETE FROM trajectories WHERE id < (SELECT MAX(id) - 100 FROM trajectories)"
+        )
+        self._query("select", "patterns", "SELECT COUNT(*) FROM patterns")
+        if "db_connection_failures" in self.faults:
+            for _ in range(5):
+                self._connect_failing()
+
+        planning = 8.0 if "slow_planning" in self.faults else abs(rng.gauss(0.6, 0.2))
+        ccmon.observe_goap_planning("feature-implementation", planning)
+        agent, task_type = rng.choice(AGENTS), rng.choice(TASK_TYPES)
+        ccmon.observe_agent_task(agent, task_type, abs(rng.gauss(20.0, 5.0)))
+        status = "failure" if rng.random() < 0.05 else "success"
+        ccmon.record_task_completed(task_type, status)
+        self._count("task_completed_total")
+        if status == "failure":
+            ccmon.record_error("task_failed")
+            self._count("errors_total")
+
+        if "stalled_feedback" not in self.faults:
+            ccmon.record_feedback_cycle()
+            self._count("feedback_loop_cycles_total")
+        if "extraction_errors" in self.faults:
+            ccmon.record_pattern_extraction_error("parse_error")
+            self._count("pattern_extraction_errors_total")
+
+        self.queue = self.queue + 50 if "queue_growth" in self.faults else rng.randrange(0, 10)
+        ccmon.set_background_queue_length(self.queue)
+        self.memory_bytes += 1_000_000 if "memory_growth" in self.faults else 10
+        ccmon.set_pattern_memory(self.memory_bytes)
+        ccmon.set_memory_compression_ratio(0.40 if "low_compression" in self.faults else 0.72)
+        ccmon.set_coordination_efficiency(0.80 if "low_efficiency" in self.faults else 0.97)
+        if "unused_patterns" in self.faults and self.patterns.counts(now)[1] < 2000:
+            self.patterns.add(now, 2000, age=self.patterns.idle_seconds + 1)
+        active, unused = self.patterns.counts(now)
+        ccmon.set_patterns_active(active)
+        ccmon.set_patterns_unused(unused)
+        if "memory_hog" in self.faults and self._hog is None:
+            self._hog = bytearray(150 * 1024 * 1024)
+            self._hog[::4096] = b"x" * len(self._hog[::4096])  # touch pages so RSS grows
+        elif "memory_hog" not in self.faults:
+            self._hog = None
+
+    def set_fault(self, name: str, on: bool) -> None:
+        if name not in FAULTS:
+            raise KeyError(name)
+        if on:
+            self.faults.add(name)
+        else:
+            self.faults.discard(name)
+            if name == "unused_patterns":
+                self.patterns.drop_idle(time.time())
+
+
+def create_app(config: DemoConfig | None = None) -> Any:
+    """Build the demo FastAPI app.
+
+    >>> app = create_app(DemoConfig(tick_seconds=0))
+    >>> app.title
+    'otel-ccmon demo agent system'
+    """
+    from fastapi import FastAPI, HTTPException
+
+    config = config or DemoConfig()
+    system = AgentSystem(config)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        task = asyncio.create_task(_loop(system)) if config.tick_seconds > 0 else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            ccmon.shutdown_metrics()
+            print("ccmon demo: stopped, metrics flushed", file=sys.stderr, flush=True)
+
+    app = FastAPI(title="otel-ccmon demo agent system", lifespan=lifespan)
+    app.state.system = system
+    ccmon.instrument_app(app)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "ticks": system.ticks}
+
+    @app.get("/faults")
+    def faults() -> dict[str, Any]:
+        return {"active": sorted(system.faults), "available": FAULTS}
+
+    def toggle(name: str, on: bool) -> dict[str, Any]:
+        try:
+            system.set_fault(name, on)
+        except KeyError:
+            raise HTTPException(404, f"unknown fault {name!r}; see GET /faults") from None
+        return {"active": sorted(system.faults)}
+
+    @app.post("/faults/{name}")
+    def enable(name: str) -> dict[str, Any]:
+        return toggle(name, True)
+
+    @app.delete("/faults/{name}")
+    def clear(name: str) -> dict[str, Any]:
+        return toggle(name, False)
+
+    @app.post("/tick")
+    async def tick(seconds: float = 1.0) -> dict[str, Any]:
+        await asyncio.to_thread(system.tick, seconds)
+        return {"ticks": system.ticks}
+
+    @app.get("/recorded")
+    def recorded() -> dict[str, int]:
+        return dict(system.recorded)
+
+    @app.post("/verifications", status_code=202)
+    def verify(body: dict[str, Any]) -> dict[str, Any]:
+        # Passed to the helper unvalidated on purpose: invalid input is the
+        # library's job (dropped and counted in ccmon_dropped_measurements_total).
+        ccmon.record_verification(
+            str(body.get("agent_id", "")),
+            body.get("score", float("nan")),
+            bool(body.get("success")),
+            body.get("reason"),
+        )
+        return {"accepted": True}
+
+    @app.get("/patterns/{pattern_id}")
+    def get_pattern(pattern_id: int) -> dict[str, Any]:
+        rows = system._query("select", "patterns", "SELECT kind, confidence FROM patterns WHERE id = ?", (pattern_id,))
+        if not rows:
+            ccmon.record_error("pattern_not_found")
+            raise HTTPException(404, "no such pattern")
+        return {"id": pattern_id, "kind": rows[0][0], "confidence": rows[0][1]}
+
+    return app
+
+
+async def _loop(system: AgentSystem) -> None:
+    interval = system.config.tick_seconds
+    while True:
+        started = time.perf_counter()
+        await asyncio.to_thread(system.tick, interval)
+        await asyncio.sleep(max(0.0, interval - (time.perf_counter() - started)))
+
+
+def run(host: str, port: int, config: DemoConfig) -> None:
+    """Serve the demo app with uvicorn (blocking)."""
+    import uvicorn
+
+    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+
+
+def demo_db_path(directory: Path) -> str:
+    """A file database under ``directory`` (created)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return str(directory / "demo.sqlite")

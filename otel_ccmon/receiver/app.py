@@ -1,0 +1,221 @@
+"""The alert receiver: Alertmanager's webhook target, authenticated, validated, durable, idempotent.
+
+Every accepted notification and alert state change is committed to SQLite (WAL,
+``synchronous=FULL``) before the 2xx is sent, so a ``kill -9`` loses nothing that
+was acknowledged. Re-deliveries (Alertmanager retries, both members of an HA pair)
+are recognised by a content key and stored once. Hooks run off the request path;
+their pending runs are part of the same transaction and are resumed after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import otel_ccmon as ccmon
+from otel_ccmon._extras import require
+
+require("the alert receiver", "receiver", "fastapi", "pydantic", "uvicorn")
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from otel_ccmon.fastapi import instrument_app
+from otel_ccmon.receiver.hooks import Hook, HookRunner
+from otel_ccmon.receiver.models import NotificationModel
+from otel_ccmon.receiver.store import AlertStore
+
+_log = logging.getLogger("otel_ccmon.receiver")
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+
+
+@dataclass(frozen=True)
+class ReceiverSettings:
+    """Options of the alert receiver."""
+
+    db_path: Path
+    token: str | None
+    max_body_bytes: int = 1024 * 1024
+    hooks: tuple[Hook, ...] = ()
+    retention_days: float = 30.0
+    max_alerts: int = 100_000
+    hook_workers: int = 4
+
+
+class _Reject(Exception):
+    def __init__(self, status: int, reason: str, detail: Any) -> None:
+        super().__init__(detail)
+        self.status, self.reason, self.detail = status, reason, detail
+
+
+def create_app(settings: ReceiverSettings) -> Any:
+    """The receiver's FastAPI app.
+
+    >>> import tempfile, pathlib
+    >>> app = create_app(ReceiverSettings(db_path=pathlib.Path(tempfile.mkdtemp()) / "r.db", token="t"))
+    >>> sorted(r.path for r in app.routes if r.path.startswith("/webhook"))
+    ['/webhook', '/webhook/{receiver}']
+    """
+    store = AlertStore(settings.db_path)
+    runner = HookRunner(store, settings.hooks, settings.hook_workers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        runner.submit(store.pending_hook_runs())  # resume what a crash interrupted
+        store.prune(max_age_s=settings.retention_days * 86400, max_alerts=settings.max_alerts)
+        try:
+            yield
+        finally:
+            runner.shutdown()
+            store.close()
+            ccmon.shutdown_metrics()
+
+    app = FastAPI(title="otel-ccmon alert receiver", lifespan=lifespan)
+    app.state.store = store
+    monitor = instrument_app(app)
+    rec = monitor.recorder
+
+    def authorized(request: Request) -> bool:
+        if settings.token is None:
+            return True
+        header = request.headers.get("authorization", "")
+        scheme, _, credentials = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), settings.token.encode())
+
+    def reject(exc: _Reject) -> JSONResponse:
+        rec.add("alert_receiver.rejections", 1, exc.reason)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return JSONResponse({"error": exc.reason, "detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    async def read_limited(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > settings.max_body_bytes):
+            raise _Reject(413, "too_large", f"body exceeds {settings.max_body_bytes} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_body_bytes:
+                raise _Reject(413, "too_large", f"body exceeds {settings.max_body_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def receive(request: Request, receiver_path: str | None) -> JSONResponse:
+        started = time.perf_counter()
+        try:
+            if not authorized(request):
+                raise _Reject(401, "unauthorized", "missing or wrong bearer token")
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                raise _Reject(415, "unsupported_media_type", "Content-Type must be application/json")
+            raw = await read_limited(request)
+            try:
+                data = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _Reject(400, "malformed_json", str(exc)) from None
+            try:
+                notification = NotificationModel.model_validate(data)
+            except ValidationError as exc:
+                errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()[:20]]
+                raise _Reject(422, "invalid_schema", errors) from None
+        except _Reject as exc:
+            return reject(exc)
+        if receiver_path is not None and receiver_path != notification.receiver:
+            _log.info("path receiver %r differs from payload receiver %r", receiver_path, notification.receiver)
+        result = await asyncio.to_thread(store.store, notification, raw.decode(), settings.hooks)
+        rec.observe("alert_receiver.processing.duration", time.perf_counter() - started)
+        if result.duplicate:
+            rec.add("alert_receiver.duplicates", 1)
+        else:
+            rec.add("alert_receiver.notifications", 1, notification.receiver, notification.status)
+            for _, alert in result.new_events:
+                rec.add("alert_receiver.alert_events", 1, alert["status"], alert["labels"].get("severity") or "none")
+            runner.submit(result.hook_runs)
+        return JSONResponse(
+            {"status": "ok", "duplicate": result.duplicate, "new_events": len(result.new_events)}, status_code=200
+        )
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> JSONResponse:
+        return await receive(request, None)
+
+    @app.post("/webhook/{receiver}")
+    async def webhook_receiver(receiver: str, request: Request) -> JSONResponse:
+        return await receive(request, receiver)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", **store.counts()}
+
+    @app.get("/alerts", response_model=None)
+    def alerts(
+        request: Request,
+        status: Literal["firing", "resolved"] | None = None,
+        severity: str | None = None,
+        alertname: str | None = None,
+        receiver: str | None = None,
+        since: float | None = Query(None, description="unix time; alerts changed since then"),
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+    ) -> Any:
+        if not authorized(request):
+            return reject(_Reject(401, "unauthorized", "missing or wrong bearer token"))
+        items = store.list_alerts(
+            status=status, severity=severity, alertname=alertname, receiver=receiver, since=since,
+            limit=limit, offset=offset,
+        )  # fmt: skip
+        return {"alerts": items, "limit": limit, "offset": offset}
+
+    @app.get("/alerts/{fingerprint}", response_model=None)
+    def alert(fingerprint: str, request: Request) -> Any:
+        if not authorized(request):
+            return reject(_Reject(401, "unauthorized", "missing or wrong bearer token"))
+        found = store.alert(fingerprint)
+        if found is None:
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return found
+
+    return app
+
+
+def read_token(path: str | None) -> str | None:
+    """The bearer token from a file (surrounding whitespace removed); ``None`` without a path."""
+    if not path:
+        return None
+    token = Path(path).read_text().strip()
+    if not token:
+        raise ValueError(f"token file {path} is empty")
+    return token
+
+
+def serve(host: str, port: int, settings: ReceiverSettings) -> None:
+    """Run the receiver with uvicorn (blocking)."""
+    import uvicorn
+
+    os.environ.setdefault("OTEL_SERVICE_NAME", "alert-receiver")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+def check_bind(host: str, token: str | None, insecure: bool) -> str | None:
+    """An error message if this combination must not start, else ``None``.
+
+    >>> check_bind("0.0.0.0", None, True)
+    '--insecure-no-auth only binds to loopback (127.0.0.1, ::1, localhost)'
+    >>> check_bind("127.0.0.1", None, False)
+    'a token is required: --token-file PATH (or --insecure-no-auth on loopback)'
+    """
+    if token is None and not insecure:
+        return "a token is required: --token-file PATH (or --insecure-no-auth on loopback)"
+    if token is None and host not in _LOOPBACK:
+        return "--insecure-no-auth only binds to loopback (127.0.0.1, ::1, localhost)"
+    return None

@@ -1,0 +1,59 @@
+"""Every dashboard panel query returns data on the live local stack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mixin import dashboards
+from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.stack import Stack, StackConfig
+
+
+# -- live ----------------------------------------------------------------------------------------------------
+def substitute(expr: str) -> str:
+    return (
+        expr.replace("$__rate_interval", "1m")
+        .replace("$job", ".*")
+        .replace("$instance", ".*")
+        .replace("$agent_id", ".*")
+    )
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work: Path = tmp_path_factory.mktemp("dashboard")
+    stack = Stack(
+        StackConfig.with_free_ports(
+            work, scrape_interval="1s", evaluation_interval="1s", export_interval_ms=500, app_args=("--tick", "0.25")
+        )
+    )
+    stack.up()
+    try:
+        yield stack
+    finally:
+        stack.down()
+
+
+def test_every_panel_query_returns_data(live: Stack) -> None:
+    app = live.config.url("app")
+    for path in ("/patterns/1", "/patterns/424242", "/faults"):
+        httpx.get(app + path)
+    queries = [(row, spec.title, substitute(expr)) for row, spec in dashboards.panels() for expr, _ in spec.queries]
+
+    def empty() -> list[str]:
+        return [f"{row} / {title}: {expr}" for row, title, expr in queries if not live.prom_query(expr)]
+
+    try:
+        wait_for(lambda: not empty(), 90, "every panel query to return data", interval=2)
+    except TimeoutError:
+        pytest.fail("panel queries without data:\n" + "\n".join(empty()))
+    for variable in ("job", "instance", "agent_id"):
+        metric = "agent_truth_score" if variable == "agent_id" else "target_info"
+        values = httpx.get(
+            live.config.url("prometheus", f"/api/v1/label/{variable}/values"), params={"match[]": metric}
+        )
+        assert values.json()["data"], variable

@@ -1,0 +1,32 @@
+"""The benchmark harness runs end to end (smoke mode) and writes every key; timings are not judged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import ROOT
+
+REQUIRED = [
+    "counter_helper_ns", "counter_otel_ns", "counter_promclient_ns", "counter_promclient_bound_ns",
+    "histogram_helper_ns", "histogram_otel_ns", "histogram_promclient_ns", "render_1k_ratio",
+    "render_10k_ratio", "fastapi_ratio", "freshness_s", "alert_latency_s", "collector_points_per_s",
+    "environment", "targets",
+]  # fmt: skip
+
+
+@pytest.mark.bench
+def test_benchmark_smoke_run_writes_every_key() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--smoke"], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = json.loads((ROOT / "bench" / "out" / "smoke.json").read_text())
+    missing = [k for k in REQUIRED if k not in data]
+    assert not missing
+    assert data["counter_helper_ns"]["median"] > 0 and data["freshness_s"]["p50"] > 0
+    assert {"python", "opentelemetry_sdk", "cpu", "cores"} <= set(data["environment"])
+    assert "otel-ccmon benchmarks" in result.stdout

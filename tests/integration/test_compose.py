@@ -1,0 +1,189 @@
+"""docker-compose.yml, statically: it loads with compose-go, is pinned, has no default credentials,
+mounts secrets as files and agrees with the other configs (service names, ports, paths)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+from otel_ccmon.devstack.stack import bin_dir
+from tests.support import ROOT
+
+LOOPBACK_ONLY = {"otel-collector", "prometheus", "alertmanager", "alert-receiver", "node-exporter"}
+
+
+def load(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFANA_", "CCMON_"))}
+    return subprocess.run(
+        [str(bin_dir() / "composecheck"), str(ROOT / "docker-compose.yml")],
+        capture_output=True, text=True, timeout=60, env={**environ, **(env or {})}, cwd=ROOT,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def project() -> dict[str, Any]:
+    result = load({"GRAFANA_ADMIN_PASSWORD": "test-only"})
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def versions() -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in (ROOT / "scripts/versions.env").read_text().splitlines() if "=" in line)
+    return {k.strip(): v.strip() for k, v in pairs if not k.startswith("#")}
+
+
+def test_compose_loads_and_requires_grafana_password() -> None:
+    result = load()
+    assert result.returncode != 0
+    assert "GRAFANA_ADMIN_PASSWORD" in result.stderr
+
+
+def test_services(project: dict[str, Any]) -> None:
+    assert set(project["services"]) == {
+        "app", "otel-collector", "prometheus", "alertmanager", "grafana", "node-exporter", "alert-receiver",
+    }  # fmt: skip
+
+
+def test_images_are_pinned_to_the_tested_release_lines(project: dict[str, Any]) -> None:
+    v = versions()
+    expected = {
+        "prometheus": f"prom/prometheus:v{v['PROMETHEUS_DEB'].split('+')[0]}",
+        "alertmanager": f"prom/alertmanager:v{v['ALERTMANAGER_DEB'].split('-')[0]}",
+        "node-exporter": f"prom/node-exporter:v{v['NODE_EXPORTER_DEB'].split('-')[0]}",
+        "otel-collector": f"otel/opentelemetry-collector-contrib:{v['OTELCOL_CORE_VERSION']}",
+    }
+    for service, image in expected.items():
+        assert project["services"][service]["image"] == image
+    for name, service in project["services"].items():
+        tag = service["image"].rsplit(":", 1)[-1]
+        assert re.fullmatch(r"v?\d+\.\d+\.\d+", tag), (name, service["image"])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    assert bases and all(re.search(r":\d+\.\d+\.\d+-", b) for b in bases)
+    assert re.search(r"^USER 10001$", dockerfile, re.M)
+
+
+def test_manifest_and_image_share_the_collector_release() -> None:
+    manifest = (ROOT / "collector/builder-config.yaml").read_text()
+    core = versions()["OTELCOL_CORE_VERSION"]
+    assert f"v{core}" in manifest
+    minor = ".".join(core.split(".")[:2])
+    assert all(v.startswith(f"v{minor}.") for v in re.findall(r" (v0\.\d+\.\d+)", manifest))
+
+
+def test_only_app_and_grafana_are_published_beyond_loopback(project: dict[str, Any]) -> None:
+    for name, service in project["services"].items():
+        for port in service.get("ports", []):
+            if name in LOOPBACK_ONLY:
+                assert port["host_ip"] == "127.0.0.1", (name, port)
+            else:
+                assert name in {"app", "grafana"}
+
+
+def test_no_default_credentials_and_secrets_are_files(project: dict[str, Any]) -> None:
+    grafana = project["services"]["grafana"]["environment"]
+    assert grafana["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert grafana["GF_SECURITY_ADMIN_PASSWORD"] == "test-only"  # from the environment, no default
+    text = (ROOT / "docker-compose.yml").read_text()
+    assert "admin/admin" not in text and "hooks.slack.com" not in text
+    for name, secret in project["secrets"].items():
+        assert secret["file"] == str(ROOT / "secrets" / name)
+    assert "/secrets/" in (ROOT / ".gitignore").read_text()
+    assert ".env\n" in (ROOT / ".gitignore").read_text()
+    am_secrets = {s["source"] for s in project["services"]["alertmanager"]["secrets"]}
+    files = set(re.findall(r"/run/secrets/(\w+)", (ROOT / "alertmanager/alertmanager.yml").read_text()))
+    assert files == am_secrets
+
+
+def test_bind_mounts_exist_in_the_repository(project: dict[str, Any]) -> None:
+    for name, service in project["services"].items():
+        for volume in service.get("volumes", []):
+            if volume["type"] == "bind" and volume["source"].startswith(str(ROOT)):
+                assert os.path.exists(volume["source"]), (name, volume["source"])
+                assert volume.get("read_only"), (name, volume["source"])
+
+
+def listening_ports(project: dict[str, Any]) -> dict[str, set[int]]:
+    """Container ports each service listens on, from its command or environment."""
+    services = project["services"]
+    out: dict[str, set[int]] = {
+        "prometheus": {9090}, "alertmanager": {9093}, "grafana": {3000}, "node-exporter": {9100},
+    }  # fmt: skip
+    for name in ("app", "alert-receiver"):
+        command = services[name]["command"]
+        out[name] = {int(command[command.index("--port") + 1])}
+    env = services["otel-collector"]["environment"]
+    out["otel-collector"] = {
+        int(env[k].rsplit(":", 1)[1])
+        for k in (
+            "CCMON_OTLP_GRPC_ENDPOINT",
+            "CCMON_OTLP_HTTP_ENDPOINT",
+            "CCMON_PROMETHEUS_EXPORTER_ENDPOINT",
+            "CCMON_COLLECTOR_HEALTH_ENDPOINT",
+        )
+    } | {int(env["CCMON_COLLECTOR_TELEMETRY_PORT"])}
+    return out
+
+
+def assert_address(project: dict[str, Any], host: str, port: int, where: str) -> None:
+    ports = listening_ports(project)
+    assert host in ports, f"{where}: {host} is not a compose service"
+    assert port in ports[host], f"{where}: {host} does not listen on {port} (it does on {ports[host]})"
+
+
+def test_prometheus_targets_match_compose(project: dict[str, Any]) -> None:
+    cfg = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
+    for job in cfg["scrape_configs"]:
+        for sc in job["static_configs"]:
+            for target in sc["targets"]:
+                host, port = target.rsplit(":", 1)
+                assert host != "localhost", job["job_name"]
+                assert_address(project, host, int(port), f"prometheus job {job['job_name']}")
+    for am in cfg["alerting"]["alertmanagers"]:
+        for target in am["static_configs"][0]["targets"]:
+            host, port = target.rsplit(":", 1)
+            assert_address(project, host, int(port), "alerting")
+
+
+def test_other_configs_match_compose(project: dict[str, Any]) -> None:
+    app_env = project["services"]["app"]["environment"]
+    otlp = urlparse(app_env["OTEL_EXPORTER_OTLP_ENDPOINT"])
+    assert_address(project, otlp.hostname or "", otlp.port or 0, "app OTLP endpoint")
+    for ds in yaml.safe_load((ROOT / "grafana/provisioning/datasources/datasources.yml").read_text())["datasources"]:
+        url = urlparse(ds["url"])
+        assert_address(project, url.hostname or "", url.port or 0, f"Grafana datasource {ds['name']}")
+    am = yaml.safe_load((ROOT / "alertmanager/alertmanager.yml").read_text())
+    for receiver in am["receivers"]:
+        for hook in receiver.get("webhook_configs", []):
+            url = urlparse(hook["url"])
+            assert_address(project, url.hostname or "", url.port or 0, f"webhook of {receiver['name']}")
+    provider = yaml.safe_load((ROOT / "grafana/provisioning/dashboards/dashboards.yml").read_text())["providers"][0]
+    mounts = {v["target"]: v["source"] for v in project["services"]["grafana"]["volumes"]}
+    assert mounts[provider["options"]["path"]] == str(ROOT / "grafana/dashboards")
+    collector_cmd = project["services"]["otel-collector"]["command"][0]
+    mounted = {v["target"]: v["source"] for v in project["services"]["otel-collector"]["volumes"]}
+    config_path = collector_cmd.split("=", 1)[1]
+    directory, filename = config_path.rsplit("/", 1)
+    assert os.path.exists(os.path.join(mounted[directory], filename))
+
+
+def test_every_config_file_has_a_header() -> None:
+    files = [
+        "docker-compose.yml", "prometheus/prometheus.yml", "alertmanager/alertmanager.yml",
+        "collector/config.yaml", "collector/forward-otlp.yaml", "collector/remote-write.yaml",
+        "collector/builder-config.yaml", "grafana/provisioning/datasources/datasources.yml",
+        "grafana/provisioning/dashboards/dashboards.yml", "prometheus/rules/alerts.yml",
+        "prometheus/rules/recording.yml", "prometheus/tests/alerts_test.yml", "pyproject.toml",
+        "Dockerfile", ".env.example", "scripts/versions.env", "Makefile",
+    ]  # fmt: skip
+    for f in files:
+        first = (ROOT / f).read_text().splitlines()[0]
+        assert first.startswith("#"), f

@@ -1,0 +1,77 @@
+"""Rules and routing through the real validators: promtool check/test rules, amtool route tests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mixin import alerts
+from otel_ccmon.devstack.stack import bin_dir
+from tests.support import ROOT
+
+
+def promtool(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(bin_dir() / "promtool"), *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def test_promtool_check_rules() -> None:
+    r = promtool("check", "rules", "prometheus/rules/recording.yml", "prometheus/rules/alerts.yml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"SUCCESS: {len(alerts.ALL_ALERTS)} rules found" in r.stdout
+
+
+def test_promtool_unit_tests_pass() -> None:
+    r = promtool("test", "rules", "prometheus/tests/alerts_test.yml")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "SUCCESS" in r.stdout
+
+
+def test_promtool_unit_tests_catch_a_wrong_threshold(tmp_path: Path) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "tests").mkdir()
+    alerts = (ROOT / "prometheus/rules/alerts.yml").read_text()
+    broken = alerts.replace(
+        "job:db_query_duration_seconds:p95_rate5m > 0.010", "job:db_query_duration_seconds:p95_rate5m > 0.050"
+    )
+    assert broken != alerts
+    (tmp_path / "rules" / "alerts.yml").write_text(broken)
+    (tmp_path / "rules" / "recording.yml").write_text((ROOT / "prometheus/rules/recording.yml").read_text())
+    (tmp_path / "tests" / "t.yml").write_text((ROOT / "prometheus/tests/alerts_test.yml").read_text())
+    r = promtool("test", "rules", "tests/t.yml", cwd=tmp_path)
+    assert r.returncode != 0
+    assert "DatabaseSlowQueries fires after 10m" in r.stdout + r.stderr
+
+
+ROUTES = [
+    ({"alertname": "ServiceDown", "severity": "P0", "service": "claude-code-app"}, "p0-critical"),
+    ({"alertname": "DatabaseConnectionFailure", "severity": "P0", "component": "database"}, "p0-critical"),
+    ({"alertname": "CacheHitRateLow", "severity": "P1", "service": "claude-code-app"}, "p1-high"),
+    ({"alertname": "GOAPPlanningSlowdown", "severity": "P2", "component": "goap"}, "p2-medium"),
+    ({"alertname": "LowDiskSpace", "severity": "P3"}, "p3-low"),
+    ({"alertname": "Watchdog", "severity": "P3"}, "watchdog"),
+    ({"alertname": "Unlabelled"}, "p2-medium"),
+]
+
+
+@pytest.mark.parametrize(("labels", "receiver"), ROUTES, ids=[r[1] + "-" + r[0]["alertname"] for r in ROUTES])
+def test_amtool_routes(labels: dict[str, str], receiver: str) -> None:
+    argv = [
+        str(bin_dir() / "amtool"),
+        "config",
+        "routes",
+        "test",
+        f"--config.file={ROOT / 'alertmanager/alertmanager.yml'}",
+        f"--verify.receivers={receiver}",
+        *(f"{k}={v}" for k, v in labels.items()),
+    ]
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip() == receiver
+
+
+def test_amtool_route_test_fails_on_wrong_receiver() -> None:
+    config = f"--config.file={ROOT / 'alertmanager/alertmanager.yml'}"
+    argv = [str(bin_dir() / "amtool"), "config", "routes", "test", config, "--verify.receivers=p3-low", "severity=P0"]
+    assert subprocess.run(argv, capture_output=True, text=True, timeout=60).returncode != 0

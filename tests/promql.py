@@ -1,0 +1,35 @@
+"""PromQL helpers for tests: the metric names an expression references, and whether each is known
+(catalog, recording rules or a known exporter's set)."""
+
+from __future__ import annotations
+
+import re
+
+from mixin import config, recording, slos
+from otel_ccmon import _catalog as cat
+
+IDENT = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[|\)|\s|$)")
+
+
+PROMQL_WORDS = {
+    "sum", "by", "rate", "increase", "histogram_quantile", "and", "or", "unless", "on", "avg", "max", "min",
+    "avg_over_time", "max_over_time", "min_over_time", "deriv", "absent", "offset", "vector", "count", "le",
+    "without", "ignoring", "group_left", "bool", "job", "instance",
+}  # fmt: skip
+
+
+def referenced_metrics(expr: str) -> set[str]:
+    expr = re.sub(r'"[^"]*"', '""', expr)  # label values
+    expr = re.sub(r"\{[^}]*\}", "{}", expr)  # label matchers
+    expr = re.sub(r"\b(by|on|without|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expr)  # label lists
+    return {m for m in IDENT.findall(expr) if m not in PROMQL_WORDS and not m[0].isdigit()}
+
+
+def known_metric(name: str) -> bool:
+    base = re.sub(r"_(bucket|sum|count)$", "", name)
+    return (
+        name in cat.BY_PROM_NAME
+        or base in cat.BY_PROM_NAME
+        or any(name in names for names in config.EXTERNAL_METRICS.values())
+        or name in {r.record for r in (*recording.RECORDING, *slos.slo_recordings())}
+    )

@@ -1,0 +1,104 @@
+"""The catalog is the contract: exact Prometheus names, kinds, labels and buckets."""
+
+from __future__ import annotations
+
+import pytest
+
+from otel_ccmon import _catalog as cat
+from otel_ccmon._catalog import Kind
+
+# The public contract of the spec (issue "Foundation"), written out once more on purpose:
+# a change to the catalog that breaks it must fail here.
+CONTRACT: dict[str, tuple[Kind, frozenset[str]]] = {
+    "neural_operations_total": (Kind.COUNTER, frozenset({"operation_type"})),
+    "pattern_confidence": (Kind.HISTOGRAM, frozenset({"pattern_type"})),
+    "pattern_memory_bytes": (Kind.GAUGE, frozenset()),
+    "memory_compression_ratio": (Kind.GAUGE, frozenset()),
+    "feedback_loop_cycles_total": (Kind.COUNTER, frozenset()),
+    "patterns_learned_total": (Kind.COUNTER, frozenset({"pattern_type"})),
+    "patterns_reused_total": (Kind.COUNTER, frozenset({"pattern_type"})),
+    "pattern_extraction_errors_total": (Kind.COUNTER, frozenset({"error_type"})),
+    "pattern_retrieval_duration_seconds": (Kind.HISTOGRAM, frozenset()),
+    "patterns_active": (Kind.GAUGE, frozenset()),
+    "patterns_unused": (Kind.GAUGE, frozenset()),
+    "truth_score": (Kind.HISTOGRAM, frozenset({"agent_id"})),
+    "verification_success_total": (Kind.COUNTER, frozenset({"agent_id"})),
+    "verification_failures_total": (Kind.COUNTER, frozenset({"agent_id", "reason"})),
+    "auto_rollback_total": (Kind.COUNTER, frozenset({"reason"})),
+    "agent_truth_score": (Kind.GAUGE, frozenset({"agent_id"})),
+    "agent_task_duration_seconds": (Kind.HISTOGRAM, frozenset({"agent_id", "task_type"})),
+    "db_query_duration_seconds": (Kind.HISTOGRAM, frozenset({"query_type", "table"})),
+    "database_connection_errors_total": (Kind.COUNTER, frozenset({"error_type"})),
+    "cache_hits_total": (Kind.COUNTER, frozenset({"cache_type"})),
+    "cache_misses_total": (Kind.COUNTER, frozenset({"cache_type"})),
+    "cache_hit_rate": (Kind.GAUGE, frozenset({"cache_type"})),
+    "goap_planning_duration_seconds": (Kind.HISTOGRAM, frozenset({"plan_type"})),
+    "coordination_efficiency": (Kind.GAUGE, frozenset()),
+    "task_completed_total": (Kind.COUNTER, frozenset({"task_type", "status"})),
+    "background_task_queue_length": (Kind.GAUGE, frozenset()),
+    "errors_total": (Kind.COUNTER, frozenset({"error_type"})),
+}
+
+
+def test_contract_names_kinds_and_labels() -> None:
+    for prom_name, (kind, labels) in CONTRACT.items():
+        spec = cat.BY_PROM_NAME[prom_name]
+        assert spec.kind is kind, prom_name
+        assert spec.prom_label_keys == labels, prom_name
+
+
+@pytest.mark.parametrize("spec", cat.CATALOG, ids=lambda s: s.prom_name)
+def test_prometheus_name_is_what_both_exporters_derive(spec: cat.MetricSpec) -> None:
+    assert cat.prometheus_name(spec.otel_name, spec.unit, spec.kind) == spec.prom_name
+    assert cat.prometheus_name(spec.otel_name, spec.unit, spec.kind, via_collector=True) == spec.prom_name
+
+
+def test_names_are_unique_and_dotted() -> None:
+    assert len(cat.BY_OTEL_NAME) == len(cat.CATALOG) == len(cat.BY_PROM_NAME)
+    for spec in cat.CATALOG:
+        assert "." in spec.otel_name or spec.otel_name == "errors", spec.otel_name
+
+
+def test_buckets() -> None:
+    for spec in cat.CATALOG:
+        if spec.kind is Kind.HISTOGRAM:
+            assert spec.buckets and list(spec.buckets) == sorted(set(spec.buckets)), spec.prom_name
+        else:
+            assert spec.buckets is None
+    assert cat.BY_PROM_NAME["pattern_confidence"].buckets == tuple(round(0.1 * i, 1) for i in range(1, 11))
+    assert cat.BY_PROM_NAME["truth_score"].buckets == (
+        0.1,
+        0.2,
+        0.3,
+        0.4,
+        0.5,
+        0.6,
+        0.7,
+        0.75,
+        0.8,
+        0.85,
+        0.9,
+        0.95,
+        1.0,
+    )
+    assert cat.BY_PROM_NAME["goap_planning_duration_seconds"].buckets == (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+    agent = cat.BY_PROM_NAME["agent_task_duration_seconds"].buckets or ()
+    assert (agent[0], agent[-1]) == (0.1, 300.0)
+    for name in ("pattern_retrieval_duration_seconds", "db_query_duration_seconds"):
+        buckets = cat.BY_PROM_NAME[name].buckets or ()
+        assert buckets[0] == 0.0005 and buckets[-1] == 1.0 and 0.01 in buckets
+
+
+def test_ratio_gauges_avoid_the_collector_ratio_suffix() -> None:
+    # a unit-"1" gauge would become <name>_ratio through the collector
+    for spec in cat.CATALOG:
+        if spec.kind is Kind.GAUGE and spec.unit == "1":
+            assert spec.prom_name.endswith("ratio"), spec.prom_name
+
+
+def test_bounded_attributes_have_allowed_values() -> None:
+    assert cat.OPERATION_TYPE.allowed == frozenset({"learning", "retrieval", "extraction"})
+    assert cat.QUERY_TYPE.allowed == frozenset({"select", "insert", "update", "delete"})
+    assert cat.TABLE.allowed == frozenset({"patterns", "embeddings", "trajectories"})
+    assert cat.TASK_TYPE.allowed == frozenset({"feature", "bugfix", "refactor"})
+    assert cat.STATUS.allowed == frozenset({"success", "failure"})

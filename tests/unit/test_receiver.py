@@ -1,0 +1,195 @@
+"""The alert receiver in process: models, auth, bad input, idempotency, retention, fuzzing."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from otel_ccmon.receiver.app import ReceiverSettings, create_app
+from otel_ccmon.receiver.models import NotificationModel, dedup_key
+from otel_ccmon.receiver.store import AlertStore
+from tests.conftest import Reader
+from tests.receiver_support import AUTH, TOKEN, alert, counts, notification
+
+
+@pytest.fixture
+def client(tmp_path: Path, metrics: Reader) -> Iterator[TestClient]:
+    del metrics  # the in-memory metrics of the receiver, reset around each test
+    app = create_app(ReceiverSettings(db_path=tmp_path / "r.db", token=TOKEN, max_body_bytes=64 * 1024))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_models_accept_alertmanager_payload() -> None:
+    n = NotificationModel.model_validate(notification(alert(), alert("ffff0000", name="ServiceDown")))
+    assert n.version == "4" and len(n.alerts) == 2
+    assert n.alerts[1].labels["alertname"] == "ServiceDown"
+
+
+def test_dedup_key_ignores_delivery_but_not_state() -> None:
+    a = NotificationModel.model_validate(notification(alert()))
+    b = NotificationModel.model_validate(notification(alert()))
+    c = NotificationModel.model_validate(notification(alert(status="resolved")))
+    assert dedup_key(a) == dedup_key(b) != dedup_key(c)
+
+
+def test_accepts_stores_and_lists(client: TestClient, metrics: Reader) -> None:
+    r = client.post("/webhook/p1-high", json=notification(), headers=AUTH)
+    assert r.status_code == 200 and r.json() == {"status": "ok", "duplicate": False, "new_events": 1}
+    listed = client.get("/alerts", headers=AUTH).json()["alerts"]
+    assert [(a["alertname"], a["status"], a["severity"]) for a in listed] == [("CacheHitRateLow", "firing", "P1")]
+    assert listed[0]["labels"]["service"] == "claude-code-app"
+    assert metrics.value("alert_receiver.notifications", receiver="p1-high", status="firing") == 1
+    assert metrics.value("alert_receiver.alert_events", status="firing", severity="P1") == 1
+    assert metrics.points("alert_receiver.processing.duration")[0].count == 1
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [({}, 401), ({"Authorization": "Bearer wrong"}, 401), ({"Authorization": f"Basic {TOKEN}"}, 401)],
+)
+def test_authentication(client: TestClient, metrics: Reader, headers: dict[str, str], expected: int) -> None:
+    r = client.post("/webhook", json=notification(), headers=headers)
+    assert r.status_code == expected and r.json()["error"] == "unauthorized"
+    assert client.get("/alerts", headers=headers).status_code == 401
+    assert counts(client)["notifications"] == 0
+    assert metrics.value("alert_receiver.rejections", reason="unauthorized") == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "reason"),
+    [
+        (b"{not json", "application/json", 400, "malformed_json"),
+        (b"\xff\xfe", "application/json", 400, "malformed_json"),
+        (json.dumps({"version": "4"}).encode(), "application/json", 422, "invalid_schema"),
+        (json.dumps({**notification(), "version": "3"}).encode(), "application/json", 422, "invalid_schema"),
+        (json.dumps(notification(alert(fp="not-hex!"))).encode(), "application/json", 422, "invalid_schema"),
+        (json.dumps({**notification(), "alerts": []}).encode(), "application/json", 422, "invalid_schema"),
+        (json.dumps(notification()).encode(), "text/plain", 415, "unsupported_media_type"),
+        (b"[" + b"1," * 40_000 + b"1]", "application/json", 413, "too_large"),
+    ],
+)
+def test_bad_input_is_a_clear_4xx_and_stores_nothing(
+    client: TestClient, metrics: Reader, body: bytes, content_type: str, status: int, reason: str
+) -> None:
+    r = client.post("/webhook", content=body, headers={**AUTH, "Content-Type": content_type})
+    assert r.status_code == status
+    assert r.json()["error"] == reason
+    assert counts(client)["notifications"] == 0
+    assert metrics.value("alert_receiver.rejections", reason=reason) == 1
+
+
+def test_oversized_body_without_content_length_is_cut_off(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b" " * 1024
+
+    r = client.post("/webhook", content=chunks(), headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_retries_and_ha_duplicates_are_stored_once(client: TestClient, metrics: Reader) -> None:
+    body = notification(alert(), alert("0badc0de", name="DatabaseSlowQueries"))
+    results = [client.post("/webhook/p1-high", json=body, headers=AUTH).json() for _ in range(3)]
+    assert [r["duplicate"] for r in results] == [False, True, True]
+    assert counts(client)["notifications"] == 1 and counts(client)["alert_events"] == 2
+    assert metrics.value("alert_receiver.duplicates") == 2
+    # a different group (e.g. re-grouped after a config change) with the same alert state: no new event
+    other = {**body, "groupKey": "other"}
+    assert client.post("/webhook/p1-high", json=other, headers=AUTH).json()["new_events"] == 0
+
+
+def test_state_history(client: TestClient) -> None:
+    client.post("/webhook", json=notification(alert()), headers=AUTH)
+    client.post("/webhook", json=notification(alert(status="resolved")), headers=AUTH)
+    found = client.get("/alerts/a1b2c3d4", headers=AUTH).json()
+    assert found["status"] == "resolved"
+    assert [h["status"] for h in found["history"]] == ["firing", "resolved"]
+    assert client.get("/alerts/deadbeef", headers=AUTH).status_code == 404
+
+
+def test_filters_and_pagination(client: TestClient) -> None:
+    for i in range(5):
+        a = alert(f"{i:08x}", name="AlertA" if i % 2 else "AlertB", severity=f"P{i % 4}")
+        client.post("/webhook", json=notification(a), headers=AUTH)
+    client.post(
+        "/webhook", json=notification(alert("00000003", status="resolved", name="AlertA", severity="P3")), headers=AUTH
+    )
+
+    def names(**params: Any) -> list[str]:
+        return [a["fingerprint"] for a in client.get("/alerts", params=params, headers=AUTH).json()["alerts"]]
+
+    assert names() == ["00000003", "00000004", "00000002", "00000001", "00000000"]  # newest change first
+    assert names(status="resolved") == ["00000003"]
+    assert names(alertname="AlertB") == ["00000004", "00000002", "00000000"]
+    assert names(severity="P1") == ["00000001"]
+    assert names(limit=2, offset=1) == ["00000004", "00000002"]
+    assert names(since=str(time.time() + 3600)) == []
+    assert len(names(since="0")) == 5
+    assert client.get("/alerts", params={"limit": 0}, headers=AUTH).status_code == 422
+
+
+def test_retention_never_prunes_firing(tmp_path: Path) -> None:
+    store = AlertStore(tmp_path / "r.db")
+    for i, status in enumerate(["firing", "resolved", "resolved"]):
+        n = NotificationModel.model_validate(notification(alert(f"{i:08x}", status=status)))
+        store.store(n, "{}", ())
+    removed = store.prune(max_age_s=3600, max_alerts=100, now=time.time() + 7200)
+    assert removed == 2
+    assert [a["fingerprint"] for a in store.list_alerts()] == ["00000000"]
+    assert store.prune(max_age_s=3600, max_alerts=0, now=time.time() + 7200) == 0  # firing stays even over the cap
+    store.close()
+
+
+# -- fuzzing -------------------------------------------------------------------------------------------
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def mutated_payloads() -> st.SearchStrategy[Any]:
+    base = notification()
+    keys = list(base)
+    return st.one_of(
+        json_values,
+        st.builds(lambda k, v: {**base, k: v}, st.sampled_from(keys), json_values),
+        st.builds(lambda k: {x: y for x, y in base.items() if x != k}, st.sampled_from(keys)),
+        st.builds(lambda k, v: {**base, "alerts": [{**alert(), k: v}]}, st.sampled_from(list(alert())), json_values),
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    payload=mutated_payloads(),
+    content_type=st.sampled_from(["application/json", "application/json; charset=utf-8", "text/plain", ""]),
+    auth=st.sampled_from([AUTH, {}, {"Authorization": "Bearer x"}, {"Authorization": "Bearer"}]),
+)
+def test_fuzz_never_5xx_and_rejections_store_nothing(
+    client: TestClient, payload: Any, content_type: str, auth: dict[str, str]
+) -> None:
+    before = counts(client)
+    headers = {**auth, "Content-Type": content_type} if content_type else dict(auth)
+    r = client.post("/webhook", content=json.dumps(payload).encode(), headers=headers)
+    assert r.status_code < 500
+    if r.status_code != 200:
+        assert counts(client) == before
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=st.binary(max_size=2000))
+def test_fuzz_raw_bytes(client: TestClient, raw: bytes) -> None:
+    before = counts(client)
+    r = client.post("/webhook", content=raw, headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code in (200, 400, 422)
+    if r.status_code != 200:
+        assert counts(client) == before
