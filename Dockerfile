@@ -2,14 +2,15 @@
 # `alert-receiver`). Slim, non-root; the same package the tests run.
 FROM python:3.11.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY otel_ccmon ./otel_ccmon
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# the services' extras only: the library core plus the receiver and the demo app
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[receiver,demo]"
 
 FROM python:3.11.11-slim-bookworm
 RUN useradd --system --uid 10001 --home-dir /app --create-home ccmon
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels "otel-ccmon[receiver,demo]" && rm -rf /wheels
 USER 10001
 WORKDIR /app
 EXPOSE 3000 9095

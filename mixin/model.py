@@ -124,6 +124,6 @@ def histogram_series(buckets: Mapping[str, int], name: str, extra: str = "", min
     return out
 
 
-UP = 'up{job="claude-code-app",instance="i1"}'
+UP = f"up{{{APP_JOB_MATCH},{APP_INSTANCE_MATCH}}}"
 BASE_LABELS = {"job": APP_JOB, "instance": "i1"}
 JOB_ONLY = {"job": APP_JOB}

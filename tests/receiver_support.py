@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import Proc, http_ok, wait_for
 from otel_ccmon.receiver.app import ReceiverSettings, create_app
 from otel_ccmon.receiver.hooks import Hook
@@ -23,7 +24,7 @@ def alert(fp: str = "a1b2c3d4", status: str = "firing", name: str = "CacheHitRat
     starts = datetime(2026, 11, 27, 1, 0, tzinfo=UTC)
     return {
         "status": status,
-        "labels": {"alertname": name, "severity": "P1", "service": "claude-code-app", **labels},
+        "labels": {"alertname": name, "severity": "P1", "service": DEMO_SERVICE_NAME, **labels},
         "annotations": {"summary": f"{name} summary", "description": "d", "runbook_url": "docs/runbooks/x.md"},
         "startsAt": starts.isoformat(),
         "endsAt": (starts + timedelta(minutes=5)).isoformat() if status == "resolved" else "0001-01-01T00:00:00Z",

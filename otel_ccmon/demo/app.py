@@ -19,7 +19,6 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import otel_ccmon as ccmon
@@ -371,9 +370,3 @@ def run(host: str, port: int, config: DemoConfig) -> None:
     import uvicorn
 
     uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
-
-
-def demo_db_path(directory: Path) -> str:
-    """A file database under ``directory`` (created)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    return str(directory / "demo.sqlite")

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
 from tests.support import ROOT
@@ -81,7 +82,7 @@ def test_p1_and_p2_alerts_fire_are_delivered_and_resolve(stack: Stack) -> None:
     finally:
         httpx.delete(f"{app}/faults/slow_db")
         httpx.delete(f"{app}/faults/slow_planning")
-    assert (p1["receiver"], p1["severity"], p1["labels"]["service"]) == ("p1-high", "P1", "claude-code-app")
+    assert (p1["receiver"], p1["severity"], p1["labels"]["service"]) == ("p1-high", "P1", DEMO_SERVICE_NAME)
     assert p1["annotations"]["runbook_url"].endswith("docs/runbooks/DatabaseSlowQueries.md")
     assert "p95 query time is" in p1["annotations"]["description"]
     assert (p2["receiver"], p2["severity"]) == ("p2-medium", "P2")
@@ -119,7 +120,7 @@ def test_service_down_pages_and_resolves(stack: Stack) -> None:
         down = at_receiver(stack, "ServiceDown", "firing", timeout=60)
     finally:
         stack.start("app")
-    assert (down["receiver"], down["severity"], down["labels"]["service"]) == ("p0-critical", "P0", "claude-code-app")
+    assert (down["receiver"], down["severity"], down["labels"]["service"]) == ("p0-critical", "P0", DEMO_SERVICE_NAME)
     page = wait_for(lambda: pagerduty(stack, "ServiceDown"), 30, "PagerDuty event")[0]
     routing_key = (stack.workdir / "secrets" / "pagerduty_routing_key").read_text().strip()
     assert page["routing_key"] == routing_key and page["event_action"] == "trigger"

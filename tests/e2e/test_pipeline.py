@@ -16,6 +16,7 @@ import pytest
 
 from otel_ccmon import _catalog as cat
 from otel_ccmon._catalog import Kind
+from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig, bin_dir
 from tests.demo_driver import exercise
@@ -80,7 +81,7 @@ def test_every_catalog_metric_reaches_prometheus_exactly(make_stack: Callable[..
     for spec in cat.CATALOG:
         if spec.source in (cat.Source.RECEIVER,):
             continue
-        series = stack.prom_query(f'{{__name__=~"{"|".join(spec.prom_series_names)}",job="claude-code-app"}}')
+        series = stack.prom_query(f'{{__name__=~"{"|".join(spec.prom_series_names)}",job="{DEMO_SERVICE_NAME}"}}')
         assert series, f"{spec.prom_name} did not reach Prometheus"
         family = spec.prom_name if spec.kind is not Kind.COUNTER else spec.prom_name.removesuffix("_total")
         types = {m["type"] for m in metadata.get(family, metadata.get(spec.prom_name, []))}

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import wait_for
 
 
@@ -28,7 +29,7 @@ def test_real_alertmanager_to_receiver_survives_sigkill(tmp_path: Path) -> None:
         labels = {
             "alertname": "GOAPPlanningSlowdown",
             "severity": "P2",
-            "service": "claude-code-app",
+            "service": DEMO_SERVICE_NAME,
             "component": "goap",
         }
         starts = datetime.now(UTC)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from mixin import alerts
+from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.stack import bin_dir
 from tests.support import ROOT
 
@@ -45,9 +46,9 @@ def test_promtool_unit_tests_catch_a_wrong_threshold(tmp_path: Path) -> None:
 
 
 ROUTES = [
-    ({"alertname": "ServiceDown", "severity": "P0", "service": "claude-code-app"}, "p0-critical"),
+    ({"alertname": "ServiceDown", "severity": "P0", "service": DEMO_SERVICE_NAME}, "p0-critical"),
     ({"alertname": "DatabaseConnectionFailure", "severity": "P0", "component": "database"}, "p0-critical"),
-    ({"alertname": "CacheHitRateLow", "severity": "P1", "service": "claude-code-app"}, "p1-high"),
+    ({"alertname": "CacheHitRateLow", "severity": "P1", "service": DEMO_SERVICE_NAME}, "p1-high"),
     ({"alertname": "GOAPPlanningSlowdown", "severity": "P2", "component": "goap"}, "p2-medium"),
     ({"alertname": "LowDiskSpace", "severity": "P3"}, "p3-low"),
     ({"alertname": "Watchdog", "severity": "P3"}, "watchdog"),

@@ -19,6 +19,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 import otel_ccmon as ccmon
 from otel_ccmon import _core
+from otel_ccmon._core import SCOPE_NAME, SCOPE_VERSION
 from otel_ccmon._fast import FastStore
 from otel_ccmon._recorder import Recorder
 from otel_ccmon._sdk_seam import MergingExporter
@@ -141,10 +142,10 @@ def test_push_exporters_carry_fast_histograms() -> None:
     capture = _Capture()
     settings = Settings(exporters=(), runtime_metrics=False)
     resource = Resource.create({"service.name": "t"})
-    store = FastStore(resource, InstrumentationScope("otel_ccmon", "0.1.0"))
+    store = FastStore(resource, InstrumentationScope(SCOPE_NAME, SCOPE_VERSION))
     reader = PeriodicExportingMetricReader(MergingExporter(capture, store), export_interval_millis=3_600_000)
     provider = MeterProvider(metric_readers=[reader], resource=resource)
-    recorder = Recorder(provider.get_meter("otel_ccmon", "0.1.0"), settings, store)
+    recorder = Recorder(provider.get_meter(SCOPE_NAME, SCOPE_VERSION), settings, store)
     recorder.observe("truth.score", 0.9, "coder-agent", high=1.0)
     recorder.add("neural.operations", 5, "learning")
     reader.force_flush()

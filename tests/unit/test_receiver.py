@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.receiver.app import ReceiverSettings, create_app
 from otel_ccmon.receiver.models import NotificationModel, dedup_key
 from otel_ccmon.receiver.store import AlertStore
@@ -46,7 +47,7 @@ def test_accepts_stores_and_lists(client: TestClient, metrics: Reader) -> None:
     assert r.status_code == 200 and r.json() == {"status": "ok", "duplicate": False, "new_events": 1}
     listed = client.get("/alerts", headers=AUTH).json()["alerts"]
     assert [(a["alertname"], a["status"], a["severity"]) for a in listed] == [("CacheHitRateLow", "firing", "P1")]
-    assert listed[0]["labels"]["service"] == "claude-code-app"
+    assert listed[0]["labels"]["service"] == DEMO_SERVICE_NAME
     assert metrics.value("alert_receiver.notifications", receiver="p1-high", status="firing") == 1
     assert metrics.value("alert_receiver.alert_events", status="firing", severity="P1") == 1
     assert metrics.points("alert_receiver.processing.duration")[0].count == 1
