@@ -109,6 +109,7 @@ REJECTION_REASONS = (
     "unsupported_media_type",
     "too_large",
     "malformed_json",
+    "too_deep",
     "invalid_schema",
 )
 AGENT_ID = Attribute("agent_id")

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from otel_ccmon._extras import MissingExtraError
@@ -35,6 +38,38 @@ def _unavailable(problem: MissingExtraError) -> Any:
     return run
 
 
+BINARIES = ("otelcol-ccmon", "prometheus", "promtool", "alertmanager", "amtool", "node_exporter")
+
+
+def version_report() -> str:
+    """The package version and the versions of the binaries the local stack would run."""
+    lines = [f"otel-ccmon {VERSION}"]
+    try:
+        from otel_ccmon.devstack.repo import find_repo
+
+        bin_dir = Path(os.environ.get("CCMON_BIN_DIR") or find_repo() / ".cache" / "bin")
+    except RepoNotFoundError:
+        return "\n".join([*lines, "binaries: no otel-ccmon checkout here (they belong to a checkout's bootstrap)"])
+    for name in BINARIES:
+        path = bin_dir / name
+        if not path.exists():
+            lines.append(f"{name}: not installed ({path}; run `make bootstrap`)")
+            continue
+        try:
+            out = subprocess.run([str(path), "--version"], capture_output=True, text=True, timeout=10, check=False)
+            first = (out.stdout or out.stderr).strip().splitlines()
+            lines.append(f"{name}: {first[0] if first else 'unknown'}")
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            lines.append(f"{name}: cannot run ({exc})")
+    return "\n".join(lines)
+
+
+class _VersionAction(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        print(version_report())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``ccmon``.
 
@@ -42,7 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     3001
     """
     parser = argparse.ArgumentParser(prog="ccmon", description="otel-ccmon: monitoring for agent systems")
-    parser.add_argument("--version", action="version", version=f"otel-ccmon {VERSION}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="the package version and the binaries' versions"
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
     sub = parser.add_subparsers(dest="command", required=True)
     for module_name, commands in COMMAND_GROUPS.items():
         try:
@@ -57,12 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    # stdout is a closed pipe (`ccmon … | head`): point it at /dev/null so that the interpreter's
+    # final flush does not raise again, and end as `cat` does, without a message
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``ccmon``."""
+    """Entry point of ``ccmon``: every failure is one line with a cause and a hint, never a traceback
+    (``--debug`` shows it)."""
     args = build_parser().parse_args(argv)
     try:
         code = args.func(args)
+        sys.stdout.flush()
     except (MissingExtraError, RepoNotFoundError) as exc:
         print(f"ccmon {args.command}: {exc}", file=sys.stderr)
         code = 2
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = 0
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"ccmon {args.command}: {type(exc).__name__}: {exc} (--debug shows the traceback)", file=sys.stderr)
+        code = 1
     sys.exit(code)

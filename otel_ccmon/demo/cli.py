@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack.ports import port_problem
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -16,6 +17,10 @@ def _demo(args: argparse.Namespace) -> int:
     unknown = set(args.fault) - set(FAULTS)
     if unknown:
         print(f"ccmon demo: unknown fault(s) {sorted(unknown)}; choose from {sorted(FAULTS)}", file=sys.stderr)
+        return 2
+    problem = port_problem(args.host, args.port)
+    if problem:
+        print(f"ccmon demo: {problem}", file=sys.stderr)
         return 2
     os.environ.setdefault("OTEL_SERVICE_NAME", DEMO_SERVICE_NAME)
     config = DemoConfig(

@@ -85,6 +85,7 @@ class Proc:
         self.env = {**os.environ, **(env or {})}
         self.die_with_parent = die_with_parent
         self.popen: subprocess.Popen[bytes] | None = None
+        self._log_offset = 0  # where this run's output starts in the (appended) log file
 
     @property
     def pid(self) -> int | None:
@@ -96,6 +97,7 @@ class Proc:
     def start(self) -> Proc:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            self._log_offset = log.tell()
             self.popen = subprocess.Popen(
                 self.argv,
                 stdout=log,
@@ -126,8 +128,11 @@ class Proc:
         return self.popen.returncode
 
     def tail(self, chars: int = 4000) -> str:
+        """The end of what this run (since the last ``start``) wrote to the log."""
         try:
-            return self.log_path.read_text(errors="replace")[-chars:]
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_offset)
+                return log.read().decode(errors="replace")[-chars:]
         except OSError:
             return ""
 

@@ -33,6 +33,7 @@ import yaml
 
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack.ports import STACK_ENV, holder, owned_by_group, port_in_use
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, kill_group, pid_alive, wait_for
 from otel_ccmon.devstack.repo import find_repo
 
@@ -62,6 +63,25 @@ SERVICE_PORTS: Mapping[str, str] = {
 }
 SECRET_NAMES = ("slack_webhook_url", "pagerduty_routing_key", "smtp_password", "receiver_token")
 ALL_COMPONENTS = ("sink", "collector", "prometheus", "alertmanager", "receiver", "node_exporter", "app")
+PORT_COMPONENT: Mapping[str, str] = {
+    "app": "app",
+    "otlp_grpc": "collector",
+    "otlp_http": "collector",
+    "collector_telemetry": "collector",
+    "collector_prometheus": "collector",
+    "collector_health": "collector",
+    "prometheus": "prometheus",
+    "alertmanager": "alertmanager",
+    "receiver": "receiver",
+    "node_exporter": "node_exporter",
+    "sink_http": "sink",
+    "sink_smtp": "sink",
+}
+"""The component that binds each port of ``DEFAULT_PORTS``."""
+
+
+class StackError(RuntimeError):
+    """The stack cannot start or is not what it should be; the message says why and what to do."""
 
 
 def bin_dir(repo: Path | None = None) -> Path:
@@ -201,9 +221,28 @@ def _labels(job: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _component_of(port_key: str) -> str:
-    if port_key.startswith("collector"):
-        return "collector"
-    return port_key
+    return PORT_COMPONENT.get(port_key, port_key)
+
+
+def port_conflicts(ports: Mapping[str, int], components: Iterable[str]) -> list[str]:
+    """One paragraph per port that a component of ``components`` needs and something else holds."""
+    wanted = set(components)
+    problems = []
+    for key, port in ports.items():
+        component = _component_of(key)
+        if component not in wanted or not port_in_use(port):
+            continue
+        who = holder(port)
+        stop = (
+            f" Stop it with `ccmon stack down --workdir {who.stack_workdir}`, or move ours:"
+            if who.stack_workdir
+            else " Stop it, or move ours:"
+        )
+        problems.append(
+            f"{component} needs 127.0.0.1:{port} ({key}), which is in use by {who.describe()}.{stop} "
+            f"`ccmon stack up --port {key}={free_port()}` (any free port)."
+        )
+    return problems
 
 
 def localize_alertmanager(
@@ -367,14 +406,27 @@ class Stack:
 
     def start(self, name: str, timeout: float = 60) -> Proc:
         argv, env, ready = self._spec(name)
+        env = {**env, STACK_ENV: str(self.workdir)}
         proc = Proc(name, argv, self.logs / f"{name}.log", env, die_with_parent=self.config.die_with_parent).start()
         self.procs[name] = proc
+        port = urllib.parse.urlsplit(ready).port or 80
+
+        def ours_and_ready() -> bool:
+            # readiness counts only when the process answering on the port is our child's group
+            return not proc.running() or (http_ok(ready) and owned_by_group(port, proc.pid or -1) is not False)
+
         try:
-            wait_for(lambda: http_ok(ready) or _died(proc), timeout, f"{name} ready at {ready}")
-        except TimeoutError as exc:
-            raise RuntimeError(f"{name} did not become ready: {exc}\n--- {proc.log_path} ---\n{proc.tail()}") from exc
+            wait_for(ours_and_ready, timeout, f"{name} ready at {ready}")
+        except TimeoutError:
+            raise StackError(
+                f"{name} did not become ready at {ready} within {timeout:.0f}s; its log ({proc.log_path}), this run:\n"
+                f"{proc.tail()}"
+            ) from None
         if not proc.running():
-            raise RuntimeError(f"{name} exited with {proc.popen and proc.popen.returncode}:\n{proc.tail()}")
+            code = proc.popen.returncode if proc.popen else None
+            raise StackError(
+                f"{name} exited during start-up (exit code {code}); its log ({proc.log_path}), this run:\n{proc.tail()}"
+            )
         return proc
 
     def stop(self, name: str) -> None:
@@ -388,6 +440,11 @@ class Stack:
             proc.kill9()
 
     def up(self) -> None:
+        """Check the ports, render the configs, start every component; on any failure stop what was
+        started and raise :class:`StackError`."""
+        conflicts = port_conflicts(self.config.ports, self.config.components)
+        if conflicts:
+            raise StackError("cannot start: " + "\n".join(conflicts))
         self.render()
         try:
             for name in ALL_COMPONENTS:
@@ -430,10 +487,6 @@ def _retime(route: dict[str, Any], timing: Mapping[str, str]) -> None:
         _retime(child, timing)
 
 
-def _died(proc: Proc) -> bool:
-    return not proc.running()
-
-
 def status_rows(ports: Mapping[str, int]) -> list[tuple[str, str]]:
     """What ``ccmon stack status`` shows: targets, points received, firing alerts."""
     rows: list[tuple[str, str]] = []
@@ -472,10 +525,15 @@ def _up(args: argparse.Namespace) -> int:
     ports = dict(DEFAULT_PORTS)
     for item in args.port:
         key, _, value = item.partition("=")
-        if key not in ports or not value.isdigit():
-            print(f"ccmon stack: bad --port {item!r}; keys: {', '.join(ports)}", file=sys.stderr)
+        if key not in ports or not value.isdigit() or not 0 < int(value) < 65536:
+            print(f"ccmon stack: bad --port {item!r}: use NAME=PORT (1-65535), NAME one of {', '.join(ports)}",
+                  file=sys.stderr)  # fmt: skip
             return 2
         ports[key] = int(value)
+    clashes = sorted({p for p in ports.values() if list(ports.values()).count(p) > 1})
+    if clashes:
+        print(f"ccmon stack: --port gives two components the same port {clashes}", file=sys.stderr)
+        return 2
     components = tuple(c for c in ALL_COMPONENTS if c not in set(args.without))
     repo = find_repo(args.repo)
     binaries = bin_dir(repo)
@@ -493,7 +551,12 @@ def _up(args: argparse.Namespace) -> int:
         workdir=workdir, repo=repo, ports=ports, components=components, die_with_parent=not args.detach, **fast
     )
     stack = Stack(config)
-    stack.up()
+    try:
+        stack.up()
+    except StackError as exc:
+        print(f"ccmon stack: {exc}", file=sys.stderr)
+        print("ccmon stack: nothing was left running", file=sys.stderr)
+        return 1
     print(
         "ccmon stack: up. Prometheus",
         stack.config.url("prometheus"),
@@ -568,15 +631,36 @@ def _down(args: argparse.Namespace) -> int:
     return 0
 
 
+STATUS_NOT_RUNNING = 3  # as LSB init scripts: 0 running, 1 partly dead, 3 not running
+
+
 def _status(args: argparse.Namespace) -> int:
-    state = _load_state(_workdir(args))
+    """Our own components only: their processes, and figures from our own Prometheus."""
+    workdir = _workdir(args)
+    state = _load_state(workdir)
     if state is None:
-        print("ccmon stack: not running")
-        return 1
+        print(f"ccmon stack: not running (no state in {workdir})")
+        return STATUS_NOT_RUNNING
+    dead = []
     for name, pid in state["pids"].items():
-        print(f"{name:14} pid {pid:<8} {'running' if pid_alive(int(pid)) else 'DEAD'}")
-    for key, value in status_rows(state["ports"]):
-        print(f"{key}: {value}")
+        alive = pid_alive(int(pid))
+        print(f"{name:14} pid {pid:<8} {'running' if alive else 'DEAD'}")
+        if not alive:
+            dead.append(name)
+    ports = state["ports"]
+    prometheus_pid = state["pids"].get("prometheus")
+    if prometheus_pid is None or "prometheus" in dead:
+        print("figures: not shown (our Prometheus is not running)")
+    elif owned_by_group(int(ports["prometheus"]), int(prometheus_pid)) is False:
+        other = holder(int(ports["prometheus"])).describe()
+        print(f"figures: not shown (port {ports['prometheus']} is answered by {other}, not by our Prometheus)")
+    else:
+        for key, value in status_rows(ports):
+            print(f"{key}: {value}")
+    if dead:
+        print(f"ccmon stack: {len(dead)} of {len(state['pids'])} components dead ({', '.join(dead)}); "
+              f"logs in {workdir / 'logs'}; restart: ccmon stack down && ccmon stack up --detach")  # fmt: skip
+        return 1
     return 0
 
 

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from otel_ccmon.fastapi import instrument_app
 from otel_ccmon.receiver.hooks import Hook, HookRunner
-from otel_ccmon.receiver.models import NotificationModel
+from otel_ccmon.receiver.models import MAX_JSON_DEPTH, NotificationModel, json_depth
 from otel_ccmon.receiver.store import AlertStore
 
 _log = logging.getLogger("otel_ccmon.receiver")
@@ -119,10 +119,12 @@ def create_app(settings: ReceiverSettings) -> Any:
             if ctype != "application/json":
                 raise _Reject(415, "unsupported_media_type", "Content-Type must be application/json")
             raw = await read_limited(request)
+            if json_depth(raw) > MAX_JSON_DEPTH:
+                raise _Reject(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
             try:
                 data = json.loads(raw)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise _Reject(400, "malformed_json", str(exc)) from None
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                raise _Reject(400, "malformed_json", str(exc)[:200]) from None
             try:
                 notification = NotificationModel.model_validate(data)
             except ValidationError as exc:

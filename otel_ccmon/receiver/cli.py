@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from otel_ccmon.devstack.ports import port_problem
+
 SEVERITY_STYLE = {"P0": "bold white on red", "P1": "bold red", "P2": "yellow", "P3": "cyan"}
 
 
@@ -26,7 +28,7 @@ def _webhook(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"ccmon webhook: {exc}", file=sys.stderr)
         return 2
-    problem = check_bind(args.host, token, args.insecure_no_auth)
+    problem = check_bind(args.host, token, args.insecure_no_auth) or port_problem(args.host, args.port)
     if problem:
         print(f"ccmon webhook: {problem}", file=sys.stderr)
         return 2

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from otel_ccmon import _core
 from otel_ccmon._extras import require
 
-require("alert hooks", "receiver", "yaml")
+require("alert hooks", "receiver", "yaml", "pydantic")
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 if TYPE_CHECKING:
     from otel_ccmon.receiver.store import AlertStore
@@ -46,32 +47,71 @@ class Hook:
         )
 
 
+class _HookSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    match: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=50)
+    command: list[str | int | float] | None = Field(default=None, min_length=1, max_length=100)
+    entry_point: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+    timeout: float = Field(default=10.0, gt=0, le=3600)
+
+
+class _HooksFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    hooks: list[_HookSpec] = Field(default_factory=list, max_length=1000)
+
+
+MAX_HOOKS_FILE_BYTES = 1024 * 1024
+
+
 def load_hooks(path: Path | None) -> tuple[Hook, ...]:
     """Hooks from YAML: ``hooks: [{name, match: {label: value, status: firing}, command|entry_point, timeout}]``.
 
     ``entry_point: "pkg.module:function"`` runs ``function(alert_dict)`` in a subprocess of
-    this interpreter, so a hanging hook can be stopped at its timeout like a command.
+    this interpreter, so a hanging hook can be stopped at its timeout like a command. Any problem
+    with the file is a ``ValueError`` that names the file and the field.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "hooks.yml"
     >>> _ = p.write_text("hooks: [{name: h, match: {alertname: X}, command: [cat], timeout: 1}]")
     >>> load_hooks(p)[0].command
     ('cat',)
+    >>> _ = p.write_text("hooks: [{name: h, command: [cat], timeout: -1}]")
+    >>> load_hooks(p)
+    Traceback (most recent call last):
+    ...
+    ValueError: hooks file ...hooks.yml: hooks.0.timeout: Input should be greater than 0
     """
     if path is None:
         return ()
-    data = yaml.safe_load(path.read_text()) or {}
+    if path.stat().st_size > MAX_HOOKS_FILE_BYTES:
+        raise ValueError(f"hooks file {path}: larger than {MAX_HOOKS_FILE_BYTES} bytes")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        spec = _HooksFile.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"hooks file {path}: not valid YAML ({exc})") from None
+    except RecursionError:
+        raise ValueError(f"hooks file {path}: nested too deeply") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ValueError(f"hooks file {path}: {where}: {first['msg']}") from None
     hooks = []
-    for i, item in enumerate(data.get("hooks", [])):
-        name = str(item.get("name") or f"hook-{i}")
-        if "command" in item:
-            command = tuple(str(c) for c in item["command"])
-        elif "entry_point" in item:
-            command = (sys.executable, "-m", "otel_ccmon.receiver.hookrun", str(item["entry_point"]))
+    for i, item in enumerate(spec.hooks):
+        name = item.name or f"hook-{i}"
+        if item.command is not None and item.entry_point is None:
+            command = tuple(str(part) for part in item.command)
+        elif item.entry_point is not None and item.command is None:
+            command = (sys.executable, "-m", "otel_ccmon.receiver.hookrun", item.entry_point)
         else:
-            raise ValueError(f"hook {name!r} needs `command` or `entry_point`")
-        match = {str(k): str(v) for k, v in (item.get("match") or {}).items()}
-        hooks.append(Hook(name, match, command, float(item.get("timeout", 10))))
+            raise ValueError(f"hooks file {path}: hook {name!r} needs exactly one of `command` and `entry_point`")
+        match = {
+            key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in item.match.items()
+        }
+        hooks.append(Hook(name, match, command, item.timeout))
     return tuple(hooks)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -66,3 +67,28 @@ def dedup_key(n: NotificationModel) -> str:
         *sorted(f"{a.fingerprint}|{a.status}|{_iso(a.startsAt)}|{_iso(a.endsAt)}" for a in n.alerts),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays/objects a notification may have (Alertmanager's payload has 4)."""
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON document, brackets inside strings aside.
+
+    Checked before parsing: the standard decoder recurses per level and fails with a
+    ``RecursionError`` (a 500) on a 2 KB body of a thousand ``[``.
+
+    >>> json_depth(b'{"a": [1, {"b": "[[[["}]}'), json_depth(b"[" * 1000)
+    (3, 1000)
+    """
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b"", raw)):
+        if bracket in (b"[", b"{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest

@@ -151,9 +151,19 @@ def test_retention_never_prunes_firing(tmp_path: Path) -> None:
 
 
 # -- fuzzing -------------------------------------------------------------------------------------------
+def _containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=10), children, max_size=4))
+
+
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=10**300, max_value=10**400)  # huge numbers
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.text(min_size=5000, max_size=6000),  # long strings
+    _containers,
     max_leaves=20,
 )
 
@@ -186,11 +196,46 @@ def test_fuzz_never_5xx_and_rejections_store_nothing(
         assert counts(client) == before
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=st.binary(max_size=2000))
+def _nested(depth: int, opener: bytes) -> bytes:
+    closer = b"]" if opener == b"[" else b"}"
+    inner = b'"a":' if opener == b"{" else b""
+    return (
+        (opener + inner) * depth + b"1" + closer * depth if opener == b"[" else (b'{"a":' * depth + b"1" + b"}" * depth)
+    )
+
+
+def _duplicate_keys(payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload)
+    return ('{"receiver": "shadow", ' + body[1:]).encode()  # the same key twice; the last one wins
+
+
+raw_bodies = st.one_of(
+    st.binary(max_size=2000),
+    st.builds(_nested, st.integers(min_value=1, max_value=100_000), st.sampled_from([b"[", b"{"])),
+    st.builds(lambda n: b"[" * n, st.integers(min_value=1, max_value=5000)),  # unbalanced
+    st.builds(lambda digits: f'{{"version": "4", "truncatedAlerts": {"9" * digits}}}'.encode(), st.integers(1, 20_000)),
+    st.just(b'{"version": "4", "truncatedAlerts": 1e999999}'),
+    st.just(_duplicate_keys(notification())),
+)
+
+
+@pytest.mark.parametrize("depth", [100, 1_000, 100_000])
+def test_deep_json_is_a_4xx_stored_nowhere_and_counted(tmp_path: Path, metrics: Reader, depth: int) -> None:
+    # the production body limit (1 MiB): 100,000 levels of `[` fit in it
+    with TestClient(create_app(ReceiverSettings(db_path=tmp_path / "r.db", token=TOKEN))) as client:
+        for body in (b"[" * depth + b"]" * depth, b'{"a":' * depth + b"1" + b"}" * depth):
+            r = client.post("/webhook", content=body, headers={**AUTH, "Content-Type": "application/json"})
+            assert (r.status_code, r.json()["error"]) == (400, "too_deep"), r.text
+            assert "32 levels" in r.json()["detail"]
+        assert counts(client)["notifications"] == 0
+    assert metrics.value("alert_receiver.rejections", reason="too_deep") == 2
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=raw_bodies)
 def test_fuzz_raw_bytes(client: TestClient, raw: bytes) -> None:
     before = counts(client)
     r = client.post("/webhook", content=raw, headers={**AUTH, "Content-Type": "application/json"})
-    assert r.status_code in (200, 400, 422)
+    assert r.status_code in (200, 400, 413, 422), r.text
     if r.status_code != 200:
         assert counts(client) == before
