@@ -34,7 +34,7 @@ import yaml
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.ports import STACK_ENV, holder, owned_by_group, port_in_use
-from otel_ccmon.devstack.procs import Proc, free_port, http_ok, kill_group, pid_alive, wait_for
+from otel_ccmon.devstack.procs import Proc, free_port, free_ports, http_ok, kill_group, pid_alive, wait_for
 from otel_ccmon.devstack.repo import find_repo
 
 DEFAULT_PORTS: Mapping[str, int] = {
@@ -144,7 +144,9 @@ class StackConfig:
 
     @classmethod
     def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
-        return cls(workdir=workdir, ports={k: free_port() for k in DEFAULT_PORTS}, **kwargs)
+        return cls(
+            workdir=workdir, ports=dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)), **kwargs
+        )
 
     def url(self, component: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[component]}{path}"
@@ -225,22 +227,27 @@ def _component_of(port_key: str) -> str:
 
 
 def port_conflicts(ports: Mapping[str, int], components: Iterable[str]) -> list[str]:
-    """One paragraph per port that a component of ``components`` needs and something else holds."""
+    """One paragraph per holder of ports that the components need: who holds which, and the fix."""
     wanted = set(components)
-    problems = []
+    taken: dict[str, list[tuple[str, int]]] = {}
+    holders: dict[str, str] = {}
+    stacks: dict[str, str] = {}
     for key, port in ports.items():
-        component = _component_of(key)
-        if component not in wanted or not port_in_use(port):
+        if _component_of(key) not in wanted or not port_in_use(port):
             continue
         who = holder(port)
-        stop = (
-            f" Stop it with `ccmon stack down --workdir {who.stack_workdir}`, or move ours:"
-            if who.stack_workdir
-            else " Stop it, or move ours:"
-        )
+        ident = who.stack_workdir or who.describe()
+        taken.setdefault(ident, []).append((key, port))
+        holders.setdefault(ident, who.describe())
+        if who.stack_workdir:
+            stacks[ident] = who.stack_workdir
+    problems = []
+    for ident, items in taken.items():
+        needs = ", ".join(f"{_component_of(key)} needs 127.0.0.1:{port} ({key})" for key, port in items)
+        move = " ".join(f"--port {key}={free_port()}" for key, _ in items)
+        stop = f"Stop it with `ccmon stack down --workdir {stacks[ident]}`" if ident in stacks else "Stop it"
         problems.append(
-            f"{component} needs 127.0.0.1:{port} ({key}), which is in use by {who.describe()}.{stop} "
-            f"`ccmon stack up --port {key}={free_port()}` (any free port)."
+            f"{needs}: in use by {holders[ident]}. {stop}, or move ours: `ccmon stack up {move}` (any free ports)."
         )
     return problems
 

@@ -9,18 +9,9 @@ import httpx
 import pytest
 
 from mixin import dashboards
+from otel_ccmon.devstack.doctor import substitute
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
-
-
-# -- live ----------------------------------------------------------------------------------------------------
-def substitute(expr: str) -> str:
-    return (
-        expr.replace("$__rate_interval", "1m")
-        .replace("$job", ".*")
-        .replace("$instance", ".*")
-        .replace("$agent_id", ".*")
-    )
 
 
 @pytest.fixture(scope="module")

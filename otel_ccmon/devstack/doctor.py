@@ -1,0 +1,504 @@
+"""``ccmon doctor``: the spec's Troubleshooting section, made executable.
+
+Against a running stack (the local one, or any given by its URLs) it checks each symptom a user
+meets: metrics not appearing, alerts not firing, a dashboard that stays empty, and says for
+each finding what is wrong and how to fix it. docs/troubleshooting.md mirrors the checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from otel_ccmon._extras import require
+
+require("ccmon doctor", "cli", "httpx")
+
+import httpx
+
+from otel_ccmon._catalog import CATALOG
+from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check's outcome: what was checked, what was found, and the fix when it is not ok."""
+
+    check: str
+    status: str
+    detail: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where the stack's components answer."""
+
+    prometheus: str
+    alertmanager: str
+    collector_health: str | None = None
+    collector_metrics: str | None = None
+    receiver: str | None = None
+    receiver_token: str | None = None
+    dashboards: tuple[Path, ...] = field(default_factory=tuple)
+    datasource_uids: frozenset[str] = frozenset()
+
+
+class _Client:
+    def __init__(self, timeout: float = 5.0) -> None:
+        self._http = httpx.Client(timeout=timeout)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self._http.get(url, **kwargs)
+
+    def json(self, url: str, **kwargs: Any) -> Any:
+        response = self._http.get(url, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def query(self, prometheus: str, expr: str) -> list[dict[str, Any]]:
+        body = self.json(f"{prometheus}/api/v1/query", params={"query": expr})
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _reachable(client: _Client, name: str, url: str | None, fix: str) -> Finding:
+    if url is None:
+        return Finding(f"{name} reachable", WARN, "no URL given: not checked", f"pass its URL to ccmon doctor ({fix})")
+    try:
+        response = client.get(url)
+    except httpx.HTTPError as exc:
+        return Finding(f"{name} reachable", FAIL, f"{url}: {type(exc).__name__}: {exc}", fix)
+    if response.status_code != 200:
+        return Finding(f"{name} reachable", FAIL, f"{url} answered {response.status_code}", fix)
+    return Finding(f"{name} reachable", OK, url)
+
+
+def check_components(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Each component answers its readiness endpoint."""
+    return [
+        _reachable(client, "Prometheus", f"{ep.prometheus}/-/ready", "start it (`ccmon stack up`) or check its log"),
+        _reachable(client, "Alertmanager", f"{ep.alertmanager}/-/ready", "start it, or check its config with amtool"),
+        _reachable(client, "OTel Collector", ep.collector_health, "start it; `otelcol-ccmon validate --config=…`"),
+        _reachable(
+            client,
+            "alert receiver",
+            f"{ep.receiver}/health" if ep.receiver else None,
+            "start it: `ccmon webhook --token-file …`",
+        ),
+    ]
+
+
+def check_receiver_token(client: _Client, ep: Endpoints) -> list[Finding]:
+    """The token Alertmanager and `ccmon alerts` use is the one the receiver accepts."""
+    if ep.receiver is None or ep.receiver_token is None:
+        return []
+    name = "receiver token accepted"
+    try:
+        response = client.get(f"{ep.receiver}/alerts", headers={"Authorization": f"Bearer {ep.receiver_token}"})
+    except httpx.HTTPError as exc:
+        return [Finding(name, FAIL, f"{ep.receiver}: {exc}", "start the receiver")]
+    if response.status_code == 401:
+        return [
+            Finding(
+                name,
+                FAIL,
+                "the receiver answers 401 to this token: notifications from Alertmanager are rejected too",
+                "use the same file for the receiver's --token-file and Alertmanager's credentials_file "
+                "(secrets/receiver_token), then restart the receiver",
+            )
+        ]
+    return [Finding(name, OK if response.status_code == 200 else FAIL, f"GET /alerts → {response.status_code}")]
+
+
+def check_targets(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Metrics not appearing (1): every scrape target is up."""
+    try:
+        targets = client.json(f"{ep.prometheus}/api/v1/targets")["data"]["activeTargets"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("scrape targets up", FAIL, f"cannot read targets: {exc}", "fix Prometheus first")]
+    down = [t for t in targets if t.get("health") == "down"]
+    if not targets:
+        return [
+            Finding("scrape targets up", FAIL, "Prometheus has no targets", "check scrape_configs in prometheus.yml")
+        ]
+    if not down:
+        return [Finding("scrape targets up", OK, f"{len(targets)} targets up or pending")]
+    return [
+        Finding(
+            f"scrape target {t['labels'].get('job')} up",
+            FAIL,
+            f"{t.get('scrapeUrl')}: {t.get('lastError') or 'down'}",
+            "start the component, or fix its address in prometheus.yml (inside compose: service names, not localhost)",
+        )
+        for t in down
+    ]
+
+
+def _scalar(client: _Client, ep: Endpoints, expr: str) -> float | None:
+    result = client.query(ep.prometheus, expr)
+    return float(result[0]["value"][1]) if result else None
+
+
+def check_collector_flow(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Metrics not appearing (2): the collector accepts points and its exporters deliver them."""
+    findings = []
+    checks = (
+        (
+            "collector accepts points",
+            "sum(increase(otelcol_receiver_refused_metric_points[10m]))",
+            "the collector refused points (memory limiter or bad input): raise its memory limit or find the sender",
+        ),
+        (
+            "collector exports points",
+            "sum(increase(otelcol_exporter_send_failed_metric_points[10m]))",
+            "an exporter failed to send: check the backend's address and credentials in the collector config",
+        ),
+        (
+            "collector memory limiter",
+            "sum(increase(otelcol_processor_memory_limiter_refused_metric_points[10m]))",
+            "the memory limiter refused data: raise limit_mib or reduce the load",
+        ),
+    )
+    try:
+        accepted = _scalar(client, ep, "sum(otelcol_receiver_accepted_metric_points)")
+        for name, expr, fix in checks:
+            value = _scalar(client, ep, expr)
+            if value:
+                findings.append(Finding(name, FAIL, f"{value:g} points in the last 10 minutes ({expr})", fix))
+            else:
+                findings.append(Finding(name, OK, "none refused or failed in the last 10 minutes"))
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("collector flow", FAIL, f"cannot query Prometheus: {exc}", "fix Prometheus first")]
+    if accepted is None:
+        findings.append(
+            Finding(
+                "collector receives points",
+                WARN,
+                "no otelcol_receiver_accepted_metric_points: the collector is not scraped or has received nothing",
+                "point the app at the collector (OTEL_EXPORTER_OTLP_ENDPOINT) and scrape its :8888 telemetry",
+            )
+        )
+    return findings
+
+
+def check_catalog_names(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Metrics not appearing (3): our series carry the catalog's names, not a variant of them."""
+    expected = {name for spec in CATALOG for name in spec.prom_series_names}
+    try:
+        result = client.query(ep.prometheus, 'group by (__name__) ({otel_scope_name=~"otel_ccmon.*"})')
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("catalog names", FAIL, f"cannot query Prometheus: {exc}", "fix Prometheus first")]
+    names = {r["metric"]["__name__"] for r in result}
+    if not names:
+        return [
+            Finding(
+                "catalog names",
+                WARN,
+                "no series of otel_ccmon in Prometheus yet",
+                "is the app running with initialize_metrics()? is its target up or its OTLP export reaching the "
+                "collector?",
+            )
+        ]
+    odd = sorted(names - expected)
+    if odd:
+        return [
+            Finding(
+                "catalog names",
+                FAIL,
+                f"series named unlike the catalog: {', '.join(odd[:10])}",
+                "an exporter renames them (e.g. a unit suffix): use otel_ccmon's exporters/collector config, or "
+                "check the collector's prometheus exporter settings (add_metric_suffixes)",
+            )
+        ]
+    return [Finding("catalog names", OK, f"{len(names)} series names, all from the catalog")]
+
+
+def check_rules(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Alerts not firing (1): rules loaded, evaluating without errors, config reload succeeded."""
+    findings = []
+    try:
+        groups = client.json(f"{ep.prometheus}/api/v1/rules")["data"]["groups"]
+        # from the runtime status, not the self-scraped metric: right after a reload it is current
+        reload_ok = client.json(f"{ep.prometheus}/api/v1/status/runtimeinfo")["data"]["reloadConfigSuccess"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("rules loaded", FAIL, f"cannot read rules: {exc}", "fix Prometheus first")]
+    alerts = sum(1 for g in groups for r in g["rules"] if r.get("type") == "alerting")
+    if alerts == 0:
+        findings.append(
+            Finding("rules loaded", FAIL, "no alerting rules loaded", "list prometheus/rules/*.yml in rule_files")
+        )
+    else:
+        findings.append(Finding("rules loaded", OK, f"{len(groups)} groups, {alerts} alerting rules"))
+    if reload_ok is False:
+        findings.append(
+            Finding(
+                "last config reload",
+                FAIL,
+                "Prometheus rejected its last reload: it still runs the previous rules",
+                "run `promtool check rules prometheus/rules/*.yml` and `promtool check config`, fix, reload",
+            )
+        )
+    broken = [
+        (g["name"], r["name"], r.get("lastError")) for g in groups for r in g["rules"] if r.get("health") == "err"
+    ]
+    findings.extend(
+        Finding(f"rule {rule} evaluates", FAIL, f"group {group}: {error}", "fix the expression; promtool test rules")
+        for group, rule, error in broken
+    )
+    return findings
+
+
+def check_alertmanager_link(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Alerts not firing (2): Prometheus knows an Alertmanager to send to."""
+    try:
+        active = client.json(f"{ep.prometheus}/api/v1/alertmanagers")["data"]["activeAlertmanagers"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("Prometheus → Alertmanager", FAIL, f"cannot read: {exc}", "fix Prometheus first")]
+    if not active:
+        return [
+            Finding(
+                "Prometheus → Alertmanager",
+                FAIL,
+                "Prometheus has no active Alertmanager: alerts fire but are sent nowhere",
+                "set alerting.alertmanagers in prometheus.yml to Alertmanager's address and reload",
+            )
+        ]
+    return [Finding("Prometheus → Alertmanager", OK, ", ".join(a["url"] for a in active))]
+
+
+def check_alertmanager_state(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Alerts not firing (3): silenced or inhibited alerts; failing notification integrations."""
+    findings = []
+    try:
+        alerts = client.json(f"{ep.alertmanager}/api/v2/alerts")
+        metrics = client.get(f"{ep.alertmanager}/metrics").text
+    except (httpx.HTTPError, ValueError) as exc:
+        return [Finding("Alertmanager state", FAIL, f"cannot read: {exc}", "start Alertmanager")]
+    for alert in alerts:
+        status = alert.get("status", {})
+        name = alert["labels"].get("alertname", "?")
+        if status.get("silencedBy"):
+            findings.append(
+                Finding(
+                    f"{name} not silenced",
+                    WARN,
+                    f"silenced by {', '.join(status['silencedBy'])}",
+                    "expire the silence (amtool silence expire ID) if it is no longer wanted",
+                )
+            )
+        if status.get("inhibitedBy"):
+            findings.append(
+                Finding(
+                    f"{name} not inhibited",
+                    WARN,
+                    f"inhibited by {', '.join(status['inhibitedBy'])} (a firing higher-tier alert)",
+                    "resolve the inhibiting alert first; see inhibit_rules in alertmanager.yml",
+                )
+            )
+    failed = _failed_integrations(metrics)
+    findings.extend(
+        Finding(
+            f"notifications via {integration}",
+            FAIL,
+            f"{count:g} failed notifications",
+            f"check the {integration} receiver's URL and credentials files in alertmanager.yml; Alertmanager's log",
+        )
+        for integration, count in sorted(failed.items())
+    )
+    if not failed:
+        findings.append(Finding("notification integrations", OK, "no failed notifications"))
+    return findings
+
+
+def _failed_integrations(metrics_text: str) -> dict[str, float]:
+    """``integration -> failures`` from Alertmanager's own metrics.
+
+    >>> _failed_integrations('alertmanager_notifications_failed_total{integration="slack"} 2\\n')
+    {'slack': 2.0}
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics_text):
+        for sample in family.samples:
+            if sample.name == "alertmanager_notifications_failed_total" and sample.value > 0:
+                integration = sample.labels.get("integration", "?")
+                out[integration] = out.get(integration, 0.0) + sample.value
+    return out
+
+
+def substitute(expr: str) -> str:
+    """A panel query with Grafana's variables set to "everything", runnable against Prometheus.
+
+    >>> substitute('rate(x{job=~"$job"}[$__rate_interval])')
+    'rate(x{job=~".*"}[1m])'
+    """
+    for variable, value in (("$__rate_interval", "1m"), ("$job", ".*"), ("$instance", ".*"), ("$agent_id", ".*")):
+        expr = expr.replace(variable, value)
+    return expr
+
+
+def dashboard_queries(dashboard: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(panel title, expr)`` of every query of a dashboard model."""
+    return [
+        (panel.get("title", "?"), target["expr"])
+        for panel in dashboard.get("panels", [])
+        for target in panel.get("targets", [])
+        if target.get("expr")
+    ]
+
+
+def check_dashboards(client: _Client, ep: Endpoints) -> list[Finding]:
+    """Dashboard empty: the datasource it names is provisioned, and its queries return data."""
+    findings = []
+    for path in ep.dashboards:
+        model = json.loads(path.read_text())
+        default_uids = {
+            v.get("current", {}).get("value")
+            for v in model.get("templating", {}).get("list", [])
+            if v.get("type") == "datasource"
+        }
+        if ep.datasource_uids and not default_uids & ep.datasource_uids:
+            findings.append(
+                Finding(
+                    f"dashboard {path.name} datasource",
+                    FAIL,
+                    f"its default datasource {sorted(u for u in default_uids if u)} is not provisioned "
+                    f"({sorted(ep.datasource_uids)})",
+                    "give the Prometheus datasource the uid the dashboard expects (grafana/provisioning/datasources)",
+                )
+            )
+        try:
+            empty = [
+                title for title, expr in dashboard_queries(model) if not client.query(ep.prometheus, substitute(expr))
+            ]
+        except (httpx.HTTPError, KeyError, ValueError) as exc:
+            findings.append(Finding(f"dashboard {path.name} data", FAIL, f"cannot query: {exc}", "fix Prometheus"))
+            continue
+        if empty:
+            findings.append(
+                Finding(
+                    f"dashboard {path.name} data",
+                    WARN,
+                    f"{len(empty)} panels without data: {', '.join(sorted(set(empty))[:8])}",
+                    "their metrics have no series yet: is the app running and scraped? some panels need events "
+                    "(faults, rollbacks) before they show data",
+                )
+            )
+        else:
+            findings.append(Finding(f"dashboard {path.name} data", OK, "every panel query returns data"))
+    return findings
+
+
+CHECKS: tuple[Callable[[_Client, Endpoints], list[Finding]], ...] = (
+    check_components,
+    check_receiver_token,
+    check_targets,
+    check_collector_flow,
+    check_catalog_names,
+    check_rules,
+    check_alertmanager_link,
+    check_alertmanager_state,
+    check_dashboards,
+)
+
+
+def run_checks(
+    endpoints: Endpoints, checks: Iterable[Callable[[_Client, Endpoints], list[Finding]]] = CHECKS
+) -> list[Finding]:
+    """Run ``checks`` against ``endpoints``; checks that need Prometheus are skipped when it is down.
+
+    >>> [f.status for f in run_checks(Endpoints("http://127.0.0.1:1", "http://127.0.0.1:1"))][:2]
+    ['fail', 'fail']
+    """
+    client = _Client()
+    findings: list[Finding] = []
+    try:
+        for check in checks:
+            found = check(client, endpoints)
+            findings.extend(found)
+            if check is check_components and any(f.check == "Prometheus reachable" and f.status == FAIL for f in found):
+                break  # every other check asks Prometheus: one cause, one finding
+    finally:
+        client.close()
+    return findings
+
+
+def render(findings: Iterable[Finding]) -> str:
+    """One line per finding, with its fix on the next line when it is not ok."""
+    lines = []
+    for f in findings:
+        lines.append(f"{f.status.upper():4}  {f.check}: {f.detail}")
+        if f.status != OK and f.fix:
+            lines.append(f"      fix: {f.fix}")
+    return "\n".join(lines)
+
+
+def _endpoints(args: argparse.Namespace) -> Endpoints:
+    ports: dict[str, int] = {}
+    repo: Path | None = None
+    try:
+        repo = find_repo(args.repo)
+    except RepoNotFoundError:
+        repo = None
+    workdir = Path(args.workdir) if args.workdir else (repo / "var" / "stack" if repo else None)
+    token_file = args.receiver_token_file
+    if workdir is not None and (workdir / "state.json").exists():
+        ports = json.loads((workdir / "state.json").read_text())["ports"]
+        if token_file is None and (workdir / "secrets" / "receiver_token").exists():
+            token_file = str(workdir / "secrets" / "receiver_token")
+
+    def local(key: str, default: int, path: str = "") -> str:
+        return f"http://127.0.0.1:{ports.get(key, default)}{path}"
+
+    dashboards: tuple[Path, ...] = ()
+    uids: frozenset[str] = frozenset()
+    if repo is not None:
+        import yaml
+
+        dashboards = tuple(sorted((repo / "grafana" / "dashboards").glob("*.json")))
+        provisioning = yaml.safe_load((repo / "grafana/provisioning/datasources/datasources.yml").read_text())
+        uids = frozenset(d["uid"] for d in provisioning.get("datasources", []) if d.get("uid"))
+    return Endpoints(
+        prometheus=(args.prometheus or local("prometheus", 9090)).rstrip("/"),
+        alertmanager=(args.alertmanager or local("alertmanager", 9093)).rstrip("/"),
+        collector_health=args.collector_health or local("collector_health", 13133, "/"),
+        receiver=(args.receiver or local("receiver", 9095)).rstrip("/"),
+        receiver_token=Path(token_file).read_text().strip() if token_file else None,
+        dashboards=dashboards,
+        datasource_uids=uids,
+    )
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    findings = run_checks(_endpoints(args))
+    print(render(findings))
+    failed = sum(f.status == FAIL for f in findings)
+    warned = sum(f.status == WARN for f in findings)
+    print(f"ccmon doctor: {len(findings)} checks, {failed} failed, {warned} warnings", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``ccmon doctor``."""
+    doctor = sub.add_parser("doctor", help="diagnose a running stack: each problem with its cause and fix")
+    doctor.add_argument("--repo", help="the checkout (dashboards, datasources; default: working directory)")
+    doctor.add_argument("--workdir", help="a local stack's workdir (default: REPO/var/stack): its ports and token")
+    doctor.add_argument("--prometheus", default=os.environ.get("CCMON_PROMETHEUS_URL"), help="e.g. http://prom:9090")
+    doctor.add_argument("--alertmanager", default=os.environ.get("CCMON_ALERTMANAGER_URL"))
+    doctor.add_argument("--collector-health", default=os.environ.get("CCMON_COLLECTOR_HEALTH_URL"))
+    doctor.add_argument("--receiver", default=os.environ.get("CCMON_RECEIVER_URL"))
+    doctor.add_argument("--receiver-token-file", default=os.environ.get("CCMON_RECEIVER_TOKEN_FILE"))
+    doctor.set_defaults(func=_doctor)
