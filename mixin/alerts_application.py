@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mixin.config import APP_JOB
+from mixin.config import APP_JOB, APPLICATION_ROLE
 from mixin.model import (
     BASE_LABELS,
     JOB_ONLY,
@@ -21,18 +21,87 @@ ALERTS: tuple[Alert, ...] = (
         name="ServiceDown",
         severity="P0",
         component="availability",
-        expr=f'up{{job="{APP_JOB}"}} == 0 or absent(up{{job="{APP_JOB}"}}) == 1',
+        expr=f"up{{{APPLICATION_ROLE}}} == 0",
         summary="{{ $labels.job }} is down",
         description="Prometheus cannot scrape {{ $labels.job }} ({{ $labels.instance }}) for liveness.",
         impact="The agent system is unavailable: no neural operations, verifications or plans are served.",
-        meaning="The liveness scrape of the application failed, or the target is missing.",
-        diagnosis=(f'up{{job="{APP_JOB}"}}', "ccmon stack status / docker compose ps app"),
+        meaning=(
+            "The liveness scrape of an application target (a scrape job labelled ccmon_role=application) "
+            "failed for 1 minute. Push-only services are watched by ServiceNotReporting instead; a service "
+            "that never started by ExpectedServiceMissing."
+        ),
+        diagnosis=(f"up{{{APPLICATION_ROLE}}}", "ccmon stack status / docker compose ps app"),
         mitigation=(
             "Check the process or container and its logs (`var/stack/logs/app.log`, `docker compose logs app`).",
             "Restart it; if it crashes again, roll back the last deployment.",
         ),
-        scenario=Scenario(firing={UP: "0x30"}, healthy={UP: "1x30"}, value=0, labels=BASE_LABELS, active_from=0),
+        scenario=Scenario(
+            firing={UP: "0x30"},
+            healthy={UP: "1x30"},
+            value=0,
+            labels={**BASE_LABELS, "ccmon_role": "application"},
+            active_from=0,
+        ),
         for_="1m",
+        push_variant=False,  # a scrape-target alert by definition
+    ),
+    Alert(
+        name="ServiceNotReporting",
+        severity="P0",
+        component="availability",
+        expr=(
+            "group by (job) (max_over_time(ccmon_series[1h])) unless on (job) group by (job) (ccmon_series)"
+            f" unless on (job) up{{{APPLICATION_ROLE}}}"
+        ),
+        summary="{{ $labels.job }} stopped reporting",
+        description="{{ $labels.job }} reported metrics within the last hour and has sent none since its series expired.",
+        impact="A push-only service is down or cut off from the collector: its own alerts cannot fire.",
+        meaning=(
+            "A service that pushes over OTLP (no scrape target) and reported ccmon_series at some point in the last 1 hour has had no current ccmon_series for 2 minutes: it stopped exporting longer ago than the collector's metric expiration (5 minutes). The OTLP equivalent of ServiceDown."
+        ),
+        diagnosis=("max_over_time(ccmon_series[1h])", "otelcol_receiver_accepted_metric_points", "the service's logs"),
+        mitigation=(
+            "Check the process and its OTLP endpoint and token (OTEL_EXPORTER_OTLP_ENDPOINT / _HEADERS).",
+            "Check that the collector accepts its points (otelcol_receiver_refused_metric_points).",
+        ),
+        scenario=Scenario(
+            firing={app_series("ccmon_series"): "3x60 _x140"},
+            healthy={app_series("ccmon_series"): "3x200"},
+            value=1,
+            labels=JOB_ONLY,
+            active_from=66,
+        ),
+        for_="2m",
+    ),
+    Alert(
+        name="ExpectedServiceMissing",
+        severity="P1",
+        component="availability",
+        expr=(
+            "ccmon:expected_service unless on (job)"
+            f" (group by (job) (ccmon_series) or group by (job) (up{{{APPLICATION_ROLE}}} == 1))"
+        ),
+        summary="Expected service {{ $labels.job }} is not reporting",
+        description="{{ $labels.job }} is in the expected-services list but has no live series.",
+        impact="A service that should run is not running (or never started): nothing of it is monitored.",
+        meaning=(
+            "A service named in mixin/settings.yml (expected_services) has neither a ccmon_series series nor an "
+            "application scrape target that is up, for 5 minutes."
+        ),
+        diagnosis=("ccmon:expected_service", "group by (job) (ccmon_series)", "ccmon stack status"),
+        mitigation=(
+            "Start the service, or fix its OTLP export (endpoint, token, service.name).",
+            "If the service was retired, remove it from expected_services and regenerate the rules.",
+        ),
+        scenario=Scenario(
+            firing={UP: "0x200"},
+            healthy={app_series("ccmon_series"): "3x200"},
+            value=1,
+            labels=JOB_ONLY,
+            active_from=0,
+        ),
+        for_="5m",
+        push_variant=False,  # the list names services; the test covers the demo's
     ),
     Alert(
         name="DatabaseConnectionFailure",
@@ -42,7 +111,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="{{ $labels.job }} cannot connect to its database",
         description="{{ $value | humanize }} connection errors per second over 5 minutes (threshold 0.1/s).",
         impact="Pattern storage, embeddings and trajectories are unreachable; learning and retrieval fail.",
-        meaning="Connection attempts to the database fail at more than 0.1 per second.",
+        meaning="Database connection errors of a service, as a 5-minute rate, exceed 0.1 per second (one every 10 seconds), for 2 minutes.",
         diagnosis=("sum by (job, error_type) (rate(database_connection_errors_total[5m]))",),
         mitigation=(
             "Check the database process, disk and credentials.",
@@ -64,7 +133,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Truth scores of {{ $labels.job }} are critically low",
         description="p95 truth score is {{ $value | humanize }} (threshold 0.70).",
         impact="Verification is failing: agent output cannot be trusted and auto-rollbacks follow.",
-        meaning="Even the best 5 % of verifications score below 0.70.",
+        meaning="The 95th percentile of truth scores over the last 5 minutes is below 0.70, for 2 minutes: at least 95 % of recent verifications scored below 0.70.",
         diagnosis=(
             "job:truth_score:p95_rate5m",
             "histogram_quantile(0.95, sum by (agent_id, le) (rate(truth_score_bucket[5m])))",
@@ -90,11 +159,11 @@ ALERTS: tuple[Alert, ...] = (
         name="NeuralOperationsDegraded",
         severity="P1",
         component="neural",
-        expr=f'job:neural_operations:rate5m < 150000 and on (job) up{{job="{APP_JOB}"}} == 1',
+        expr="job:neural_operations:rate5m < 150000",
         summary="Neural operations of {{ $labels.job }} are degraded",
         description="{{ $value | humanize }} operations per second (target 150k+).",
         impact="Learning and retrieval fall behind demand; latency and backlog grow.",
-        meaning="The neural system runs below 150,000 operations per second while the service is up.",
+        meaning="The neural operations of a service, as a 5-minute rate, are below 150,000 per second, for 10 minutes.",
         diagnosis=("job_operation_type:neural_operations:rate5m", "rate(process_cpu_seconds_total[5m])"),
         mitigation=("Check CPU saturation and the background queue.", "Scale out workers or shed non-critical load."),
         scenario=Scenario(
@@ -119,7 +188,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Cache hit rate of {{ $labels.cache_type }} is low",
         description="{{ $value | humanizePercentage }} of {{ $labels.cache_type }} look-ups hit the cache (target 80%).",
         impact="More queries reach the database; pattern retrieval slows down.",
-        meaning="Fewer than 80 % of cache look-ups are hits.",
+        meaning="Hits divided by all look-ups of a cache, as 5-minute rates, are below 80 % (0.80), for 10 minutes.",
         diagnosis=("job_cache_type:cache_hit_ratio:rate5m", "sum by (cache_type) (rate(cache_misses_total[5m]))"),
         mitigation=("Check for evictions (cache too small) or a cache flush.", "Warm the cache; raise its size."),
         scenario=Scenario(
@@ -144,7 +213,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Database queries of {{ $labels.job }} are slow",
         description="p95 query time is {{ $value | humanizeDuration }} (threshold 10ms).",
         impact="Pattern retrieval and learning slow down with every query.",
-        meaning="The 95th percentile of database query time exceeds 10 ms.",
+        meaning="The 95th percentile of database query time over the last 5 minutes exceeds 10 ms (0.010 s), for 10 minutes: more than 5 % of queries take longer than 10 ms.",
         diagnosis=(
             "job:db_query_duration_seconds:p95_rate5m",
             "histogram_quantile(0.95, sum by (query_type, table, le) (rate(db_query_duration_seconds_bucket[5m])))",
@@ -177,7 +246,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Pattern retrieval of {{ $labels.job }} is slow",
         description="p95 retrieval time is {{ $value | humanizeDuration }} (target under 10ms).",
         impact="Agents wait for patterns; the latency SLO burns.",
-        meaning="The 95th percentile of pattern retrieval exceeds 10 ms.",
+        meaning="The 95th percentile of pattern retrieval time over the last 5 minutes exceeds 10 ms (0.010 s), for 10 minutes: more than 5 % of retrievals take longer than 10 ms.",
         diagnosis=(
             "job:pattern_retrieval_duration_seconds:p95_rate5m",
             "job:slo_pattern_retrieval_latency:error_budget_remaining",
@@ -203,7 +272,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Pattern confidence of {{ $labels.job }} is declining",
         description="Average pattern confidence over 15 minutes is {{ $value | humanize }} (threshold 0.7).",
         impact="Learned patterns are less reliable; plans and predictions degrade.",
-        meaning="The mean confidence of newly scored patterns is below 0.7.",
+        meaning="The mean confidence of the patterns scored in the last 15 minutes is below 0.7, for 10 minutes.",
         diagnosis=(
             "job:pattern_confidence:avg_rate15m",
             "sum by (pattern_type) (rate(pattern_confidence_sum[15m])) / sum by (pattern_type) (rate(pattern_confidence_count[15m]))",
@@ -234,7 +303,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="{{ $labels.job }} uses more than 100 MiB of memory",
         description="Resident memory is {{ $value | humanize1024 }}B (target under 100MiB).",
         impact="Risk of the process being killed for memory; pauses from garbage collection.",
-        meaning="The process's resident set is above 100 MiB.",
+        meaning="The process's resident set is above 100 MiB (104857600 bytes), for 10 minutes.",
         diagnosis=("process_resident_memory_bytes", "deriv(process_resident_memory_bytes[1h])"),
         mitigation=(
             "Look for growth (a leak) versus a one-off load.",
@@ -254,18 +323,24 @@ ALERTS: tuple[Alert, ...] = (
         name="FeedbackLoopStalled",
         severity="P1",
         component="neural",
-        expr=f'(up{{job="{APP_JOB}"}} == 1) unless on (job) (sum by (job) (increase(feedback_loop_cycles_total[10m])) > 0)',
+        expr=(
+            "group by (job) (max_over_time(feedback_loop_cycles_total[1h]))"
+            " unless on (job) (sum by (job) (increase(feedback_loop_cycles_total[10m])) > 0)"
+        ),
         summary="Feedback loop of {{ $labels.job }} is stalled",
-        description="No feedback-loop cycle completed in the last 10 minutes while the service is up.",
+        description="No feedback-loop cycle completed in the last 10 minutes.",
         impact="The system stops learning from outcomes; confidence and truth scores drift.",
-        meaning="The service is up but the feedback-loop counter did not increase for 10 minutes (or never existed).",
+        meaning=(
+            "A service that reported feedback_loop_cycles_total in the last 1 hour did not increase it for 10 minutes, "
+            "for 5 minutes more."
+        ),
         diagnosis=("increase(feedback_loop_cycles_total[10m])", "background_task_queue_length"),
         mitigation=("Check the feedback worker's logs and the background queue.", "Restart the worker."),
         scenario=Scenario(
-            firing={UP: "1x200", app_series("feedback_loop_cycles_total"): "5x200"},
-            healthy={UP: "1x200", app_series("feedback_loop_cycles_total"): counter_values(1)},
+            firing={app_series("feedback_loop_cycles_total"): "5x200"},
+            healthy={app_series("feedback_loop_cycles_total"): counter_values(1)},
             value=1,
-            labels=BASE_LABELS,
+            labels=JOB_ONLY,
             active_from=0,
         ),
         for_="5m",
@@ -279,7 +354,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="{{ $labels.job }} rolled back automatically ({{ $labels.reason }})",
         description="{{ $value | humanize }} automatic rollbacks in the last 10 minutes, reason {{ $labels.reason }}.",
         impact="A change was reverted because verification failed; the work of that change is lost.",
-        meaning="The verification system triggered at least one automatic rollback.",
+        meaning="The verification system triggered at least one automatic rollback in the last 10 minutes (an increase, or the first rollback of a new reason); it fires at once.",
         diagnosis=("sum by (reason) (increase(auto_rollback_total[1h]))", "job:truth_score:p95_rate5m"),
         mitigation=("Read the rollback reason and the failing verification.", "Fix forward or keep the rollback."),
         scenario=Scenario(
@@ -304,7 +379,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Verification failures of {{ $labels.job }} above 5%",
         description="{{ $value | humanizePercentage }} of verifications failed over 15 minutes (threshold 5%).",
         impact="More agent work is rejected; throughput drops and rollbacks rise.",
-        meaning="Failed verifications divided by all verifications exceed 5 %.",
+        meaning="Failed verifications divided by all verifications, as 15-minute rates, exceed 5 % (0.05), for 30 minutes.",
         diagnosis=(
             "job:verification_failures:ratio_rate15m",
             "sum by (agent_id, reason) (rate(verification_failures_total[15m]))",
@@ -339,7 +414,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="GOAP planning of {{ $labels.job }} is slow",
         description="p95 planning time is {{ $value | humanizeDuration }} (threshold 5s).",
         impact="Tasks wait longer for plans; coordination suffers.",
-        meaning="The 95th percentile of GOAP planning time exceeds 5 seconds.",
+        meaning="The 95th percentile of GOAP planning time over the last 5 minutes exceeds 5 seconds, for 30 minutes.",
         diagnosis=(
             "job:goap_planning_duration_seconds:p95_rate5m",
             "histogram_quantile(0.95, sum by (plan_type, le) (rate(goap_planning_duration_seconds_bucket[5m])))",
@@ -372,7 +447,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Agent coordination efficiency of {{ $labels.job }} below 95%",
         description="Coordination efficiency is {{ $value | humanizePercentage }} (target 95%).",
         impact="Agents duplicate or wait for each other's work.",
-        meaning="The coordination-efficiency gauge averaged over 10 minutes is below 0.95.",
+        meaning="The coordination-efficiency gauge averaged over 10 minutes is below 0.95, for 30 minutes.",
         diagnosis=("coordination_efficiency", "job:goap_planning_duration_seconds:p95_rate5m"),
         mitigation=(
             "Check agent assignment conflicts and planner health.",
@@ -396,7 +471,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Pattern extraction errors in {{ $labels.job }} ({{ $labels.error_type }})",
         description="{{ $value | humanize }} extraction errors of type {{ $labels.error_type }} in 15 minutes.",
         impact="Fewer patterns are learned; knowledge goes stale.",
-        meaning="Pattern extraction raised errors in the last 15 minutes.",
+        meaning="Pattern extraction raised errors within every 15-minute window (an increase, or the first error of a new type), for 30 minutes.",
         diagnosis=("sum by (error_type) (increase(pattern_extraction_errors_total[1h]))",),
         mitigation=("Read the extractor's logs for the error type.", "Quarantine the inputs that fail."),
         scenario=Scenario(
@@ -415,7 +490,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Memory compression of {{ $labels.job }} is low",
         description="Compression saves {{ $value | humanizePercentage }} of pattern memory (target 60%+).",
         impact="Pattern memory grows faster; retrieval and costs suffer.",
-        meaning="The fraction of memory saved by compression is below 0.60.",
+        meaning="The fraction of memory saved by compression, averaged over 15 minutes, is below 0.60, for 30 minutes.",
         diagnosis=("memory_compression_ratio", "pattern_memory_bytes"),
         mitigation=("Check the compression job and the kind of new patterns.", "Re-run compaction."),
         scenario=Scenario(
@@ -435,7 +510,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Agent {{ $labels.agent_id }} is unreliable",
         description="Truth score of {{ $labels.agent_id }} averages {{ $value | humanize }} (threshold 0.85).",
         impact="That agent's output fails verification more often; its tasks need review.",
-        meaning="An agent's latest truth scores average below 0.85 over 15 minutes.",
+        meaning="An agent's truth-score gauge averaged over 15 minutes is below 0.85, for 30 minutes.",
         diagnosis=(
             'agent_truth_score{agent_id="<agent>"}',
             "sum by (agent_id) (rate(verification_failures_total[15m]))",
@@ -458,7 +533,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="{{ $labels.job }} uses more than 80% of a CPU",
         description="The process uses {{ $value | humanizePercentage }} of one CPU (threshold 80%).",
         impact="Latency rises and throughput drops under load.",
-        meaning="The process's CPU time grows faster than 0.8 seconds per second.",
+        meaning="The process uses more than 0.8 CPU seconds per second (80 % of one core) as a 5-minute rate, for 30 minutes.",
         diagnosis=("rate(process_cpu_seconds_total[5m])", "job:neural_operations:rate5m"),
         mitigation=("Profile the process; check the neural operation rate.", "Scale out."),
         # partial windows: the extrapolated rate first exceeds 0.8 at 4m
@@ -480,7 +555,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="{{ $labels.job }} answers more than 5% of requests with errors",
         description="{{ $value | humanizePercentage }} of HTTP requests failed with 5xx over 5 minutes.",
         impact="Clients of the service see failures.",
-        meaning="Server errors divided by all requests exceed 5 %.",
+        meaning="5xx responses divided by all requests, as 5-minute rates, exceed 5 % (0.05), for 30 minutes.",
         diagnosis=(
             'sum by (http_route, http_response_status_code) (rate(http_server_request_duration_seconds_count{http_response_status_code=~"5.."}[5m]))',
         ),
@@ -519,7 +594,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="More than 10% of {{ $labels.job }}'s tasks fail",
         description="{{ $value | humanizePercentage }} of completed tasks failed over 5 minutes.",
         impact="Features, fixes and refactors are not delivered.",
-        meaning="Failed tasks divided by all completed tasks exceed 10 %.",
+        meaning="Failed tasks divided by all completed tasks, as 5-minute rates, exceed 10 % (0.10), for 30 minutes.",
         diagnosis=(
             "job_status:task_completed:rate5m",
             'sum by (task_type) (rate(task_completed_total{status="failure"}[5m]))',
@@ -547,7 +622,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Event loop of {{ $labels.job }} lags",
         description="Scheduled wake-ups run {{ $value | humanizeDuration }} late on average (threshold 100ms).",
         impact="Every request and timer of the service is delayed.",
-        meaning="Blocking work runs on the asyncio event loop.",
+        meaning="The asyncio event loop's lag averaged over 5 minutes exceeds 0.1 seconds, for 30 minutes: blocking work runs on the loop.",
         diagnosis=("python_eventloop_lag_seconds", "rate(process_cpu_seconds_total[5m])"),
         mitigation=(
             "Find blocking calls on the loop (sync I/O, CPU-heavy code).",
@@ -572,7 +647,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Pattern memory of {{ $labels.job }} grows more than 10MB/day",
         description="Pattern memory grows by {{ $value | humanize1024 }}B per day (threshold 10MiB).",
         impact="Storage and memory needs rise; plan capacity.",
-        meaning="The trend of pattern memory over the last hour extrapolates to more than 10 MiB per day.",
+        meaning="The trend of pattern memory over the last 1 hour extrapolates to more than 10 MiB (10485760 bytes) per day, for 1 hour.",
         diagnosis=("deriv(pattern_memory_bytes[6h]) * 86400", "patterns_active"),
         mitigation=("Check whether unused patterns are being pruned.", "Plan more storage or tighten retention."),
         scenario=Scenario(
@@ -592,7 +667,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Background queue of {{ $labels.job }} is long",
         description="{{ $value | humanize }} background tasks are waiting (threshold 100).",
         impact="Background work (compaction, feedback) is delayed.",
-        meaning="More than 100 background tasks are waiting.",
+        meaning="More than 100 background tasks are waiting, for 1 hour.",
         diagnosis=("background_task_queue_length", "rate(process_cpu_seconds_total[5m])"),
         mitigation=("Check worker health and throughput.", "Add workers."),
         scenario=Scenario(
@@ -614,7 +689,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Less than 20% disk space left on {{ $labels.instance }}",
         description="{{ $value | humanizePercentage }} of / is available on {{ $labels.instance }}.",
         impact="The database and Prometheus stop writing when the disk fills.",
-        meaning="The root file system has less than 20 % free space.",
+        meaning="The root file system has less than 20 % (0.20) of its space free, for 1 hour.",
         diagnosis=('node_filesystem_avail_bytes{mountpoint="/"}', "du -sh on the data directories"),
         mitigation=("Free space: prune old data, logs, images.", "Grow the volume."),
         scenario=Scenario(
@@ -655,7 +730,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="Unused patterns accumulate in {{ $labels.job }}",
         description="{{ $value | humanize }} patterns were not used within the idle period (threshold 1000).",
         impact="Memory is spent on patterns nobody uses.",
-        meaning="More than 1000 stored patterns are idle.",
+        meaning="More than 1,000 stored patterns are idle, for 1 hour.",
         diagnosis=("patterns_unused", "patterns_active"),
         mitigation=("Run the pattern pruning job.", "Shorten the idle period if it is too generous."),
         scenario=Scenario(
@@ -677,7 +752,7 @@ ALERTS: tuple[Alert, ...] = (
         summary="{{ $labels.job }} records invalid measurements ({{ $labels.metric }})",
         description="{{ $value | humanize }} measurements of {{ $labels.metric }} were dropped in an hour ({{ $labels.reason }}).",
         impact="Dashboards and alerts based on that metric undercount.",
-        meaning="otel_ccmon rejected invalid input (unknown attribute value, negative count, NaN) from the application.",
+        meaning="otel_ccmon rejected invalid input from the application (unknown attribute value, negative count, NaN) within every 1-hour window, for 1 hour.",
         diagnosis=("sum by (metric, reason) (increase(ccmon_dropped_measurements_total[1h]))",),
         mitigation=(
             "Find the call site passing the bad value (the log line names it).",

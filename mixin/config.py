@@ -1,14 +1,58 @@
-"""Settings of the mixin: the application job, alert tiers, runbook links, and the metric names
-of the exporters that rules and dashboards may use besides the catalog."""
+"""Settings of the mixin: ``mixin/settings.yml`` (validated), alert tiers, and the metric names of
+the exporters that rules and dashboards may use besides the catalog."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 
-RUNBOOK_BASE = "https://github.com/otel-ccmon/otel-ccmon/blob/main/docs/runbooks"
+SETTINGS_FILE = Path(__file__).with_name("settings.yml")
+APPLICATION_ROLE = 'ccmon_role="application"'
+"""Label matcher of the scrape jobs that watch applications directly (their `up` is liveness)."""
+
+
+class MixinSettings(BaseModel):
+    """The user's settings of the mixin (``mixin/settings.yml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    runbook_base_url: AnyHttpUrl
+    expected_services: tuple[str, ...] = Field(default=(), max_length=500)
+    series_budget_per_service: int | None = Field(default=None, ge=1, le=10_000_000)
+    prometheus_head_series_limit: int = Field(default=200_000, ge=1000)
+
+
+class SettingsError(ValueError):
+    """The mixin's settings file is invalid; the message names the field."""
+
+
+def load_settings(path: Path = SETTINGS_FILE) -> MixinSettings:
+    """Read and validate the settings; :class:`SettingsError` names the field at fault.
+
+    >>> load_settings().runbook_base_url.scheme
+    'http'
+    """
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+        return MixinSettings.model_validate(data)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path}: not valid YAML ({exc})") from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"{path}: {problems}") from None
+
+
+SETTINGS = load_settings()
+RUNBOOK_BASE = str(SETTINGS.runbook_base_url).rstrip("/")
 APP_JOB = DEMO_SERVICE_NAME
+"""The demo app's job: used only in the input series of promtool scenarios, never in a rule."""
+SECOND_SERVICE = "indep-agents"
+"""A push-only service (no scrape target) every application alert is also tested for."""
 TIER_FOR = {"P0": "2m", "P1": "10m", "P2": "30m", "P3": "1h"}
 
 # Metric names of the exporters our rules and dashboards may reference (besides the catalog).
@@ -25,6 +69,10 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "otelcol_exporter_queue_capacity",
             "otelcol_processor_memory_limiter_refused_metric_points",
             "otelcol_process_memory_rss",
+            # our cardinalityguard processor (collector/cardinalityguardprocessor)
+            "otelcol_ccmon_guard_points",
+            "otelcol_ccmon_guard_active_streams",
+            "otelcol_ccmon_guard_stream_budget",
         }
     ),
     "prometheus": frozenset(
@@ -34,6 +82,7 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "prometheus_notifications_dropped_total",
             "prometheus_notifications_alertmanagers_discovered",
             "prometheus_config_last_reload_successful",
+            "prometheus_tsdb_head_series",
             "ALERTS",
         }
     ),

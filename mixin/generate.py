@@ -1,6 +1,6 @@
 """Writes every generated file of the mixin into a repository checkout.
 
-``python -m mixin [--repo PATH] [rules|dashboards|docs|all]`` (``make generate``); the repository
+``python -m mixin [--repo PATH] [rules|dashboards|collector|docs|all]`` (``make generate``); the repository
 is named explicitly or is the working directory, never found through a package's location.
 """
 
@@ -10,10 +10,11 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixin import dashboards, docs
+from mixin import collector_firewall, dashboards, docs
 from mixin.alerts import ALL_ALERTS
+from mixin.config import SETTINGS
 from mixin.promtool_tests import tests_yaml
-from mixin.rule_files import alerts_yaml, recording_yaml
+from mixin.rule_files import alerts_yaml, recording_yaml, services_yaml
 from mixin.runbooks import runbook
 from otel_ccmon.devstack.repo import find_repo
 
@@ -22,6 +23,7 @@ def rule_outputs(root: Path) -> dict[Path, str]:
     """Rule files, promtool tests and runbooks under ``root``, with their content."""
     out = {
         root / "prometheus" / "rules" / "recording.yml": recording_yaml(),
+        root / "prometheus" / "rules" / "services.yml": services_yaml(),
         root / "prometheus" / "rules" / "alerts.yml": alerts_yaml(),
         root / "prometheus" / "tests" / "alerts_test.yml": tests_yaml(),
     }
@@ -35,6 +37,11 @@ def dashboard_outputs(root: Path) -> dict[Path, str]:
     return {root / dashboards.OUTPUT: dashboards.render()}
 
 
+def collector_outputs(root: Path) -> dict[Path, str]:
+    """The collector's cardinality firewall, from the catalog."""
+    return {root / collector_firewall.OUTPUT: collector_firewall.firewall_yaml(SETTINGS.series_budget_per_service)}
+
+
 def docs_outputs(root: Path) -> dict[Path, str]:
     """The README with its metric table regenerated from the catalog."""
     readme = root / "README.md"
@@ -44,6 +51,7 @@ def docs_outputs(root: Path) -> dict[Path, str]:
 TARGETS: dict[str, Callable[[Path], dict[Path, str]]] = {
     "rules": rule_outputs,
     "dashboards": dashboard_outputs,
+    "collector": collector_outputs,
     "docs": docs_outputs,
 }
 

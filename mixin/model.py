@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mixin.config import APP_JOB, RUNBOOK_BASE, TIER_FOR
+from mixin.config import APP_JOB, APPLICATION_ROLE, RUNBOOK_BASE, TIER_FOR
 from otel_ccmon._durations import duration_seconds
 
 
@@ -55,6 +55,7 @@ class Alert:
     threshold: float | None = None  # for dashboards; same number as in expr
     group: str = "application"
     service_label: bool = True
+    push_variant: bool = True  # also tested for a push-only second service (application alerts)
 
     @property
     def duration(self) -> str:
@@ -124,6 +125,7 @@ def histogram_series(buckets: Mapping[str, int], name: str, extra: str = "", min
     return out
 
 
-UP = f"up{{{APP_JOB_MATCH},{APP_INSTANCE_MATCH}}}"
+UP = f"up{{{APP_JOB_MATCH},{APP_INSTANCE_MATCH},{APPLICATION_ROLE}}}"
+"""The liveness scrape of an application target (its job carries the application role label)."""
 BASE_LABELS = {"job": APP_JOB, "instance": "i1"}
 JOB_ONLY = {"job": APP_JOB}

@@ -4,11 +4,13 @@ recording rules."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from mixin.alerts import ALL_ALERTS
+from mixin.config import APP_JOB, SECOND_SERVICE
 from mixin.model import APP_JOB_MATCH, Alert, app_series, counter_values, minutes
-from mixin.rule_files import dump_yaml
+from mixin.rule_files import PIPELINE_GROUPS, RULE_FILES, dump_yaml
 from mixin.templates import render_template
 
 HEADER_TESTS = (
@@ -31,35 +33,55 @@ def _series(mapping: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"series": k, "values": v} for k, v in mapping.items()]
 
 
+def push_variant(alert: Alert) -> Alert:
+    """The alert's scenario for a second, push-only service: its series under another job, and no
+    scrape target (no ``up`` series)."""
+    own, other = f'job="{APP_JOB}"', f'job="{SECOND_SERVICE}"'
+
+    def moved(series: Mapping[str, str]) -> dict[str, str]:
+        return {k.replace(own, other): v for k, v in series.items() if not k.startswith("up{")}
+
+    sc = alert.scenario
+    labels = {k: SECOND_SERVICE if v == APP_JOB else v for k, v in sc.labels.items()}
+    return replace(alert, scenario=replace(sc, firing=moved(sc.firing), healthy=moved(sc.healthy), labels=labels))
+
+
+def _alert_tests(a: Alert, suffix: str = "") -> list[dict[str, Any]]:
+    sc, f = a.scenario, minutes(a.duration)
+    fire_at = sc.active_from + f
+    cases: list[dict[str, Any]] = []
+    if f > 0 or sc.active_from > 0:
+        cases.append({"eval_time": f"{fire_at - 1}m", "alertname": a.name, "exp_alerts": []})
+    cases.append({"eval_time": f"{fire_at + 1}m", "alertname": a.name, "exp_alerts": [_expected(a)]})
+    tests = [
+        {
+            "name": f"{a.name} fires after {a.duration}{suffix}",
+            "interval": "1m",
+            "input_series": _series(sc.firing),
+            "alert_rule_test": cases,
+        }
+    ]
+    if a.name != "Watchdog":
+        tests.append(
+            {
+                "name": f"{a.name} stays silent when healthy{suffix}",
+                "interval": "1m",
+                "input_series": _series(sc.healthy),
+                "alert_rule_test": [{"eval_time": f"{fire_at + 1}m", "alertname": a.name, "exp_alerts": []}],
+            }
+        )
+    return tests
+
+
 def tests_yaml() -> str:
     tests: list[dict[str, Any]] = []
     for a in ALL_ALERTS:
-        sc, f = a.scenario, minutes(a.duration)
-        fire_at = sc.active_from + f
-        cases: list[dict[str, Any]] = []
-        if f > 0 or sc.active_from > 0:
-            cases.append({"eval_time": f"{fire_at - 1}m", "alertname": a.name, "exp_alerts": []})
-        cases.append({"eval_time": f"{fire_at + 1}m", "alertname": a.name, "exp_alerts": [_expected(a)]})
-        tests.append(
-            {
-                "name": f"{a.name} fires after {a.duration}",
-                "interval": "1m",
-                "input_series": _series(sc.firing),
-                "alert_rule_test": cases,
-            }
-        )
-        if a.name != "Watchdog":
-            tests.append(
-                {
-                    "name": f"{a.name} stays silent when healthy",
-                    "interval": "1m",
-                    "input_series": _series(sc.healthy),
-                    "alert_rule_test": [{"eval_time": f"{fire_at + 1}m", "alertname": a.name, "exp_alerts": []}],
-                }
-            )
+        tests.extend(_alert_tests(a))
+        if a.group not in PIPELINE_GROUPS and a.push_variant:
+            tests.extend(_alert_tests(push_variant(a), f" (push-only service {SECOND_SERVICE})"))
     tests.extend(RECORDING_TESTS)
     doc = {
-        "rule_files": ["../rules/recording.yml", "../rules/alerts.yml"],
+        "rule_files": [f"../rules/{name}" for name in RULE_FILES],
         "evaluation_interval": "1m",
         "tests": tests,
     }

@@ -67,6 +67,28 @@ def burn_expr(slo: str, speed: str) -> str:
     return " or ".join(parts)
 
 
+_WINDOW_WORDS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _words(window: str) -> str:
+    count, unit = int(window[:-1]), window[-1]
+    return f"{count} {_WINDOW_WORDS[unit].removesuffix('s') if count == 1 else _WINDOW_WORDS[unit]}"
+
+
+def _burn_meaning(nice: str, objective: float, speed: str) -> str:
+    """What the multi-window burn-rate expression says, in words.
+
+    >>> _burn_meaning("Verification success", 0.95, "fast")[:89]
+    'The verification success SLO (95%) error ratio exceeds 14.4 times the error budget (0.05)'
+    """
+    (long1, short1, factor1), (long2, short2, factor2) = BURN[speed]
+    return (
+        f"The {nice.lower()} SLO ({objective:.0%}) error ratio exceeds {factor1} times the error budget "
+        f"({1 - objective:.2f}) over both {_words(long1)} and {_words(short1)}, or {factor2} times over both "
+        f"{_words(long2)} and {_words(short2)}, for {'2 minutes (page)' if speed == 'fast' else '15 minutes (ticket)'}."
+    )
+
+
 def _slo_alert(slo: str, speed: str) -> Alert:
     objective = SLOS[slo][0]
     nice = {"verification": "Verification success", "pattern_retrieval_latency": "Pattern retrieval latency"}[slo]
@@ -94,7 +116,7 @@ def _slo_alert(slo: str, speed: str) -> Alert:
         description=f"{nice} errors are {{{{ $value | humanizePercentage }}}} of requests over the long window (budget {1 - objective:.0%}).",
         impact="At this rate the 30-day error budget is gone in "
         + ("about 2 days (page)." if fast else "under 10 days (ticket)."),
-        meaning=f"Multi-window burn-rate alert on the {nice.lower()} SLO ({'page' if fast else 'ticket'}).",
+        meaning=_burn_meaning(nice, objective, speed),
         diagnosis=(f"job:slo_{slo}_errors:ratio_rate1h", f"job:slo_{slo}:error_budget_remaining"),
         mitigation=(
             "Find the cause with the related threshold alerts and dashboards.",

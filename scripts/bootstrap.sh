@@ -67,7 +67,7 @@ debian_binaries() {
 
 collector() {
   local key dir builder
-  key=$(hash_of collector/builder-config.yaml)-$(go env GOVERSION)
+  key=$(hash_of collector/builder-config.yaml collector/cardinalityguardprocessor/*.go collector/cardinalityguardprocessor/go.*)-$(go env GOVERSION)
   dir=$CACHE/otelcol/$key
   if [[ ! -x $dir/otelcol-ccmon ]]; then
     builder=$CACHE/tools/builder-v$OTELCOL_CORE_VERSION
@@ -80,7 +80,9 @@ collector() {
     log "collector: building otelcol-ccmon (cold build takes a few minutes)"
     local work
     work=$(mktemp -d)
-    sed "s#output_path: ./_build#output_path: $work/_build#" collector/builder-config.yaml > "$work/builder-config.yaml"
+    sed -e "s#output_path: ./_build#output_path: $work/_build#" \
+        -e "s#path: ./cardinalityguardprocessor#path: $ROOT/collector/cardinalityguardprocessor#" \
+        collector/builder-config.yaml > "$work/builder-config.yaml"
     "$builder" --config "$work/builder-config.yaml" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
     mkdir -p "$dir"
     mv "$work/_build/otelcol-ccmon" "$dir/otelcol-ccmon"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from mixin import config, recording, slos
+from mixin.rule_files import EXPECTED_SERVICE_RECORD
 from otel_ccmon import _catalog as cat
 
 IDENT = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[|\)|\s|$)")
@@ -14,7 +15,7 @@ IDENT = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[|\)|\s|$)")
 PROMQL_WORDS = {
     "sum", "by", "rate", "increase", "histogram_quantile", "and", "or", "unless", "on", "avg", "max", "min",
     "avg_over_time", "max_over_time", "min_over_time", "deriv", "absent", "offset", "vector", "count", "le",
-    "without", "ignoring", "group_left", "bool", "job", "instance",
+    "without", "ignoring", "group_left", "bool", "job", "instance", "group",
 }  # fmt: skip
 
 
@@ -32,4 +33,5 @@ def known_metric(name: str) -> bool:
         or base in cat.BY_PROM_NAME
         or any(name in names for names in config.EXTERNAL_METRICS.values())
         or name in {r.record for r in (*recording.RECORDING, *slos.slo_recordings())}
+        or name == EXPECTED_SERVICE_RECORD
     )

@@ -111,6 +111,8 @@ class Proc:
     def start(self) -> Proc:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
+            log.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} start: {' '.join(self.argv)[:300]}\n".encode())
+            log.flush()
             self._log_offset = log.tell()
             self.popen = subprocess.Popen(
                 self.argv,

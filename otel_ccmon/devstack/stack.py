@@ -62,6 +62,8 @@ SERVICE_PORTS: Mapping[str, str] = {
     "alert-receiver:9095": "receiver",
 }
 SECRET_NAMES = ("slack_webhook_url", "pagerduty_routing_key", "smtp_password", "receiver_token")
+COLLECTOR_CONFIGS = ("config.yaml", "firewall.yaml")
+"""The collector's base configuration: the overlays (forward, remote write) add to these."""
 ALL_COMPONENTS = ("sink", "collector", "prometheus", "alertmanager", "receiver", "node_exporter", "app")
 PORT_COMPONENT: Mapping[str, str] = {
     "app": "app",
@@ -335,7 +337,9 @@ class Stack:
         cfg, b, w = self.config, bin_dir(self.config.repo), self.workdir
         p = cfg.ports
         if name == "collector":
-            argv = [str(b / "otelcol-ccmon"), "--config", str(cfg.repo / "collector" / "config.yaml")]
+            argv = [str(b / "otelcol-ccmon")]
+            for part in COLLECTOR_CONFIGS:
+                argv += ["--config", str(cfg.repo / "collector" / part)]
             for overlay in cfg.collector_overlays:
                 argv += ["--config", str(cfg.repo / "collector" / overlay)]
             env = {
@@ -395,6 +399,8 @@ class Stack:
                 str(w / "receiver.sqlite"),
                 "--token-file",
                 str(w / "secrets" / "receiver_token"),
+                "--runbooks-dir",
+                str(cfg.repo / "docs" / "runbooks"),
             ]
             return argv, {"OTEL_SERVICE_NAME": "alert-receiver"}, cfg.url("receiver", "/health")
         if name == "sink":

@@ -15,6 +15,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from otel_ccmon._extras import require
 require("the alert receiver", "receiver", "fastapi", "pydantic", "uvicorn")
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
 from otel_ccmon.fastapi import instrument_app
@@ -37,6 +38,7 @@ from otel_ccmon.receiver.store import AlertStore
 
 _log = logging.getLogger("otel_ccmon.receiver")
 
+RUNBOOK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{0,99}\.md")
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
@@ -51,6 +53,7 @@ class ReceiverSettings:
     retention_days: float = 30.0
     max_alerts: int = 100_000
     hook_workers: int = 4
+    runbooks_dir: Path | None = None  # serves <dir>/<AlertName>.md at /runbooks/<AlertName>.md
 
 
 class _Reject(Exception):
@@ -154,6 +157,18 @@ def create_app(settings: ReceiverSettings) -> Any:
     @app.post("/webhook/{receiver}")
     async def webhook_receiver(receiver: str, request: Request) -> JSONResponse:
         return await receive(request, receiver)
+
+    @app.get("/runbooks/{name}", response_model=None)
+    def runbook(name: str) -> Any:
+        # the alerts' runbook_url default: on-call opens it from Slack or email, without a token
+        if settings.runbooks_dir is None:
+            return JSONResponse({"error": "not_found", "detail": "no --runbooks-dir configured"}, status_code=404)
+        if not RUNBOOK_NAME.fullmatch(name):
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        path = settings.runbooks_dir / name
+        if not path.is_file():
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return PlainTextResponse(path.read_text(), media_type="text/markdown; charset=utf-8")
 
     @app.get("/health")
     def health() -> dict[str, Any]:

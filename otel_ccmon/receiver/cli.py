@@ -39,6 +39,7 @@ def _webhook(args: argparse.Namespace) -> int:
         hooks=hooks,
         retention_days=args.retention_days,
         max_alerts=args.max_alerts,
+        runbooks_dir=Path(args.runbooks_dir) if args.runbooks_dir else None,
     )
     print(f"ccmon webhook: listening on http://{args.host}:{args.port} (db {args.db})", flush=True)
     serve(args.host, args.port, settings)
@@ -102,6 +103,11 @@ def add_commands(sub: Any) -> None:
     w.add_argument("--hooks", default=os.environ.get("CCMON_RECEIVER_HOOKS"), help="YAML file of alert hooks")
     w.add_argument("--retention-days", type=float, default=float(_env("CCMON_RECEIVER_RETENTION_DAYS", "30")))
     w.add_argument("--max-alerts", type=int, default=int(_env("CCMON_RECEIVER_MAX_ALERTS", "100000")))
+    w.add_argument(
+        "--runbooks-dir",
+        default=os.environ.get("CCMON_RECEIVER_RUNBOOKS_DIR"),
+        help="serve the runbooks (docs/runbooks) at /runbooks/NAME.md, the alerts' default runbook_url",
+    )
     w.set_defaults(func=_webhook)
 
     a = sub.add_parser("alerts", help="list recent alerts from a running receiver")

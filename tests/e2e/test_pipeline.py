@@ -18,8 +18,9 @@ from otel_ccmon import _catalog as cat
 from otel_ccmon._catalog import Kind
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig, bin_dir
+from otel_ccmon.devstack.stack import COLLECTOR_CONFIGS, Stack, StackConfig, bin_dir
 from tests.demo_driver import exercise
+from tests.support import ROOT
 
 FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "export_interval_ms": 500}
 PIPELINE = ("collector", "prometheus", "app")
@@ -237,7 +238,7 @@ def second_collector(tmp_path: Path) -> tuple[Proc, int, int]:
     (tmp_path / "c2").mkdir(exist_ok=True)
     proc = Proc(
         "collector-2",
-        [str(bin_dir() / "otelcol-ccmon"), "--config", str(Path("collector/config.yaml").resolve())],
+        [str(bin_dir() / "otelcol-ccmon")] + [f"--config={ROOT / 'collector' / part}" for part in COLLECTOR_CONFIGS],
         tmp_path / "collector-2.log",
         {
             "CCMON_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{otlp}",

@@ -58,7 +58,7 @@ def test_images_are_pinned_to_the_tested_release_lines(project: dict[str, Any]) 
         "prometheus": f"prom/prometheus:v{v['PROMETHEUS_DEB'].split('+')[0]}",
         "alertmanager": f"prom/alertmanager:v{v['ALERTMANAGER_DEB'].split('-')[0]}",
         "node-exporter": f"prom/node-exporter:v{v['NODE_EXPORTER_DEB'].split('-')[0]}",
-        "otel-collector": f"otel/opentelemetry-collector-contrib:{v['OTELCOL_CORE_VERSION']}",
+        "otel-collector": f"otelcol-ccmon:{v['OTELCOL_CORE_VERSION']}",
     }
     for service, image in expected.items():
         assert project["services"][service]["image"] == image
@@ -76,7 +76,38 @@ def test_manifest_and_image_share_the_collector_release() -> None:
     core = versions()["OTELCOL_CORE_VERSION"]
     assert f"v{core}" in manifest
     minor = ".".join(core.split(".")[:2])
-    assert all(v.startswith(f"v{minor}.") for v in re.findall(r" (v0\.\d+\.\d+)", manifest))
+    upstream = re.findall(r"gomod: (?!github.com/otel-ccmon/)\S+ (v0\.\d+\.\d+)", manifest)
+    assert upstream and all(v.startswith(f"v{minor}.") for v in upstream)
+
+
+def test_collector_image_is_built_from_the_tested_manifest(project: dict[str, Any]) -> None:
+    """The image compose runs and the binary the tests run come from one manifest and component set."""
+    service = project["services"]["otel-collector"]
+    assert service["build"]["context"].endswith("/collector")
+    dockerfile = (ROOT / "collector" / "Dockerfile").read_text()
+    core = versions()["OTELCOL_CORE_VERSION"]
+    assert re.search(rf"^ARG OTELCOL_CORE_VERSION={re.escape(core)}$", dockerfile, re.M)
+    assert service["build"]["args"]["OTELCOL_CORE_VERSION"] == core
+    go_version = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout
+    assert re.search(rf"^ARG GO_VERSION={re.escape(go_version.strip().removeprefix('go'))}$", dockerfile, re.M)
+    # the builder gets the very manifest and processor sources that bootstrap builds from
+    assert "COPY builder-config.yaml ./" in dockerfile
+    assert "COPY cardinalityguardprocessor ./cardinalityguardprocessor" in dockerfile
+    assert "RUN CGO_ENABLED=0 builder --config builder-config.yaml" in dockerfile
+    # the binary built here reports the manifest's components, and its configs are in the image
+    built = subprocess.run(
+        [str(bin_dir() / "otelcol-ccmon"), "components"], capture_output=True, text=True, check=True
+    ).stdout
+    manifest = yaml.safe_load((ROOT / "collector/builder-config.yaml").read_text())
+    for kind in ("receivers", "processors", "exporters", "extensions"):
+        for module in manifest[kind]:
+            assert module["gomod"].split()[0] in built, module["gomod"]
+    copied = re.search(r"^COPY (config\.yaml .*) /etc/otelcol-ccmon/$", dockerfile, re.M)
+    assert copied and set(copied.group(1).split()) == {p.name for p in (ROOT / "collector").glob("*.yaml")} - {
+        "builder-config.yaml"
+    }
+    assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
+    assert "--config=/etc/otelcol-ccmon/firewall.yaml" in " ".join(service["command"])
 
 
 def test_only_app_and_grafana_are_published_beyond_loopback(project: dict[str, Any]) -> None:

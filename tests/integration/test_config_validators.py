@@ -11,14 +11,21 @@ from pathlib import Path
 import pytest
 import yaml
 
-from otel_ccmon.devstack.stack import StackConfig, bin_dir, localize_alertmanager, write_local_secrets
+from otel_ccmon.devstack.stack import (
+    COLLECTOR_CONFIGS,
+    StackConfig,
+    bin_dir,
+    localize_alertmanager,
+    write_local_secrets,
+)
 from tests.support import ROOT
 
+BASE = COLLECTOR_CONFIGS  # config.yaml + the generated firewall.yaml
 COLLECTOR_SETS = [
-    ("config.yaml",),
-    ("config.yaml", "forward-otlp.yaml"),
-    ("config.yaml", "remote-write.yaml"),
-    ("config.yaml", "forward-otlp.yaml", "remote-write.yaml"),
+    BASE,
+    (*BASE, "forward-otlp.yaml"),
+    (*BASE, "remote-write.yaml"),
+    (*BASE, "forward-otlp.yaml", "remote-write.yaml"),
 ]
 
 
@@ -50,9 +57,30 @@ def test_otelcol_validate_rejects_broken_config(tmp_path: Path) -> None:
     cfg["processors"]["batch"]["send_batch_sizee"] = 10  # a typo
     broken = tmp_path / "broken.yaml"
     broken.write_text(yaml.safe_dump(cfg))
-    result = run([str(bin_dir() / "otelcol-ccmon"), "validate", "--config", str(broken)], collector_env(tmp_path))
+    firewall = str(ROOT / "collector" / "firewall.yaml")
+    result = run(
+        [str(bin_dir() / "otelcol-ccmon"), "validate", "--config", str(broken), "--config", firewall],
+        collector_env(tmp_path),
+    )
     assert result.returncode != 0
     assert "send_batch_sizee" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [
+        ("lots", "'max_streams_per_service' expected type 'int'"),
+        ("0", "max_streams_per_service must be at least 1 (got 0)"),
+        ("-5", "max_streams_per_service must be at least 1 (got -5)"),
+    ],
+)
+def test_otelcol_validate_rejects_a_malformed_series_budget(tmp_path: Path, budget: str, message: str) -> None:
+    argv = [str(bin_dir() / "otelcol-ccmon"), "validate"]
+    for f in BASE:
+        argv += ["--config", str(ROOT / "collector" / f)]
+    result = run(argv, {**collector_env(tmp_path), "CCMON_SERIES_BUDGET": budget})
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
 
 
 def test_promtool_check_config() -> None:

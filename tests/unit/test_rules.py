@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import pytest
 import yaml
 
-from mixin import alerts, generate, recording, slos
+from mixin import alerts, collector_firewall, config, generate, recording, slos
+from mixin.rule_files import RULE_FILES
+from otel_ccmon import _catalog as cat
 from otel_ccmon.devstack.stack import shorten
 from tests.promql import known_metric, referenced_metrics
 from tests.support import ROOT
@@ -59,7 +63,7 @@ def test_at_least_30_alerts_with_required_fields() -> None:
         ann = r["annotations"]
         assert set(ann) >= {"summary", "description", "impact", "runbook_url"}, r["alert"]
         assert "{{" in ann["description"] or r["alert"] in {"Watchdog", "FeedbackLoopStalled"}, r["alert"]
-        assert ann["runbook_url"].endswith(f"docs/runbooks/{r['alert']}.md")
+        assert ann["runbook_url"] == f"{config.RUNBOOK_BASE}/{r['alert']}.md"
         runbook = (ROOT / "docs/runbooks" / f"{r['alert']}.md").read_text()
         for section in ("## Meaning", "## Impact", "## Diagnosis", "## Mitigation"):
             assert section in runbook, (r["alert"], section)
@@ -115,3 +119,118 @@ def test_shorten_transformation() -> None:
     assert re.sub(r"for: \d+s|\[\d+s\]|offset \d+s", "", short) == re.sub(
         r"for: [0-9smhd]+|\[[0-9smhd]+\]|offset [0-9smhd]+", "", text
     )
+
+
+def rule_expressions() -> list[tuple[str, str]]:
+    out = []
+    for name in RULE_FILES:
+        for group in yaml.safe_load((ROOT / "prometheus" / "rules" / name).read_text())["groups"]:
+            out.extend((rule.get("alert") or rule["record"], rule["expr"]) for rule in group["rules"])
+    return out
+
+
+def test_no_rule_expression_names_an_application_job() -> None:
+    """Every application alert works per service: no expression is tied to one application's job."""
+    names = {config.APP_JOB, config.SECOND_SERVICE, *config.SETTINGS.expected_services}
+    offenders = [(rule, name) for rule, expr in rule_expressions() for name in names if name in expr]
+    assert offenders == []
+    assert len(rule_expressions()) > 60
+
+
+def test_every_runbook_link_uses_the_configured_base_and_exists() -> None:
+    for alert in alerts.ALL_ALERTS:
+        url = alert.annotations()["runbook_url"]
+        assert url.startswith(config.RUNBOOK_BASE + "/"), url
+        assert (ROOT / "docs" / "runbooks" / url.removeprefix(config.RUNBOOK_BASE + "/")).is_file(), url
+
+
+def _number_forms(number: str) -> set[str]:
+    value = float(number)
+    forms = {number}
+    if value == int(value):
+        whole = int(value)
+        forms |= {str(whole), f"{whole:,}"}
+        if whole % (1024 * 1024) == 0:
+            forms.add(f"{whole // (1024 * 1024)} MiB")
+    else:
+        forms |= {f"{value:g}", f"{value:.2f}", f"{round(value * 100)} %"}
+    return forms
+
+
+_UNIT_WORDS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
+
+
+def _window_forms(window: str) -> set[str]:
+    count, unit = int(window[:-1]), window[-1]
+    if count == 0:
+        return {"at once"}
+    word = _UNIT_WORDS[unit]
+    return {f"{count} {word}", f"{count}-{word}", f"{count} {word}s"}
+
+
+def test_every_meaning_names_the_threshold_and_windows_of_its_rule() -> None:
+    """A runbook's Meaning must say what the expression says: its thresholds, its windows (range
+    selectors, offsets, the windows in recording-rule names) and its `for`."""
+    missing = {}
+    for alert in alerts.ALL_ALERTS:
+        expr = re.sub(r'"[^"]*"', '""', alert.expr)
+        thresholds = [n for n in re.findall(r"[<>]=?\s*\(?\s*(\d+(?:\.\d+)?)", expr) if float(n) != 0]
+        thresholds += re.findall(r"(\d+(?:\.\d+)?) \*", expr)  # factors, e.g. burn rates
+        windows = set(re.findall(r"\[(\d+[smhd])\]", expr)) | set(re.findall(r"offset (\d+[smhd])", expr))
+        windows |= set(re.findall(r"_rate(\d+[smhd])\b", expr)) | {alert.duration}
+        gaps = [n for n in thresholds if not _number_forms(n) & _words_in(alert.meaning)]
+        gaps += [w for w in sorted(windows) if not any(form in alert.meaning for form in _window_forms(w))]
+        if gaps:
+            missing[alert.name] = gaps
+    assert missing == {}
+
+
+def _words_in(text: str) -> set[str]:
+    """Every substring candidate a number form could match, as a set for intersection."""
+    return {form for form in _all_forms() if form in text}
+
+
+def _all_forms() -> set[str]:
+    forms: set[str] = set()
+    for alert in alerts.ALL_ALERTS:
+        for number in re.findall(r"\d+(?:\.\d+)?", alert.expr):
+            forms |= _number_forms(number)
+    return forms
+
+
+def test_truth_score_meaning_reads_the_quantile_the_right_way() -> None:
+    meaning = alerts.BY_NAME["TruthScoreCriticallyLow"].meaning
+    assert "95th percentile" in meaning and "at least 95 %" in meaning
+    assert "best 5 %" not in meaning
+
+
+def test_settings_are_validated_with_clear_errors(tmp_path: Path) -> None:
+    good = yaml.safe_load(config.SETTINGS_FILE.read_text())
+    cases = {
+        "runbook_base_url": ("not a url", "runbook_base_url"),
+        "series_budget_per_service": (0, "series_budget_per_service"),
+        "expected_services": ("claude-code-app", "expected_services"),
+    }
+    for key, (value, named) in cases.items():
+        broken = tmp_path / f"{key}.yml"
+        broken.write_text(yaml.safe_dump({**good, key: value}))
+        with pytest.raises(config.SettingsError, match=named):
+            config.load_settings(broken)
+    typo = tmp_path / "typo.yml"
+    typo.write_text(yaml.safe_dump({**good, "runbook_base": "http://x"}))
+    with pytest.raises(config.SettingsError, match="runbook_base"):
+        config.load_settings(typo)
+
+
+def test_collector_firewall_is_current_and_sized_for_the_catalog() -> None:
+    ((path, content),) = generate.collector_outputs(ROOT).items()
+    assert path.read_text() == content, "run `make generate`"
+    guard = yaml.safe_load(content)["processors"]["cardinalityguard"]
+    assert set(guard["catalog"]) == {spec.otel_name for spec in cat.CATALOG}
+    for spec in cat.CATALOG:
+        rule = guard["catalog"][spec.otel_name]["attributes"]
+        assert set(rule) == set(spec.attribute_keys)
+        for attribute in spec.attributes:
+            assert set(rule[attribute.key]) == set(attribute.allowed or ())
+    budget = config.SETTINGS.series_budget_per_service or collector_firewall.default_budget()
+    assert guard["max_streams_per_service"] == f"${{env:CCMON_SERIES_BUDGET:-{budget}}}"
