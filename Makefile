@@ -2,7 +2,7 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: run run-fast test unit integration e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
+.PHONY: run run-fast test gotest unit integration e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
@@ -14,7 +14,7 @@ run: bootstrap
 run-fast: bootstrap
 	.venv/bin/ccmon stack up --fast-alerts
 
-test: bootstrap lint typecheck pytest
+test: bootstrap lint typecheck gotest pytest
 
 bootstrap:
 	@bash scripts/bootstrap.sh all
@@ -40,6 +40,10 @@ typecheck:
 
 pytest:
 	$(PYTEST)
+
+# our collector processor (collector/cardinalityguardprocessor): go vet and its unit tests
+gotest:
+	cd collector/cardinalityguardprocessor && go vet ./... && go test ./...
 
 docs:
 	$(PY) -m mixin docs

@@ -111,8 +111,23 @@ def _receiver_count(stack: Stack, headers: dict[str, str], status: str) -> int:
     return len(httpx.get(stack.config.url("receiver", "/alerts"), params=params, headers=headers).json()["alerts"])
 
 
-def collector_throughput(seconds: float, threads: int = 2, points_per_request: int = 1000) -> dict[str, float]:
-    """Sustained metric points/s the collector accepts, with its CPU per 100k points."""
+def plain_collector_config(work: Path) -> Path:
+    """config.yaml without the cardinality firewall: the baseline of the guarded pipeline."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "collector" / "config.yaml").read_text())
+    for pipeline in config["service"]["pipelines"].values():
+        pipeline["processors"] = [p for p in pipeline["processors"] if p != "cardinalityguard"]
+    path = work / "plain.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def collector_throughput(
+    seconds: float, variant: str = "guarded", threads: int = 2, points_per_request: int = 1000
+) -> dict[str, float]:
+    """Sustained metric points/s the collector accepts, with its CPU per 100k points, for the
+    plain pipeline or the guarded one (cardinality firewall)."""
     from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -128,7 +143,8 @@ def collector_throughput(seconds: float, threads: int = 2, points_per_request: i
     body = encode_metrics(data).SerializeToString()
 
     with tempfile.TemporaryDirectory() as work:
-        stack = _stack(Path(work), components=("collector",))
+        configs = (plain_collector_config(Path(work)),) if variant == "plain" else ()
+        stack = _stack(Path(work), components=("collector",), collector_configs=configs)
         url = f"http://127.0.0.1:{stack.config.ports['otlp_http']}/v1/metrics"
         telemetry = stack.config.url("collector_telemetry", "/metrics")
         pid = stack.procs["collector"].pid
@@ -167,6 +183,62 @@ def collector_throughput(seconds: float, threads: int = 2, points_per_request: i
     }
 
 
+def collector_memory_per_series(series: int) -> dict[str, float]:
+    """Resident memory of the guarded collector per active series: RSS growth after ``series``
+    distinct series (one service, budget above them) have arrived and been exported once."""
+    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.metrics.v1 import metrics_pb2
+    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
+
+    def kv(key: str, value: str) -> KeyValue:
+        return KeyValue(key=key, value=AnyValue(string_value=value))
+
+    def request(first: int, count: int) -> bytes:
+        now = time.time_ns()
+        points = [
+            metrics_pb2.NumberDataPoint(
+                attributes=[kv("series", f"s{i}")], start_time_unix_nano=now, time_unix_nano=now, as_double=1
+            )
+            for i in range(first, first + count)
+        ]
+        metric = metrics_pb2.Metric(
+            name="memory.probe",
+            sum=metrics_pb2.Sum(data_points=points, aggregation_temporality=2, is_monotonic=True),
+        )
+        rm = metrics_pb2.ResourceMetrics(
+            resource=Resource(attributes=[kv("service.name", "memory-probe")]),
+            scope_metrics=[metrics_pb2.ScopeMetrics(metrics=[metric])],
+        )
+        body: bytes = ExportMetricsServiceRequest(resource_metrics=[rm]).SerializeToString()
+        return body
+
+    with tempfile.TemporaryDirectory() as work:
+        stack = _stack(Path(work), components=("collector",), collector_env={"CCMON_SERIES_BUDGET": str(series * 2)})
+        url = f"http://127.0.0.1:{stack.config.ports['otlp_http']}/v1/metrics"
+        pid = stack.procs["collector"].pid
+        try:
+            with httpx.Client(headers={"Content-Type": "application/x-protobuf"}, timeout=60) as client:
+                exposition = stack.config.url("collector_prometheus", "/metrics")
+                client.post(url, content=request(0, 100)).raise_for_status()  # warm: pipelines, exporter
+                wait_for(lambda: 'series="s99"' in httpx.get(exposition, timeout=60).text, 60, "warm-up exported")
+                before = _rss_bytes(pid)
+                for first in range(0, series, 10_000):
+                    client.post(url, content=request(100 + first, min(10_000, series - first))).raise_for_status()
+                wait_for(lambda: f'series="s{series + 99}"' in httpx.get(exposition, timeout=60).text, 60, "exported")
+                after = _rss_bytes(pid)
+        finally:
+            stack.down()
+    return {"series": float(series), "bytes_per_series": (after - before) / series}
+
+
+def _rss_bytes(pid: int | None) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
 def _accepted(url: str) -> float:
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -189,5 +261,7 @@ if __name__ == "__main__":
         "freshness": lambda: freshness(int(arg)),
         "alert": lambda: alert_latency(int(arg)),
         "collector": lambda: collector_throughput(arg),
+        "collector-plain": lambda: collector_throughput(arg, "plain"),
+        "collector-memory": lambda: collector_memory_per_series(int(arg)),
     }[kind]()
     print(json.dumps(result))

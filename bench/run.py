@@ -27,6 +27,11 @@ TARGETS = {
     "histogram_helper_ns": ("<=", 1500),
     "fastapi_ratio": (">=", 0.90),
     "render_10k_ratio": ("<=", 1.0),
+    "otlp_export_us_per_series_100k": ("<=", 2.0),
+    "otlp_export_linearity": ("<=", 1.5),
+    "p99_during_export_ratio_10k": ("<=", 1.5),
+    "p99_during_export_ratio_100k": ("<=", 1.5),
+    "collector_guarded_ratio": (">=", 0.7),
 }
 
 
@@ -96,6 +101,31 @@ def main() -> None:
     results["collector_points_per_s"] = collector["points_per_s"]
     results["collector_detail"] = collector
 
+    # the production path: OTLP export cost, tail latency during exports, the guarded collector
+    small, large = (1000, 5000) if smoke else (1000, 100_000)
+    export_small = part("bench.export", "cost", str(small), "3" if smoke else "9")
+    export_large = part("bench.export", "cost", str(large), "3" if smoke else "5")
+    results["otlp_export_us_per_series_1k"] = export_small["ours"]["collect_encode_us_per_series"]
+    results["otlp_export_us_per_series_100k"] = export_large["ours"]["collect_encode_us_per_series"]
+    results["otlp_export_sdk_us_per_series_100k"] = export_large["sdk"]["collect_encode_us_per_series"]
+    results["otlp_export_linearity"] = (
+        results["otlp_export_us_per_series_100k"] / results["otlp_export_us_per_series_1k"]
+    )
+    results["otlp_export_detail"] = {"small": export_small, "large": export_large}
+    latency_seconds = "2" if smoke else "20"
+    for n, key in (
+        (small if smoke else 10_000, "p99_during_export_ratio_10k"),
+        (large, "p99_during_export_ratio_100k"),
+    ):
+        detail = part("bench.export", "latency", str(n), latency_seconds)
+        results[key] = detail["p99_ratio"]
+        results[key + "_detail"] = detail
+    plain = part("bench.pipeline", "collector-plain", "2" if smoke else "10")
+    results["collector_guarded_ratio"] = collector["points_per_s"] / plain["points_per_s"]
+    results["collector_plain_detail"] = plain
+    memory = part("bench.pipeline", "collector-memory", "10000" if smoke else "100000")
+    results["collector_bytes_per_active_series"] = memory["bytes_per_series"]
+
     if args.scaling:
         scaling = []
         for n in (1000, 10000, 100000):
@@ -134,6 +164,12 @@ def print_table(r: dict[str, Any]) -> None:
         ("alert latency beyond `for` (median / max)", f"{r['alert_latency_s']['median']:.2f} s / {r['alert_latency_s']['max']:.2f} s"),
         ("collector points/s accepted (CPU s per 100k points)",
          f"{r['collector_points_per_s']:.0f} ({r['collector_detail']['cpu_s_per_100k_points']:.3f})"),
+        ("OTLP export collect+encode µs/series, ours 1k / 100k (SDK 100k)",
+         f"{r['otlp_export_us_per_series_1k']:.2f} / {r['otlp_export_us_per_series_100k']:.2f} ({r['otlp_export_sdk_us_per_series_100k']:.1f})"),
+        ("p99 latency during exports ÷ export off, 10k / 100k series",
+         f"{r['p99_during_export_ratio_10k']:.2f} / {r['p99_during_export_ratio_100k']:.2f}"),
+        ("collector guarded ÷ plain points/s; bytes per active series",
+         f"{r['collector_guarded_ratio']:.2f}; {r['collector_bytes_per_active_series']:.0f}"),
     ]  # fmt: skip
     width = max(len(a) for a, _ in rows)
     print(f"otel-ccmon benchmarks ({r['mode']}, Python {r['environment']['python']}, "

@@ -61,7 +61,7 @@ def outputs(root: Path, targets: Sequence[str] = tuple(TARGETS)) -> dict[Path, s
 
     >>> root = find_repo()
     >>> sorted(p.relative_to(root).as_posix() for p in outputs(root, ["rules"]))[-3:]
-    ['prometheus/rules/alerts.yml', 'prometheus/rules/recording.yml', 'prometheus/tests/alerts_test.yml']
+    ['prometheus/rules/recording.yml', 'prometheus/rules/services.yml', 'prometheus/tests/alerts_test.yml']
     """
     out: dict[Path, str] = {}
     for target in targets:

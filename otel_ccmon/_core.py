@@ -33,7 +33,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from otel_ccmon._fast import FastStore
 from otel_ccmon._meta import VERSION
 from otel_ccmon._recorder import Recorder
-from otel_ccmon._sdk_seam import MergingExporter, bind_readers
+from otel_ccmon._sdk_seam import DirectOtlpExporter, MergingExporter, bind_readers
 from otel_ccmon._settings import Settings
 
 _log = logging.getLogger("otel_ccmon")
@@ -59,6 +59,15 @@ def _otlp_exporter(settings: Settings) -> MetricExporter:
         # OTEL_EXPORTER_OTLP_ENDPOINT is a base URL; the signal path is appended (spec rule).
         endpoint = endpoint.rstrip("/") + "/v1/metrics"
     return OTLPMetricExporter(endpoint=endpoint, timeout=timeout_s)
+
+
+def _fast_exporter(inner: MetricExporter, store: FastStore) -> MetricExporter:
+    """OTLP/HTTP: encode the fast path straight from its cells; other exporters: merge SDK points."""
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    if isinstance(inner, OTLPMetricExporter):
+        return DirectOtlpExporter(inner, store)
+    return MergingExporter(inner, store)
 
 
 @dataclass
@@ -182,7 +191,7 @@ def build_provider(
     if "otlp" in settings.exporters:
         readers.append(
             PeriodicExportingMetricReader(
-                MergingExporter(_otlp_exporter(settings), store),
+                _fast_exporter(_otlp_exporter(settings), store),
                 export_interval_millis=settings.export_interval_ms,
                 export_timeout_millis=settings.export_timeout_ms,
                 cardinality_limits=limits,

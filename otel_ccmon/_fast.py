@@ -55,19 +55,20 @@ def _escape(value: object) -> str:
 class ValueCell:
     """A counter's running total or a gauge's last value, for one attribute set."""
 
-    __slots__ = ("attrs", "labels", "start_ns", "value")
+    __slots__ = ("attrs", "labels", "otlp", "start_ns", "value")
 
     def __init__(self, attrs: Attrs) -> None:
         self.attrs = attrs
         self.value: float = 0
         self.start_ns = time.time_ns()
         self.labels: str | None = None  # Prometheus label text, built at the first render
+        self.otlp: bytes | None = None  # OTLP bytes that never change, built at the first export
 
 
 class HistogramCell:
     """Explicit-bucket histogram state for one attribute set."""
 
-    __slots__ = ("attrs", "count", "counts", "labels", "le_parts", "max", "min", "start_ns", "sum")
+    __slots__ = ("attrs", "count", "counts", "labels", "le_parts", "max", "min", "otlp", "start_ns", "sum")
 
     def __init__(self, attrs: Attrs, buckets: int) -> None:
         self.attrs = attrs
@@ -79,6 +80,7 @@ class HistogramCell:
         self.start_ns = time.time_ns()
         self.labels: str | None = None
         self.le_parts: tuple[str, str] = ("", "")  # label text before and after `le` (sorted order)
+        self.otlp: bytes | None = None
 
 
 class _FastMetric:
@@ -169,6 +171,7 @@ class FastHistogram(_FastMetric):
         super().__init__(spec, scope)
         self.bounds: tuple[float, ...] = tuple(float(b) for b in spec.buckets or ())
         self._le = [floatToGoString(b) for b in self.bounds] + ["+Inf"]
+        self.otlp_bounds: bytes | None = None  # the encoded explicit_bounds field (otel_ccmon._otlp)
 
     def _new(self, attrs: Attrs) -> HistogramCell:
         return HistogramCell(attrs, len(self.bounds))

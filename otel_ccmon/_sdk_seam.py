@@ -33,6 +33,10 @@ from opentelemetry.sdk.metrics.export import (
 from otel_ccmon._fast import FastStore
 
 PRIVATE_MEMBERS: tuple[tuple[str, str], ...] = (
+    (
+        "OTLPMetricExporter (HTTP)._client.export(bytes)",
+        "sends the bytes DirectOtlpExporter encodes, with the SDK's retries",
+    ),
     ("MetricExporter()._preferred_temporality", "the inner exporter's temporality, copied by MergingExporter"),
     ("MetricExporter()._preferred_aggregation", "the inner exporter's aggregation, copied by MergingExporter"),
     ("MetricReader._receive_metrics(metrics_data, timeout_millis, **kwargs)", "overridden by MergingInMemoryReader"),
@@ -59,6 +63,14 @@ def check_sdk_seam() -> None:
         raise SdkSeamError(
             "opentelemetry-sdk changed what MetricExporter._preferred_temporality holds: "
             "update otel_ccmon._sdk_seam.MergingExporter to the SDK's new API"
+        )
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    client = getattr(OTLPMetricExporter(endpoint="http://127.0.0.1:1/v1/metrics"), "_client", None)
+    if not callable(getattr(client, "export", None)):
+        raise SdkSeamError(
+            "opentelemetry-exporter-otlp-proto-http no longer has OTLPMetricExporter._client.export(bytes): "
+            "update otel_ccmon._sdk_seam.DirectOtlpExporter"
         )
     receive = getattr(MetricReader, "_receive_metrics", None)
     params = list(inspect.signature(receive).parameters) if receive is not None else []
@@ -103,6 +115,47 @@ class MergingExporter(MetricExporter):
     def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
         merged = self._store.merge(metrics_data) or metrics_data
         return self._inner.export(merged, timeout_millis=timeout_millis, **kwargs)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self._inner.force_flush(timeout_millis=timeout_millis)
+
+    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
+        self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
+
+
+class DirectOtlpExporter(MetricExporter):
+    """OTLP/HTTP export with the fast path's metrics encoded straight from their cells.
+
+    The SDK's own metrics (instrumentations, observable gauges) are encoded by the SDK; the fast
+    path's by :func:`otel_ccmon._otlp.encode_store`; the two serialized requests are concatenated
+    (protobuf appends repeated fields) and sent by the SDK exporter's HTTP client, so endpoint,
+    headers, TLS, compression, timeout and retries are the SDK's.
+    """
+
+    def __init__(self, inner: MetricExporter, store: FastStore) -> None:
+        super().__init__(
+            preferred_temporality=inner._preferred_temporality,
+            preferred_aggregation=inner._preferred_aggregation,
+        )
+        self._inner = inner
+        self._store = store
+
+    def encode(self, metrics_data: MetricsData) -> bytes:
+        """The request body: the SDK's encoding of ``metrics_data`` followed by the fast path's."""
+        from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
+
+        from otel_ccmon._otlp import encode_store_parts, join_yielding
+
+        sdk_part = encode_metrics(metrics_data).SerializeToString() if metrics_data.resource_metrics else b""
+        return join_yielding([sdk_part, *encode_store_parts(self._store)])
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        del timeout_millis, kwargs  # the SDK exporter's client applies its own configured timeout
+        body = self.encode(metrics_data)
+        if not body:
+            return MetricExportResult.SUCCESS
+        result = self._inner._client.export(body)  # type: ignore[attr-defined]
+        return MetricExportResult.SUCCESS if result.success else MetricExportResult.FAILURE
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self._inner.force_flush(timeout_millis=timeout_millis)

@@ -137,6 +137,7 @@ class StackConfig:
     export_interval_ms: int = 2000
     resend_delay: str = "1m"
     collector_overlays: tuple[str, ...] = ()
+    collector_configs: tuple[Path, ...] = ()  # replaces config.yaml + firewall.yaml (benchmarks)
     collector_env: Mapping[str, str] = field(default_factory=dict)
     app_args: tuple[str, ...] = ()
     app_env: Mapping[str, str] = field(default_factory=dict)
@@ -338,8 +339,8 @@ class Stack:
         p = cfg.ports
         if name == "collector":
             argv = [str(b / "otelcol-ccmon")]
-            for part in COLLECTOR_CONFIGS:
-                argv += ["--config", str(cfg.repo / "collector" / part)]
+            for config in cfg.collector_configs or tuple(cfg.repo / "collector" / p for p in COLLECTOR_CONFIGS):
+                argv += ["--config", str(config)]
             for overlay in cfg.collector_overlays:
                 argv += ["--config", str(cfg.repo / "collector" / overlay)]
             env = {

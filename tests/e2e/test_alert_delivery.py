@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mixin import config
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
@@ -83,7 +84,7 @@ def test_p1_and_p2_alerts_fire_are_delivered_and_resolve(stack: Stack) -> None:
         httpx.delete(f"{app}/faults/slow_db")
         httpx.delete(f"{app}/faults/slow_planning")
     assert (p1["receiver"], p1["severity"], p1["labels"]["service"]) == ("p1-high", "P1", DEMO_SERVICE_NAME)
-    assert p1["annotations"]["runbook_url"].endswith("docs/runbooks/DatabaseSlowQueries.md")
+    assert p1["annotations"]["runbook_url"] == f"{config.RUNBOOK_BASE}/DatabaseSlowQueries.md"
     assert "p95 query time is" in p1["annotations"]["description"]
     assert (p2["receiver"], p2["severity"]) == ("p2-medium", "P2")
 

@@ -20,6 +20,7 @@ from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
 from otel_ccmon.devstack.stack import COLLECTOR_CONFIGS, Stack, StackConfig, bin_dir
 from tests.demo_driver import exercise
+from tests.stack_queries import prom_total, recorded, tick, wait_total
 from tests.support import ROOT
 
 FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "export_interval_ms": 500}
@@ -45,32 +46,6 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     finally:
         for stack in stacks:
             stack.down()
-
-
-def prom_values(stack: Stack, expr: str) -> dict[tuple[tuple[str, str], ...], float]:
-    return {
-        tuple(sorted((k, v) for k, v in r["metric"].items() if k != "__name__")): float(r["value"][1])
-        for r in stack.prom_query(expr)
-    }
-
-
-def prom_total(stack: Stack, expr: str) -> float | None:
-    result = stack.prom_query(f"sum({expr})")
-    return float(result[0]["value"][1]) if result else None
-
-
-def wait_total(stack: Stack, expr: str, expected: float, timeout: float = 30) -> None:
-    wait_for(lambda: prom_total(stack, expr) == expected, timeout, f"{expr} == {expected} in Prometheus")
-
-
-def tick(stack: Stack, n: int = 1) -> None:
-    for _ in range(n):
-        httpx.post(stack.config.url("app", "/tick"), timeout=30).raise_for_status()
-
-
-def recorded(stack: Stack) -> dict[str, int]:
-    data: dict[str, int] = httpx.get(stack.config.url("app", "/recorded")).json()
-    return data
 
 
 def test_every_catalog_metric_reaches_prometheus_exactly(make_stack: Callable[..., Stack]) -> None:

@@ -203,3 +203,19 @@ def test_doctor_names_a_stopped_component(stack_a: Running) -> None:
     assert result.returncode == 1
     assert "FAIL  Alertmanager reachable" in result.stdout
     assert "fix: start it" in result.stdout
+
+
+def test_every_runbook_link_resolves_on_the_local_stack(stack_a: Running) -> None:
+    """The default runbook base is the receiver's /runbooks/: every alert's link answers 200."""
+    from mixin import alerts, config
+
+    receiver = f"http://127.0.0.1:{stack_a.ports['receiver']}"
+    base = config.RUNBOOK_BASE
+    assert base.endswith("/runbooks")  # the default, served by the receiver (port moved in tests)
+    with httpx.Client(timeout=10) as client:
+        for alert in alerts.ALL_ALERTS:
+            path = alert.annotations()["runbook_url"].removeprefix(base)
+            response = client.get(f"{receiver}/runbooks{path}")
+            assert response.status_code == 200, alert.name
+            assert f"# {alert.name}" in response.text
+        assert client.get(f"{receiver}/runbooks/..%2Fsecrets.md").status_code == 404

@@ -122,7 +122,7 @@ def test_shorten_transformation() -> None:
 
 
 def rule_expressions() -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     for name in RULE_FILES:
         for group in yaml.safe_load((ROOT / "prometheus" / "rules" / name).read_text())["groups"]:
             out.extend((rule.get("alert") or rule["record"], rule["expr"]) for rule in group["rules"])

@@ -1,0 +1,34 @@
+"""Queries of a running local stack for tests: Prometheus totals, the demo app's own counts."""
+
+from __future__ import annotations
+
+import httpx
+
+from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.stack import Stack
+
+
+def prom_values(stack: Stack, expr: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted((k, v) for k, v in r["metric"].items() if k != "__name__")): float(r["value"][1])
+        for r in stack.prom_query(expr)
+    }
+
+
+def prom_total(stack: Stack, expr: str) -> float | None:
+    result = stack.prom_query(f"sum({expr})")
+    return float(result[0]["value"][1]) if result else None
+
+
+def wait_total(stack: Stack, expr: str, expected: float, timeout: float = 30) -> None:
+    wait_for(lambda: prom_total(stack, expr) == expected, timeout, f"{expr} == {expected} in Prometheus")
+
+
+def tick(stack: Stack, n: int = 1) -> None:
+    for _ in range(n):
+        httpx.post(stack.config.url("app", "/tick"), timeout=30).raise_for_status()
+
+
+def recorded(stack: Stack) -> dict[str, int]:
+    data: dict[str, int] = httpx.get(stack.config.url("app", "/recorded")).json()
+    return data
