@@ -18,6 +18,7 @@ from grafana_foundation_sdk.builders import dashboard as dash
 from grafana_foundation_sdk.builders import prometheus as prom
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import (
+    DashboardLinkType,
     DataSourceRef,
     Threshold,
     ThresholdsMode,
@@ -29,6 +30,7 @@ from grafana_foundation_sdk.models.dashboard import (
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
 from mixin.alerts import BY_NAME
+from mixin.config import RUNBOOK_BASE
 
 OUTPUT = Path("grafana") / "dashboards" / "otel-ccmon.json"
 """Where the dashboard goes, relative to the repository root."""
@@ -908,6 +910,14 @@ def build() -> dict[str, Any]:
         .time("now-6h", "now")
         .timezone("browser")
         .editable()
+        .link(
+            dash.DashboardLink("Runbooks")
+            .type(DashboardLinkType.LINK)
+            .url(RUNBOOK_BASE + "/")
+            .icon("doc")
+            .tooltip("One runbook per alert (Meaning, Impact, Diagnosis, Mitigation)")
+            .target_blank(True)
+        )
     )
     for variable in _variables():
         builder = builder.with_variable(variable)

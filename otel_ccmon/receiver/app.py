@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import html
 import json
 import logging
 import os
@@ -28,7 +29,7 @@ from otel_ccmon._extras import require
 require("the alert receiver", "receiver", "fastapi", "pydantic", "uvicorn")
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
 from otel_ccmon.fastapi import instrument_app
@@ -157,6 +158,15 @@ def create_app(settings: ReceiverSettings) -> Any:
     @app.post("/webhook/{receiver}")
     async def webhook_receiver(receiver: str, request: Request) -> JSONResponse:
         return await receive(request, receiver)
+
+    @app.get("/runbooks/", response_model=None)
+    def runbook_index() -> Any:
+        # the dashboards' "Runbooks" link: one line per runbook
+        if settings.runbooks_dir is None:
+            return JSONResponse({"error": "not_found", "detail": "no --runbooks-dir configured"}, status_code=404)
+        names = sorted(p.name for p in settings.runbooks_dir.glob("*.md") if RUNBOOK_NAME.fullmatch(p.name))
+        items = "".join(f'<li><a href="{html.escape(n)}">{html.escape(n[:-3])}</a></li>' for n in names)
+        return HTMLResponse(f"<!doctype html><title>otel-ccmon runbooks</title><h1>Runbooks</h1><ul>{items}</ul>")
 
     @app.get("/runbooks/{name}", response_model=None)
     def runbook(name: str) -> Any:

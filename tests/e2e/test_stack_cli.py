@@ -219,3 +219,5 @@ def test_every_runbook_link_resolves_on_the_local_stack(stack_a: Running) -> Non
             assert response.status_code == 200, alert.name
             assert f"# {alert.name}" in response.text
         assert client.get(f"{receiver}/runbooks/..%2Fsecrets.md").status_code == 404
+        index = client.get(f"{receiver}/runbooks/")  # the dashboards' "Runbooks" link
+        assert index.status_code == 200 and 'href="ServiceDown.md"' in index.text

@@ -132,7 +132,7 @@ def test_varint_matches_protobuf() -> None:
 
 
 def _pb_varint(value: int) -> bytes:
-    from google.protobuf.internal.encoder import _VarintBytes  # type: ignore[attr-defined]
+    from google.protobuf.internal.encoder import _VarintBytes
 
     result: bytes = _VarintBytes(value)
     return result
