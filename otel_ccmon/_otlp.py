@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.proto.common.v1 import common_pb2
@@ -98,6 +98,19 @@ def _value_prefix(cell: Any, cumulative: bool) -> bytes:
     return b"\x0a" + varint(len(body) + _VALUE_POINT_TAIL) + body
 
 
+def _prepared_chunks(cells: list[Any], make_prefix: Callable[[Any], bytes]) -> Iterator[list[Any]]:
+    """``cells`` in chunks of ``CHUNK``, each cell with its cached prefix, handing the GIL over
+    between chunks."""
+    for start in range(0, len(cells), CHUNK):
+        if start:
+            _yield_gil()
+        chunk = cells[start : start + CHUNK]
+        for cell in chunk:
+            if cell.otlp is None:
+                cell.otlp = make_prefix(cell)
+        yield chunk
+
+
 def encode_value_points(metric: FastValue, now_ns: int) -> list[bytes]:
     """``metric``'s data points, each one bytes object (field ``data_points``).
 
@@ -110,13 +123,7 @@ def encode_value_points(metric: FastValue, now_ns: int) -> list[bytes]:
     time_field = b"\x19" + _FIXED64.pack(now_ns)
     pack_double, pack_int = _DOUBLE_FIELD.pack, _INT_FIELD.pack
     out: list[bytes] = []
-    for start in range(0, len(cells), CHUNK):
-        if start:
-            _yield_gil()
-        chunk = cells[start : start + CHUNK]
-        for cell in chunk:
-            if cell.otlp is None:
-                cell.otlp = _value_prefix(cell, cumulative)
+    for chunk in _prepared_chunks(cells, lambda cell: _value_prefix(cell, cumulative)):
         # value reads are single attribute reads: atomic, as the recorders' writes are
         out += [
             c.otlp + time_field + (pack_double(0x21, v) if type(v := c.value) is not int else pack_int(0x31, v))
@@ -147,13 +154,7 @@ def encode_histogram_points(metric: FastHistogram, now_ns: int) -> list[bytes]:
     with lock:
         cells = [c for c in metric.cells.values() if c.count]
     out: list[bytes] = []
-    for start in range(0, len(cells), CHUNK):
-        if start:
-            _yield_gil()
-        chunk = cells[start : start + CHUNK]
-        for cell in chunk:
-            if cell.otlp is None:
-                cell.otlp = _histogram_prefix(cell, point.size)
+    for chunk in _prepared_chunks(cells, lambda cell: _histogram_prefix(cell, point.size)):
         with lock:  # count, sum, buckets, min and max of a cell agree with each other
             out += [
                 c.otlp

@@ -101,8 +101,8 @@ class MergingInMemoryReader(InMemoryMetricReader):
         super()._receive_metrics(merged or metrics_data, timeout_millis=timeout_millis, **kwargs)
 
 
-class MergingExporter(MetricExporter):
-    """Wraps any push exporter (OTLP, console) and adds the fast path's metrics to each export."""
+class _WrappingExporter(MetricExporter):
+    """An exporter around the SDK exporter ``inner`` that adds the fast path's metrics."""
 
     def __init__(self, inner: MetricExporter, store: FastStore) -> None:
         super().__init__(
@@ -111,10 +111,6 @@ class MergingExporter(MetricExporter):
         )
         self._inner = inner
         self._store = store
-
-    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
-        merged = self._store.merge(metrics_data) or metrics_data
-        return self._inner.export(merged, timeout_millis=timeout_millis, **kwargs)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self._inner.force_flush(timeout_millis=timeout_millis)
@@ -123,7 +119,15 @@ class MergingExporter(MetricExporter):
         self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
 
 
-class DirectOtlpExporter(MetricExporter):
+class MergingExporter(_WrappingExporter):
+    """Wraps any push exporter (OTLP, console) and adds the fast path's metrics to each export."""
+
+    def export(self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any) -> MetricExportResult:
+        merged = self._store.merge(metrics_data) or metrics_data
+        return self._inner.export(merged, timeout_millis=timeout_millis, **kwargs)
+
+
+class DirectOtlpExporter(_WrappingExporter):
     """OTLP/HTTP export with the fast path's metrics encoded straight from their cells.
 
     The SDK's own metrics (instrumentations, observable gauges) are encoded by the SDK; the fast
@@ -131,14 +135,6 @@ class DirectOtlpExporter(MetricExporter):
     (protobuf appends repeated fields) and sent by the SDK exporter's HTTP client, so endpoint,
     headers, TLS, compression, timeout and retries are the SDK's.
     """
-
-    def __init__(self, inner: MetricExporter, store: FastStore) -> None:
-        super().__init__(
-            preferred_temporality=inner._preferred_temporality,
-            preferred_aggregation=inner._preferred_aggregation,
-        )
-        self._inner = inner
-        self._store = store
 
     def encode(self, metrics_data: MetricsData) -> bytes:
         """The request body: the SDK's encoding of ``metrics_data`` followed by the fast path's."""
@@ -156,12 +152,6 @@ class DirectOtlpExporter(MetricExporter):
             return MetricExportResult.SUCCESS
         result = self._inner._client.export(body)  # type: ignore[attr-defined]
         return MetricExportResult.SUCCESS if result.success else MetricExportResult.FAILURE
-
-    def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        return self._inner.force_flush(timeout_millis=timeout_millis)
-
-    def shutdown(self, timeout_millis: float = 30_000, **kwargs: Any) -> None:
-        self._inner.shutdown(timeout_millis=timeout_millis, **kwargs)
 
 
 def bind_readers(readers: Iterable[MetricReader], store: FastStore) -> None:
