@@ -293,9 +293,11 @@ PIPELINE: tuple[Alert, ...] = (
         mitigation=("Record through the otel_ccmon helpers (they enforce the catalog), or fix the client.",),
         scenario=_pipeline_scenario(
             'otelcol_ccmon_guard_points{job="otel-collector",instance="c1",service="flood",reason="value_not_allowed"}',
-            counter_values(60),
+            counter_values(
+                120
+            ),  # 2/s: Prometheus 3's left-open windows give 1.99999…, still "2" (1/s would be "1000m")
             "0x200",
-            1,
+            2,
             {"service": "flood", "reason": "value_not_allowed"},
         ),
         for_="15m",
@@ -384,9 +386,11 @@ PIPELINE: tuple[Alert, ...] = (
         mitigation=("For `unauthorized`: compare the receiver token file with Alertmanager's credentials_file.",),
         scenario=_pipeline_scenario(
             'alert_receiver_rejections_total{job="alert-receiver",instance="r1",reason="unauthorized"}',
-            counter_values(60),
+            counter_values(
+                120
+            ),  # 2/s: Prometheus 3's left-open windows give 1.99999…, still "2" (1/s would be "1000m")
             "0x200",
-            1,
+            2,
             {"job": "alert-receiver", "instance": "r1", "reason": "unauthorized"},
         ),
         for_="15m",
