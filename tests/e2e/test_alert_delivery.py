@@ -75,14 +75,15 @@ def test_watchdog_reaches_the_receiver(stack: Stack) -> None:
 
 def test_p1_and_p2_alerts_fire_are_delivered_and_resolve(stack: Stack) -> None:
     app = stack.config.url("app")
-    httpx.post(f"{app}/faults/slow_db").raise_for_status()
-    httpx.post(f"{app}/faults/slow_planning").raise_for_status()
+    # a fault toggle waits for the running tick, and a tick with slow_planning takes seconds
+    httpx.post(f"{app}/faults/slow_db", timeout=60).raise_for_status()
+    httpx.post(f"{app}/faults/slow_planning", timeout=60).raise_for_status()
     try:
         p1 = at_receiver(stack, "DatabaseSlowQueries", "firing")
         p2 = at_receiver(stack, "GOAPPlanningSlowdown", "firing")
     finally:
-        httpx.delete(f"{app}/faults/slow_db")
-        httpx.delete(f"{app}/faults/slow_planning")
+        httpx.delete(f"{app}/faults/slow_db", timeout=60)
+        httpx.delete(f"{app}/faults/slow_planning", timeout=60)
     assert (p1["receiver"], p1["severity"], p1["labels"]["service"]) == ("p1-high", "P1", DEMO_SERVICE_NAME)
     assert p1["annotations"]["runbook_url"] == f"{config.RUNBOOK_BASE}/DatabaseSlowQueries.md"
     assert "p95 query time is" in p1["annotations"]["description"]
