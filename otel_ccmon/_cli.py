@@ -12,12 +12,11 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 from otel_ccmon._extras import MissingExtraError
 from otel_ccmon._meta import VERSION
-from otel_ccmon.devstack.repo import RepoNotFoundError
+from otel_ccmon.devstack.repo import RepoNotFoundError, bin_dir
 
 # module that registers the commands -> the commands (with their help) it registers
 COMMAND_GROUPS: Mapping[str, Mapping[str, str]] = {
@@ -46,13 +45,11 @@ def version_report() -> str:
     """The package version and the versions of the binaries the local stack would run."""
     lines = [f"otel-ccmon {VERSION}"]
     try:
-        from otel_ccmon.devstack.repo import find_repo
-
-        bin_dir = Path(os.environ.get("CCMON_BIN_DIR") or find_repo() / ".cache" / "bin")
+        binaries = bin_dir()
     except RepoNotFoundError:
         return "\n".join([*lines, "binaries: no otel-ccmon checkout here (they belong to a checkout's bootstrap)"])
     for name in BINARIES:
-        path = bin_dir / name
+        path = binaries / name
         if not path.exists():
             lines.append(f"{name}: not installed ({path}; run `make bootstrap`)")
             continue

@@ -24,6 +24,7 @@ import httpx
 
 from otel_ccmon._catalog import CATALOG
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
+from otel_ccmon.devstack.state import load_state, stack_workdir
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -453,10 +454,11 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
         repo = find_repo(args.repo)
     except RepoNotFoundError:
         repo = None
-    workdir = Path(args.workdir) if args.workdir else (repo / "var" / "stack" if repo else None)
+    workdir = stack_workdir(args.workdir, repo)
     token_file = args.receiver_token_file
-    if workdir is not None and (workdir / "state.json").exists():
-        ports = json.loads((workdir / "state.json").read_text())["ports"]
+    state = load_state(workdir) if workdir is not None else None
+    if workdir is not None and state is not None:
+        ports = state["ports"]
         if token_file is None and (workdir / "secrets" / "receiver_token").exists():
             token_file = str(workdir / "secrets" / "receiver_token")
 

@@ -44,3 +44,11 @@ def find_repo(start: Path | str | None = None) -> Path:
     raise RepoNotFoundError(
         f"no otel-ccmon checkout at or above {here}: run from the repository, or set CCMON_REPO=/path/to/checkout"
     )
+
+
+def bin_dir(repo: Path | None = None) -> Path:
+    """Where bootstrap links the binaries: ``CCMON_BIN_DIR``, else ``.cache/bin`` of the checkout."""
+    explicit = os.environ.get("CCMON_BIN_DIR")
+    if explicit:
+        return Path(explicit)
+    return (repo or find_repo()) / ".cache" / "bin"

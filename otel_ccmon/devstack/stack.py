@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import re
 import secrets
 import shutil
@@ -33,9 +32,10 @@ import yaml
 
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._meta import DEMO_SERVICE_NAME
-from otel_ccmon.devstack.ports import STACK_ENV, holder, owned_by_group, port_in_use
+from otel_ccmon.devstack.ports import STACK_ENV, Holder, holder, owned_by_group, port_in_use
 from otel_ccmon.devstack.procs import Proc, free_port, free_ports, http_ok, kill_group, pid_alive, wait_for
-from otel_ccmon.devstack.repo import find_repo
+from otel_ccmon.devstack.repo import bin_dir, find_repo
+from otel_ccmon.devstack.state import DEFAULT_WORKDIR, STATE_FILE, load_state, stack_workdir
 
 DEFAULT_PORTS: Mapping[str, int] = {
     "app": 3000,
@@ -84,14 +84,6 @@ PORT_COMPONENT: Mapping[str, str] = {
 
 class StackError(RuntimeError):
     """The stack cannot start or is not what it should be; the message says why and what to do."""
-
-
-def bin_dir(repo: Path | None = None) -> Path:
-    """Where bootstrap links the binaries: ``CCMON_BIN_DIR``, else ``.cache/bin`` of the checkout."""
-    explicit = os.environ.get("CCMON_BIN_DIR")
-    if explicit:
-        return Path(explicit)
-    return (repo or find_repo()) / ".cache" / "bin"
 
 
 def shorten(rules_text: str, factor: int) -> str:
@@ -232,25 +224,19 @@ def _component_of(port_key: str) -> str:
 def port_conflicts(ports: Mapping[str, int], components: Iterable[str]) -> list[str]:
     """One paragraph per holder of ports that the components need: who holds which, and the fix."""
     wanted = set(components)
-    taken: dict[str, list[tuple[str, int]]] = {}
-    holders: dict[str, str] = {}
-    stacks: dict[str, str] = {}
+    # one group per other stack (its processes hold several ports), else per process
+    groups: dict[str | Holder, tuple[Holder, list[tuple[str, int]]]] = {}
     for key, port in ports.items():
-        if _component_of(key) not in wanted or not port_in_use(port):
-            continue
-        who = holder(port)
-        ident = who.stack_workdir or who.describe()
-        taken.setdefault(ident, []).append((key, port))
-        holders.setdefault(ident, who.describe())
-        if who.stack_workdir:
-            stacks[ident] = who.stack_workdir
+        if _component_of(key) in wanted and port_in_use(port):
+            who = holder(port)
+            groups.setdefault(who.stack_workdir or who, (who, []))[1].append((key, port))
     problems = []
-    for ident, items in taken.items():
+    for who, items in groups.values():
         needs = ", ".join(f"{_component_of(key)} needs 127.0.0.1:{port} ({key})" for key, port in items)
         move = " ".join(f"--port {key}={free_port()}" for key, _ in items)
-        stop = f"Stop it with `ccmon stack down --workdir {stacks[ident]}`" if ident in stacks else "Stop it"
+        stop = f"Stop it with `ccmon stack down --workdir {who.stack_workdir}`" if who.stack_workdir else "Stop it"
         problems.append(
-            f"{needs}: in use by {holders[ident]}. {stop}, or move ours: `ccmon stack up {move}` (any free ports)."
+            f"{needs}: in use by {who.describe()}. {stop}, or move ours: `ccmon stack up {move}` (any free ports)."
         )
     return problems
 
@@ -472,7 +458,7 @@ class Stack:
     def down(self) -> None:
         for name in reversed(list(self.procs)):
             self.stop(name)
-        (self.workdir / "state.json").unlink(missing_ok=True)
+        (self.workdir / STATE_FILE).unlink(missing_ok=True)
 
     def _write_state(self) -> None:
         state = {
@@ -480,7 +466,7 @@ class Stack:
             "pids": {n: p.pid for n, p in self.procs.items()},
             "workdir": str(self.workdir),
         }
-        (self.workdir / "state.json").write_text(json.dumps(state, indent=2))
+        (self.workdir / STATE_FILE).write_text(json.dumps(state, indent=2))
 
     # -- queries ------------------------------------------------------------------------------------
     def prom_query(self, expr: str) -> list[dict[str, Any]]:
@@ -556,7 +542,7 @@ def _up(args: argparse.Namespace) -> int:
         return 2
     if "node_exporter" in components and shutil.which(str(binaries / "node_exporter")) is None:
         components = tuple(c for c in components if c != "node_exporter")
-    workdir = _workdir(args)
+    workdir = _workdir(args, repo)
     fast: dict[str, Any] = {}
     if args.fast_alerts:
         rules = write_shortened_rules(repo / "prometheus" / "rules", workdir / "rules-fast", FAST_ALERTS_FACTOR)
@@ -613,22 +599,13 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _workdir(args: argparse.Namespace) -> Path:
-    explicit = args.workdir or os.environ.get("CCMON_STACK_DIR")
-    return Path(explicit).resolve() if explicit else find_repo(args.repo) / "var" / "stack"
-
-
-def _load_state(workdir: Path) -> dict[str, Any] | None:
-    path = workdir / "state.json"
-    if not path.exists():
-        return None
-    state: dict[str, Any] = json.loads(path.read_text())
-    return state
+def _workdir(args: argparse.Namespace, repo: Path | None = None) -> Path:
+    return stack_workdir(args.workdir, None) or (repo or find_repo(args.repo)) / DEFAULT_WORKDIR
 
 
 def _down(args: argparse.Namespace) -> int:
     workdir = _workdir(args)
-    state = _load_state(workdir)
+    state = load_state(workdir)
     if state is None:
         print("ccmon stack: not running")
         return 0
@@ -640,7 +617,7 @@ def _down(args: argparse.Namespace) -> int:
             time.sleep(0.1)
         if pid_alive(int(pid)):
             kill_group(int(pid), signal.SIGKILL)
-    (workdir / "state.json").unlink(missing_ok=True)
+    (workdir / STATE_FILE).unlink(missing_ok=True)
     print("ccmon stack: stopped")
     return 0
 
@@ -651,7 +628,7 @@ STATUS_NOT_RUNNING = 3  # as LSB init scripts: 0 running, 1 partly dead, 3 not r
 def _status(args: argparse.Namespace) -> int:
     """Our own components only: their processes, and figures from our own Prometheus."""
     workdir = _workdir(args)
-    state = _load_state(workdir)
+    state = load_state(workdir)
     if state is None:
         print(f"ccmon stack: not running (no state in {workdir})")
         return STATUS_NOT_RUNNING

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from otel_ccmon.devstack.stack import bin_dir
+from otel_ccmon.devstack.repo import bin_dir
 from tests.support import ROOT
 
 LOOPBACK_ONLY = {"otel-collector", "prometheus", "alertmanager", "alert-receiver", "node-exporter"}

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import (
     COLLECTOR_CONFIGS,
     StackConfig,
-    bin_dir,
     localize_alertmanager,
     write_local_secrets,
 )

@@ -13,7 +13,7 @@ def test_two_instrumented_apps_share_one_http_family() -> None:
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from otel_ccmon.devstack.stack import bin_dir
+    from otel_ccmon.devstack.repo import bin_dir
     from tests.support import parse_prometheus
 
     _core.reset_for_tests()

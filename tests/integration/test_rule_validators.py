@@ -9,7 +9,7 @@ import pytest
 
 from mixin import alerts
 from otel_ccmon._meta import DEMO_SERVICE_NAME
-from otel_ccmon.devstack.stack import bin_dir
+from otel_ccmon.devstack.repo import bin_dir
 from tests.support import ROOT
 
 
