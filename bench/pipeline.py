@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from mixin.model import minutes
-from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.procs import rss_bytes, wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig, shorten
 from tests.support import ROOT
 
@@ -186,32 +186,12 @@ def collector_throughput(
 def collector_memory_per_series(series: int) -> dict[str, float]:
     """Resident memory of the guarded collector per active series: RSS growth after ``series``
     distinct series (one service, budget above them) have arrived and been exported once."""
-    from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-    from opentelemetry.proto.metrics.v1 import metrics_pb2
-    from opentelemetry.proto.resource.v1.resource_pb2 import Resource
-
-    def kv(key: str, value: str) -> KeyValue:
-        return KeyValue(key=key, value=AnyValue(string_value=value))
+    from tests.otlp_payloads import counter_request
 
     def request(first: int, count: int) -> bytes:
         now = time.time_ns()
-        points = [
-            metrics_pb2.NumberDataPoint(
-                attributes=[kv("series", f"s{i}")], start_time_unix_nano=now, time_unix_nano=now, as_double=1
-            )
-            for i in range(first, first + count)
-        ]
-        metric = metrics_pb2.Metric(
-            name="memory.probe",
-            sum=metrics_pb2.Sum(data_points=points, aggregation_temporality=2, is_monotonic=True),
-        )
-        rm = metrics_pb2.ResourceMetrics(
-            resource=Resource(attributes=[kv("service.name", "memory-probe")]),
-            scope_metrics=[metrics_pb2.ScopeMetrics(metrics=[metric])],
-        )
-        body: bytes = ExportMetricsServiceRequest(resource_metrics=[rm]).SerializeToString()
-        return body
+        values = (f"s{i}" for i in range(first, first + count))
+        return counter_request({"service.name": "memory-probe"}, "memory.probe", "series", values, now, now)
 
     with tempfile.TemporaryDirectory() as work:
         stack = _stack(Path(work), components=("collector",), collector_env={"CCMON_SERIES_BUDGET": str(series * 2)})
@@ -222,21 +202,14 @@ def collector_memory_per_series(series: int) -> dict[str, float]:
                 exposition = stack.config.url("collector_prometheus", "/metrics")
                 client.post(url, content=request(0, 100)).raise_for_status()  # warm: pipelines, exporter
                 wait_for(lambda: 'series="s99"' in httpx.get(exposition, timeout=60).text, 60, "warm-up exported")
-                before = _rss_bytes(pid)
+                before = rss_bytes(pid)
                 for first in range(0, series, 10_000):
                     client.post(url, content=request(100 + first, min(10_000, series - first))).raise_for_status()
                 wait_for(lambda: f'series="s{series + 99}"' in httpx.get(exposition, timeout=60).text, 60, "exported")
-                after = _rss_bytes(pid)
+                after = rss_bytes(pid)
         finally:
             stack.down()
     return {"series": float(series), "bytes_per_series": (after - before) / series}
-
-
-def _rss_bytes(pid: int | None) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
 
 
 def _accepted(url: str) -> float:

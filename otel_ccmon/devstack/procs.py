@@ -153,6 +153,19 @@ class Proc:
             return ""
 
 
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (``VmRSS``), in bytes.
+
+    >>> import os
+    >>> rss_bytes(os.getpid()) > 0
+    True
+    """
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
 def pid_alive(pid: int) -> bool:
     """Whether a process exists and is not a zombie (an exited child not yet reaped is dead).
 

@@ -12,15 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
-from opentelemetry.proto.metrics.v1 import metrics_pb2
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from mixin import collector_firewall
 from otel_ccmon._meta import DEMO_SERVICE_NAME
-from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.procs import rss_bytes, wait_for
 from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
+from tests.otlp_payloads import counter_request
 from tests.stack_queries import prom_total, recorded, tick, wait_total
 from tests.support import ROOT
 
@@ -29,37 +26,11 @@ BATCH = 5_000
 MEMORY_LIMIT_MIB = 512  # collector/config.yaml's default memory_limiter limit
 
 
-def attribute(key: str, value: str) -> KeyValue:
-    return KeyValue(key=key, value=AnyValue(string_value=value))
-
-
 def flood_request(first: int, count: int, start_ns: int, now_ns: int) -> bytes:
     """``errors`` points with ``count`` new ``error_type`` values, as a buggy client would send them."""
-    points = [
-        metrics_pb2.NumberDataPoint(
-            attributes=[attribute("error_type", f"generated-{i}")],
-            start_time_unix_nano=start_ns,
-            time_unix_nano=now_ns,
-            as_double=1.0,
-        )
-        for i in range(first, first + count)
-    ]
-    metric = metrics_pb2.Metric(
-        name="errors",
-        sum=metrics_pb2.Sum(
-            data_points=points,
-            aggregation_temporality=metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE,
-            is_monotonic=True,
-        ),
-    )
-    resource = Resource(attributes=[attribute("service.name", HOSTILE), attribute("service.instance.id", "h1")])
-    request = ExportMetricsServiceRequest(
-        resource_metrics=[
-            metrics_pb2.ResourceMetrics(resource=resource, scope_metrics=[metrics_pb2.ScopeMetrics(metrics=[metric])])
-        ]
-    )
-    body: bytes = request.SerializeToString()
-    return body
+    resource = {"service.name": HOSTILE, "service.instance.id": "h1"}
+    values = (f"generated-{i}" for i in range(first, first + count))
+    return counter_request(resource, "errors", "error_type", values, start_ns, now_ns)
 
 
 @pytest.fixture
@@ -76,13 +47,6 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
         yield st
     finally:
         st.down()
-
-
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
 
 
 def test_a_flood_is_bounded_to_its_budget_and_spares_the_other_services(stack: Stack) -> None:
@@ -103,7 +67,7 @@ def test_a_flood_is_bounded_to_its_budget_and_spares_the_other_services(stack: S
                 response = client.post(url, content=body, headers={"Content-Type": "application/x-protobuf"})
                 assert response.status_code == 200, response.text
                 sent += BATCH
-                peak_rss = max(peak_rss, rss_mib(collector_pid))
+                peak_rss = max(peak_rss, rss_bytes(collector_pid) / 2**20)
                 stop.wait(0.2)  # a steady stream of new series, paced so the test ends
 
     flooder = threading.Thread(target=flood, name="flood", daemon=True)
