@@ -43,7 +43,9 @@ pytest:
 
 # our collector processor (collector/cardinalityguardprocessor): go vet and its unit tests
 gotest:
-	cd collector/cardinalityguardprocessor && go vet ./... && go test ./...
+	for m in cardinalityguardprocessor claudecodeprocessor claudecodeeventsconnector; do \
+	  (cd collector/$$m && go vet ./... && go test ./...) || exit 1; \
+	done
 
 docs:
 	$(PY) -m mixin docs

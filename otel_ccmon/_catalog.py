@@ -41,6 +41,8 @@ class Source(enum.Enum):
     HTTP = "http"  # opentelemetry-instrumentation-fastapi (stable HTTP semconv)
     SELF = "self"  # otel_ccmon's own health
     RECEIVER = "receiver"  # the alert receiver service
+    CLAUDE_CODE = "claude_code"  # Claude Code's own counters, as the CLI sends them
+    CLAUDE_CODE_EVENTS = "claude_code_events"  # derived in the collector from Claude Code's log events
 
 
 OVERFLOW_VALUE = "__overflow__"
@@ -460,10 +462,184 @@ CATALOG: tuple[MetricSpec, ...] = (
     ),
 )
 
-BY_OTEL_NAME: Mapping[str, MetricSpec] = {m.otel_name: m for m in CATALOG}
-BY_PROM_NAME: Mapping[str, MetricSpec] = {m.prom_name: m for m in CATALOG}
+# Claude Code (NOTES.md §5; verified against the real CLI by tests/e2e/test_claude_code_cli.py).
+# The attributes are those *kept* by the collector's claudecode processor: session.id,
+# anthropic.custom_base_url, start_type and the agent/skill/plugin/MCP names are dropped (series
+# churn), user.email is dropped unless the operator chooses hash or keep (docs/claude-code.md).
+CLAUDE_CODE_SERVICE = "claude-code"
+"""The ``service.name`` Claude Code reports."""
 
-_UNIT_SUFFIX = {"s": "seconds", "By": "bytes", "ms": "milliseconds"}
+_CC_USER = (
+    Attribute("user.id"),
+    Attribute("user.account_uuid"),
+    Attribute("organization.id"),
+    Attribute("user.email"),
+    Attribute("terminal.type"),
+    Attribute("anthropic.provider"),
+)
+_CC_MODEL = (Attribute("model"), Attribute("query_source"), Attribute("speed"), Attribute("effort"))
+TOKEN_TYPES: tuple[str, ...] = ("input", "output", "cacheRead", "cacheCreation")
+"""The ``type`` values of ``claude_code.token.usage``, in Claude Code's spelling."""
+CLAUDE_CODE_DURATION_BUCKETS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
+    MetricSpec(
+        "claude_code.session.count",
+        "claude_code_session_count_total",
+        _C,
+        "",
+        "Claude Code sessions started.",
+        _CC_USER,
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.cost.usage",
+        "claude_code_cost_usage_USD_total",
+        _C,
+        "USD",
+        "Estimated cost of Claude Code's API requests (the client's estimate, not billing).",
+        _CC_USER + _CC_MODEL,
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.token.usage",
+        "claude_code_token_usage_tokens_total",
+        _C,
+        "tokens",
+        "Tokens used by Claude Code's API requests, by type.",
+        (*_CC_USER, *_CC_MODEL, Attribute("type", _values(*TOKEN_TYPES))),
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.active_time.total",
+        "claude_code_active_time_seconds_total",
+        _C,
+        "s",
+        "Time Claude Code was actively used (user typing or CLI working).",
+        (*_CC_USER, Attribute("type", _values("user", "cli"))),
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.lines_of_code.count",
+        "claude_code_lines_of_code_count_total",
+        _C,
+        "",
+        "Lines of code added or removed by Claude Code.",
+        (*_CC_USER, Attribute("type", _values("added", "removed"))),
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.commit.count",
+        "claude_code_commit_count_total",
+        _C,
+        "",
+        "Git commits created by Claude Code.",
+        _CC_USER,
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.pull_request.count",
+        "claude_code_pull_request_count_total",
+        _C,
+        "",
+        "Pull requests created by Claude Code.",
+        _CC_USER,
+        source=Source.CLAUDE_CODE,
+    ),
+    MetricSpec(
+        "claude_code.code_edit_tool.decision",
+        "claude_code_code_edit_tool_decision_total",
+        _C,
+        "",
+        "Decisions on Claude Code's edit tools (accept/reject), by tool, source and language.",
+        (*_CC_USER, Attribute("tool_name"), Attribute("decision"), Attribute("source"), Attribute("language")),
+        source=Source.CLAUDE_CODE,
+    ),
+    # derived in the collector (claudecode_events connector) from the log events
+    MetricSpec(
+        "ccmon.claude_code.api.requests",
+        "ccmon_claude_code_api_requests_total",
+        _C,
+        "{request}",
+        "Claude Code API requests by model and status code (200: api_request, others: api_error).",
+        (Attribute("model"), Attribute("status_code")),
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.api.request.duration",
+        "ccmon_claude_code_api_request_duration_seconds",
+        _H,
+        "s",
+        "Duration of Claude Code's successful API requests (api_request.duration_ms).",
+        (Attribute("model"),),
+        CLAUDE_CODE_DURATION_BUCKETS,
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.api.cost",
+        "ccmon_claude_code_api_cost_USD_total",
+        _C,
+        "USD",
+        "Cost of Claude Code's API requests from api_request.cost_usd (cross-check of cost.usage).",
+        (Attribute("model"), Attribute("user.id")),
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.api.tokens",
+        "ccmon_claude_code_api_tokens_total",
+        _C,
+        "{token}",
+        "Tokens of Claude Code's API requests from the api_request events, by type.",
+        (Attribute("model"), Attribute("type", _values(*TOKEN_TYPES))),
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.tool.results",
+        "ccmon_claude_code_tool_results_total",
+        _C,
+        "{result}",
+        "Claude Code tool executions by tool and success.",
+        (Attribute("tool_name"), Attribute("success", _values("true", "false", "unknown"))),
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.tool.duration",
+        "ccmon_claude_code_tool_duration_seconds",
+        _H,
+        "s",
+        "Duration of Claude Code tool executions.",
+        (Attribute("tool_name"),),
+        CLAUDE_CODE_DURATION_BUCKETS,
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.tool.decisions",
+        "ccmon_claude_code_tool_decisions_total",
+        _C,
+        "{decision}",
+        "Claude Code permission decisions on tool use, by tool, decision and source.",
+        (Attribute("tool_name"), Attribute("decision"), Attribute("source")),
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+    MetricSpec(
+        "ccmon.claude_code.prompts",
+        "ccmon_claude_code_prompts_total",
+        _C,
+        "{prompt}",
+        "Prompts submitted to Claude Code.",
+        (Attribute("user.id"),),
+        source=Source.CLAUDE_CODE_EVENTS,
+    ),
+)
+
+ALL_METRICS: tuple[MetricSpec, ...] = CATALOG + CLAUDE_CODE_CATALOG
+"""Every metric the pipeline knows: otel-ccmon's own and Claude Code's (rules and panels use these)."""
+
+BY_OTEL_NAME: Mapping[str, MetricSpec] = {m.otel_name: m for m in ALL_METRICS}
+BY_PROM_NAME: Mapping[str, MetricSpec] = {m.prom_name: m for m in ALL_METRICS}
+
+# units the collector appends as they are (not UCUM annotations in braces)
+_UNIT_SUFFIX = {"s": "seconds", "By": "bytes", "ms": "milliseconds", "USD": "USD", "tokens": "tokens"}
 _INVALID = re.compile(r"[^a-zA-Z0-9_]")
 
 
@@ -483,7 +659,10 @@ def prometheus_name(otel_name: str, unit: str, kind: Kind, *, via_collector: boo
     'cache_hit_rate_ratio'
     """
     name = _sanitize(otel_name)
-    if not unit.startswith("{"):
+    if kind is Kind.COUNTER and name.endswith("_total"):
+        # the exporters drop a "total" word before adding the unit and the _total suffix again
+        name = name.removesuffix("_total")
+    if unit and not unit.startswith("{"):
         suffix = _UNIT_SUFFIX.get(unit, "")
         if unit == "1" and via_collector and kind is Kind.GAUGE:
             suffix = "ratio"

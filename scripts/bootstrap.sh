@@ -67,7 +67,7 @@ debian_binaries() {
 
 collector() {
   local key dir builder
-  key=$(hash_of collector/builder-config.yaml collector/cardinalityguardprocessor/*.go collector/cardinalityguardprocessor/go.*)-$(go env GOVERSION)
+  key=$(hash_of collector/builder-config.yaml collector/*/*.go collector/*/go.mod collector/*/go.sum)-$(go env GOVERSION)
   dir=$CACHE/otelcol/$key
   if [[ ! -x $dir/otelcol-ccmon ]]; then
     builder=$CACHE/tools/builder-v$OTELCOL_CORE_VERSION
@@ -81,7 +81,7 @@ collector() {
     local work
     work=$(mktemp -d)
     sed -e "s#output_path: ./_build#output_path: $work/_build#" \
-        -e "s#path: ./cardinalityguardprocessor#path: $ROOT/collector/cardinalityguardprocessor#" \
+        -e "s#path: \./#path: $ROOT/collector/#" \
         collector/builder-config.yaml > "$work/builder-config.yaml"
     "$builder" --config "$work/builder-config.yaml" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
     mkdir -p "$dir"

@@ -337,6 +337,10 @@ class Stack:
                 "CCMON_COLLECTOR_TELEMETRY_HOST": "127.0.0.1",
                 "CCMON_COLLECTOR_TELEMETRY_PORT": str(p["collector_telemetry"]),
                 "CCMON_COLLECTOR_STORAGE_DIR": str(w / "collector-storage"),
+                # Claude Code totals: sent every scrape interval; a new stream shows 0 for three
+                # scrapes so that Prometheus scrapes the zero and increase() counts its first value
+                "CCMON_CLAUDE_CODE_EMIT_INTERVAL": cfg.scrape_interval,
+                "CCMON_CLAUDE_CODE_FIRST_VALUE_DELAY": f"{3 * duration_seconds(cfg.scrape_interval):g}s",
                 **cfg.collector_env,
             }
             (w / "collector-storage").mkdir(parents=True, exist_ok=True)

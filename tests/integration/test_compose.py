@@ -92,14 +92,23 @@ def test_collector_image_is_built_from_the_tested_manifest(project: dict[str, An
     assert re.search(rf"^ARG GO_VERSION={re.escape(go_version.strip().removeprefix('go'))}$", dockerfile, re.M)
     # the builder gets the very manifest and processor sources that bootstrap builds from
     assert "COPY builder-config.yaml ./" in dockerfile
-    assert "COPY cardinalityguardprocessor ./cardinalityguardprocessor" in dockerfile
+    manifest = yaml.safe_load((ROOT / "collector/builder-config.yaml").read_text())
+    ours = [
+        m["path"].removeprefix("./")
+        for kind in manifest.values()
+        if isinstance(kind, list)
+        for m in kind
+        if "path" in m
+    ]
+    assert len(ours) == 3
+    for folder in ours:
+        assert f"COPY {folder} ./{folder}" in dockerfile
     assert "RUN CGO_ENABLED=0 builder --config builder-config.yaml" in dockerfile
     # the binary built here reports the manifest's components, and its configs are in the image
     built = subprocess.run(
         [str(bin_dir() / "otelcol-ccmon"), "components"], capture_output=True, text=True, check=True
     ).stdout
-    manifest = yaml.safe_load((ROOT / "collector/builder-config.yaml").read_text())
-    for kind in ("receivers", "processors", "exporters", "extensions"):
+    for kind in ("receivers", "processors", "exporters", "extensions", "connectors"):
         for module in manifest[kind]:
             assert module["gomod"].split()[0] in built, module["gomod"]
     copied = re.search(r"^COPY (config\.yaml .*) /etc/otelcol-ccmon/$", dockerfile, re.M)

@@ -47,20 +47,39 @@ def test_contract_names_kinds_and_labels() -> None:
         assert spec.prom_label_keys == labels, prom_name
 
 
-@pytest.mark.parametrize("spec", cat.CATALOG, ids=lambda s: s.prom_name)
+@pytest.mark.parametrize("spec", cat.ALL_METRICS, ids=lambda s: s.prom_name)
 def test_prometheus_name_is_what_both_exporters_derive(spec: cat.MetricSpec) -> None:
-    assert cat.prometheus_name(spec.otel_name, spec.unit, spec.kind) == spec.prom_name
+    if spec not in cat.CLAUDE_CODE_CATALOG:  # Claude Code's metrics only ever pass the collector
+        assert cat.prometheus_name(spec.otel_name, spec.unit, spec.kind) == spec.prom_name
     assert cat.prometheus_name(spec.otel_name, spec.unit, spec.kind, via_collector=True) == spec.prom_name
 
 
+# Claude Code's names as the collector exposes them (observed, NOTES.md §5): written out again
+CLAUDE_CODE_CONTRACT = {
+    "claude_code_cost_usage_USD_total",
+    "claude_code_token_usage_tokens_total",
+    "claude_code_active_time_seconds_total",
+    "claude_code_session_count_total",
+}
+
+
+def test_claude_code_source() -> None:
+    assert CLAUDE_CODE_CONTRACT <= {s.prom_name for s in cat.CLAUDE_CODE_CATALOG}
+    for spec in cat.CLAUDE_CODE_CATALOG:
+        assert spec.source in (cat.Source.CLAUDE_CODE, cat.Source.CLAUDE_CODE_EVENTS)
+        assert "session.id" not in spec.attribute_keys, "sessions are aggregated away (series churn)"
+    token_type = next(a for a in cat.BY_OTEL_NAME["claude_code.token.usage"].attributes if a.key == "type")
+    assert token_type.allowed == frozenset(cat.TOKEN_TYPES)
+
+
 def test_names_are_unique_and_dotted() -> None:
-    assert len(cat.BY_OTEL_NAME) == len(cat.CATALOG) == len(cat.BY_PROM_NAME)
-    for spec in cat.CATALOG:
+    assert len(cat.BY_OTEL_NAME) == len(cat.ALL_METRICS) == len(cat.BY_PROM_NAME)
+    for spec in cat.ALL_METRICS:
         assert "." in spec.otel_name or spec.otel_name == "errors", spec.otel_name
 
 
 def test_buckets() -> None:
-    for spec in cat.CATALOG:
+    for spec in cat.ALL_METRICS:
         if spec.kind is Kind.HISTOGRAM:
             assert spec.buckets and list(spec.buckets) == sorted(set(spec.buckets)), spec.prom_name
         else:

@@ -13,7 +13,7 @@ def test_collector_manifest_matches_configs() -> None:
     used: set[str] = set()
     for f in ("config.yaml", "firewall.yaml", "forward-otlp.yaml", "remote-write.yaml"):
         cfg = yaml.safe_load((ROOT / "collector" / f).read_text())
-        for section in ("receivers", "processors", "exporters", "extensions"):
+        for section in ("receivers", "processors", "exporters", "extensions", "connectors"):
             used |= {name.split("/")[0] for name in cfg.get(section, {})}
     module_types = {
         "otlpreceiver": "otlp", "memorylimiterprocessor": "memory_limiter", "batchprocessor": "batch",
@@ -21,10 +21,11 @@ def test_collector_manifest_matches_configs() -> None:
         "debugexporter": "debug", "prometheusexporter": "prometheus",
         "prometheusremotewriteexporter": "prometheus_remote_write", "healthcheckextension": "health_check",
         "filestorage": "file_storage", "cardinalityguardprocessor": "cardinalityguard",
+        "claudecodeprocessor": "claudecode", "claudecodeeventsconnector": "claudecode_events",
     }  # fmt: skip
     built = set()
     versions = set()
-    for section in ("receivers", "processors", "exporters", "extensions"):
+    for section in ("receivers", "processors", "exporters", "extensions", "connectors"):
         for entry in manifest[section]:
             module, version = entry["gomod"].split()
             built.add(module_types[module.rsplit("/", 1)[1]])
@@ -32,7 +33,7 @@ def test_collector_manifest_matches_configs() -> None:
     # debug and otlp_grpc are kept for operators (debugging, gRPC backends); everything used is built
     assert used <= built
     assert built - used <= {"debug", "otlp_grpc"}
-    assert versions == {"v0.165.0", "v0.165.1", "v0.0.0"}  # v0.0.0: our processor, built from its folder
+    assert versions == {"v0.165.0", "v0.165.1", "v0.0.0"}  # v0.0.0: ours, built from their folders
 
 
 def test_no_placeholders_or_inline_secrets_in_alertmanager() -> None:

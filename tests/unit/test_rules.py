@@ -226,11 +226,18 @@ def test_collector_firewall_is_current_and_sized_for_the_catalog() -> None:
     ((path, content),) = generate.collector_outputs(ROOT).items()
     assert path.read_text() == content, "run `make generate`"
     guard = yaml.safe_load(content)["processors"]["cardinalityguard"]
-    assert set(guard["catalog"]) == {spec.otel_name for spec in cat.CATALOG}
-    for spec in cat.CATALOG:
+    assert set(guard["catalog"]) == {spec.otel_name for spec in cat.ALL_METRICS}
+    for spec in cat.ALL_METRICS:
         rule = guard["catalog"][spec.otel_name]["attributes"]
         assert set(rule) == set(spec.attribute_keys)
         for attribute in spec.attributes:
             assert set(rule[attribute.key]) == set(attribute.allowed or ())
+    # Claude Code: the processor keeps exactly the catalog's keys (so the guard never merges totals)
+    claude = yaml.safe_load(content)["processors"]["claudecode"]
+    for spec in cat.CLAUDE_CODE_CATALOG:
+        if spec.source is cat.Source.CLAUDE_CODE:
+            assert claude["metrics"][spec.otel_name]["attributes"] == list(spec.attribute_keys)
+    events = yaml.safe_load(content)["connectors"]["claudecode_events"]
+    assert events["duration_buckets"] == list(cat.CLAUDE_CODE_DURATION_BUCKETS)
     budget = config.SETTINGS.series_budget_per_service or collector_firewall.default_budget()
     assert guard["max_streams_per_service"] == f"${{env:CCMON_SERIES_BUDGET:-{budget}}}"

@@ -1,0 +1,140 @@
+package claudecodeeventsconnector
+
+import (
+	"context"
+	"testing"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+func logs(service string, events ...map[string]any) plog.Logs {
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", service)
+	records := rl.ScopeLogs().AppendEmpty().LogRecords()
+	for _, e := range events {
+		r := records.AppendEmpty()
+		r.Body().SetStr("claude_code." + e["event.name"].(string))
+		if err := r.Attributes().FromRaw(e); err != nil {
+			panic(err)
+		}
+	}
+	return ld
+}
+
+// sums totals every derived sum by metric name and its attributes.
+func sums(md pmetric.Metrics) map[string]float64 {
+	out := map[string]float64{}
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		ms := md.ResourceMetrics().At(i).ScopeMetrics().At(0).Metrics()
+		for j := 0; j < ms.Len(); j++ {
+			m := ms.At(j)
+			if m.Type() == pmetric.MetricTypeHistogram {
+				dps := m.Histogram().DataPoints()
+				for k := 0; k < dps.Len(); k++ {
+					out[m.Name()+"|count"] += float64(dps.At(k).Count())
+					out[m.Name()+"|sum"] += dps.At(k).Sum()
+				}
+				continue
+			}
+			dps := m.Sum().DataPoints()
+			for k := 0; k < dps.Len(); k++ {
+				key := m.Name()
+				dps.At(k).Attributes().Range(func(k string, v pcommon.Value) bool {
+					key += "|" + k + "=" + v.AsString()
+					return true
+				})
+				out[key] += dps.At(k).DoubleValue()
+			}
+		}
+	}
+	return out
+}
+
+func derive(t *testing.T, ld plog.Logs) map[string]float64 {
+	t.Helper()
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sink := new(consumertest.MetricsSink)
+	d, err := newDeriver(cfg, componenttest.NewNopTelemetrySettings(), sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ConsumeLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	total := map[string]float64{}
+	for _, md := range sink.AllMetrics() {
+		for k, v := range sums(md) {
+			total[k] += v
+		}
+	}
+	return total
+}
+
+func request(cost any, input any) map[string]any {
+	return map[string]any{
+		"event.name": "api_request", "model": "claude-sonnet-4-5", "user.id": "u1", "session.id": "s1",
+		"input_tokens": input, "output_tokens": int64(20), "cache_read_tokens": int64(50), "cache_creation_tokens": int64(10),
+		"cost_usd": cost, "duration_ms": int64(88),
+	}
+}
+
+func TestEventsBecomeMetrics(t *testing.T) {
+	got := derive(t, logs("claude-code",
+		request(0.0006525, int64(100)),
+		request("0.00105", "200"), // numbers sent as strings are read
+		map[string]any{"event.name": "api_error", "model": "claude-sonnet-4-5", "status_code": "429", "attempt": int64(10)},
+		map[string]any{"event.name": "tool_result", "tool_name": "Bash", "success": "true", "duration_ms": "57"},
+		map[string]any{"event.name": "tool_decision", "tool_name": "Bash", "decision": "accept", "source": "config"},
+		map[string]any{"event.name": "user_prompt", "user.id": "u1", "prompt_length": "16"},
+		map[string]any{"event.name": "plugin_loaded", "plugin.name": "x"},
+	))
+	want := map[string]float64{
+		MetricAPIRequests + "|model=claude-sonnet-4-5|status_code=200":        2,
+		MetricAPIRequests + "|model=claude-sonnet-4-5|status_code=429":        1,
+		MetricAPITokens + "|model=claude-sonnet-4-5|type=input":               300,
+		MetricAPITokens + "|model=claude-sonnet-4-5|type=cacheRead":           100,
+		MetricAPICost + "|model=claude-sonnet-4-5|user.id=u1":                 0.0017025,
+		MetricToolResults + "|tool_name=Bash|success=true":                    1,
+		MetricToolDecisions + "|tool_name=Bash|decision=accept|source=config": 1,
+		MetricPrompts + "|user.id=u1":                                         1,
+		MetricAPIDuration + "|count":                                          2,
+		MetricToolDuration + "|sum":                                           0.057,
+	}
+	for k, v := range want {
+		if d := got[k] - v; d > 1e-12 || d < -1e-12 {
+			t.Errorf("%s: want %v, got %v", k, v, got[k])
+		}
+	}
+}
+
+func TestBadNumbersAreNeverAdded(t *testing.T) {
+	got := derive(t, logs("claude-code",
+		request("not-a-number", int64(100)), // tokens count, cost does not
+		request(nil, int64(100)),
+		request(-1.0, int64(100)),
+		request(0.5, int64(1e12)), // absurd tokens: neither tokens nor cost
+	))
+	if c := got[MetricAPICost+"|model=claude-sonnet-4-5|user.id=u1"]; c != 0 {
+		t.Fatalf("no cost may be added from invalid events, got %v", c)
+	}
+	if n := got[MetricAPITokens+"|model=claude-sonnet-4-5|type=input"]; n != 300 {
+		t.Fatalf("want the three sane token counts (300), got %v", n)
+	}
+	if n := got[MetricAPIRequests+"|model=claude-sonnet-4-5|status_code=200"]; n != 4 {
+		t.Fatalf("every request is still counted, got %v", n)
+	}
+}
+
+func TestOtherServicesIgnored(t *testing.T) {
+	if got := derive(t, logs("some-app", request(1.0, int64(1)))); len(got) != 0 {
+		t.Fatalf("want nothing derived from another service, got %v", got)
+	}
+}

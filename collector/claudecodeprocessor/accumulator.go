@@ -1,0 +1,522 @@
+package claudecodeprocessor
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash/maphash"
+	"math"
+	"sort"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+)
+
+const scopeName = "github.com/otel-ccmon/otel-ccmon/collector/claudecodeprocessor"
+
+// Outcomes of a received point, as the `outcome` of the processor's own counter.
+const (
+	outcomeAdded       = "added"        // added to its stream's total
+	outcomeBaseline    = "baseline"     // cumulative series begun before this collector: its value so far is a baseline
+	outcomeReset       = "reset"        // cumulative series restarted: its value counted from zero
+	outcomeNegative    = "negative"     // dropped: a negative increment on a monotonic sum
+	outcomeInvalid     = "invalid"      // dropped: NaN or infinite value, or malformed histogram
+	outcomeOverLimit   = "over_limit"   // dropped: max_streams reached
+	outcomeUnsupported = "unsupported"  // dropped: cumulative histogram or other shape not accumulated
+	outcomeBounds      = "bounds_moved" // dropped: histogram bounds differ from the stream's
+)
+
+type stream struct {
+	name, unit, description string
+	histogram               bool
+	resource, attrs         pcommon.Map
+	resourceKey             uint64
+	created, visibleAt      time.Time
+	lastSeen                time.Time
+	total                   float64 // sum: the running total
+	bounds                  []float64
+	counts                  []uint64
+	count                   uint64
+}
+
+type source struct {
+	start pcommon.Timestamp
+	last  float64
+	seen  time.Time
+}
+
+type accumulator struct {
+	cfg       *Config
+	services  map[string]struct{}
+	rules     map[string]map[string]struct{}
+	drop      map[string]struct{}
+	keepRes   map[string]struct{}
+	seed      maphash.Seed
+	next      consumer.Metrics
+	logger    *zap.Logger
+	now       func() time.Time
+	startedAt pcommon.Timestamp
+
+	mu      sync.Mutex
+	streams map[uint64]*stream
+	sources map[uint64]*source
+	lastGC  time.Time
+
+	stop chan struct{}
+	done chan struct{}
+
+	points metric.Int64Counter
+}
+
+func set(values []string) map[string]struct{} {
+	out := make(map[string]struct{}, len(values))
+	for _, v := range values {
+		out[v] = struct{}{}
+	}
+	return out
+}
+
+func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.Metrics) (*accumulator, error) {
+	a := &accumulator{
+		cfg: cfg, services: set(cfg.Services), rules: map[string]map[string]struct{}{},
+		drop: set(cfg.DropAttributes), keepRes: set(cfg.KeepResource), seed: maphash.MakeSeed(),
+		next: next, logger: tel.Logger, now: time.Now,
+		streams: map[uint64]*stream{}, sources: map[uint64]*source{},
+	}
+	a.startedAt = pcommon.NewTimestampFromTime(a.now())
+	for name, r := range cfg.Metrics {
+		a.rules[name] = set(r.Attributes)
+	}
+	meter := tel.MeterProvider.Meter(scopeName)
+	var err error
+	a.points, err = meter.Int64Counter(
+		"otelcol_ccmon_claude_code_points",
+		metric.WithDescription("Claude Code data points the claudecode processor received, by outcome."),
+		metric.WithUnit("{point}"),
+	)
+	if err != nil {
+		return nil, err
+	}
+	_, err = meter.Int64ObservableGauge(
+		"otelcol_ccmon_claude_code_streams",
+		metric.WithDescription("Reduced Claude Code streams (totals) the claudecode processor holds."),
+		metric.WithUnit("{stream}"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			o.Observe(int64(len(a.streams)))
+			return nil
+		}),
+	)
+	return a, err
+}
+
+func (a *accumulator) start(context.Context, component.Host) error {
+	a.stop, a.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(a.done)
+		t := time.NewTicker(a.cfg.EmitInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				a.flush(context.Background())
+			case <-a.stop:
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+func (a *accumulator) shutdown(ctx context.Context) error {
+	if a.stop != nil {
+		close(a.stop)
+		<-a.done
+		a.stop = nil
+	}
+	a.flush(ctx)
+	return nil
+}
+
+func (a *accumulator) flush(ctx context.Context) {
+	md := a.snapshot(a.now())
+	if md.DataPointCount() == 0 {
+		return
+	}
+	if err := a.next.ConsumeMetrics(ctx, md); err != nil {
+		a.logger.Warn("claudecode: sending the totals failed; they are sent again next interval", zap.Error(err))
+	}
+}
+
+func (a *accumulator) hashMap(h *maphash.Hash, m pcommon.Map) {
+	keys := make([]string, 0, m.Len())
+	m.Range(func(k string, _ pcommon.Value) bool {
+		keys = append(keys, k)
+		return true
+	})
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, _ := m.Get(k)
+		h.WriteByte(0)
+		h.WriteString(k)
+		h.WriteByte(1)
+		h.WriteString(v.AsString())
+	}
+}
+
+func (a *accumulator) truncate(s string) string {
+	if len(s) <= a.cfg.MaxValueLength {
+		return s
+	}
+	s = s[:a.cfg.MaxValueLength]
+	for !utf8.ValidString(s) { // never cut a character in two
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func (a *accumulator) hashEmail(v string) string {
+	mac := hmac.New(sha256.New, []byte(a.cfg.EmailHashKey))
+	mac.Write([]byte(v))
+	return "sha256:" + hex.EncodeToString(mac.Sum(nil))[:16]
+}
+
+// reduce returns the attributes kept on the metric's totals: the catalog's keys (or all but
+// drop_attributes for metrics outside it), with user.email dropped, hashed or kept.
+func (a *accumulator) reduce(name string, attrs pcommon.Map) pcommon.Map {
+	out := pcommon.NewMap()
+	rule, known := a.rules[name]
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		if known {
+			if _, ok := rule[k]; !ok {
+				return true
+			}
+		} else if _, dropped := a.drop[k]; dropped && k != "user.email" {
+			return true
+		}
+		value := v.AsString()
+		if k == "user.email" {
+			switch a.cfg.UserEmail {
+			case EmailDrop:
+				return true
+			case EmailHash:
+				value = a.hashEmail(value)
+			}
+		}
+		out.PutStr(k, a.truncate(value))
+		return true
+	})
+	return out
+}
+
+func (a *accumulator) reduceResource(res pcommon.Map) pcommon.Map {
+	out := pcommon.NewMap()
+	res.Range(func(k string, v pcommon.Value) bool {
+		if _, ok := a.keepRes[k]; ok {
+			out.PutStr(k, a.truncate(v.AsString()))
+		}
+		return true
+	})
+	return out
+}
+
+// stream finds or creates the total of a reduced stream; nil when max_streams is reached.
+func (a *accumulator) stream(m pmetric.Metric, res pcommon.Map, resKey uint64, attrs pcommon.Map, now time.Time) *stream {
+	var h maphash.Hash
+	h.SetSeed(a.seed)
+	h.WriteString(m.Name())
+	h.WriteByte(byte(m.Type()))
+	h.WriteString(m.Unit())
+	h.Write(binary.LittleEndian.AppendUint64(nil, resKey))
+	a.hashMap(&h, attrs)
+	key := h.Sum64()
+	if s, ok := a.streams[key]; ok {
+		s.lastSeen = now
+		return s
+	}
+	if len(a.streams) >= a.cfg.MaxStreams {
+		return nil
+	}
+	s := &stream{
+		name: m.Name(), unit: m.Unit(), description: m.Description(),
+		histogram: m.Type() == pmetric.MetricTypeHistogram,
+		resource:  res, attrs: attrs, resourceKey: resKey,
+		created: now, visibleAt: now.Add(a.cfg.FirstValueDelay), lastSeen: now,
+	}
+	a.streams[key] = s
+	return s
+}
+
+// increment turns a cumulative point into the increment since the source's previous point.
+func (a *accumulator) increment(m pmetric.Metric, res pcommon.Map, p pmetric.NumberDataPoint, value float64, now time.Time) (float64, string) {
+	var h maphash.Hash
+	h.SetSeed(a.seed)
+	h.WriteString(m.Name())
+	a.hashMap(&h, res)
+	h.WriteByte(2)
+	a.hashMap(&h, p.Attributes())
+	key := h.Sum64()
+	src, ok := a.sources[key]
+	if !ok {
+		a.sources[key] = &source{start: p.StartTimestamp(), last: value, seen: now}
+		if p.StartTimestamp() != 0 && p.StartTimestamp() < a.startedAt {
+			return 0, outcomeBaseline
+		}
+		return value, outcomeAdded
+	}
+	src.seen = now
+	if p.StartTimestamp() != src.start || value < src.last {
+		src.start, src.last = p.StartTimestamp(), value
+		return value, outcomeReset
+	}
+	inc := value - src.last
+	src.last = value
+	return inc, outcomeAdded
+}
+
+func numberValue(p pmetric.NumberDataPoint) float64 {
+	if p.ValueType() == pmetric.NumberDataPointValueTypeInt {
+		return float64(p.IntValue())
+	}
+	return p.DoubleValue()
+}
+
+func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+
+// accumulate adds one metric's points to the totals; it returns false for metrics it leaves in
+// the batch (gauges, non-monotonic sums: only their attributes are reduced).
+func (a *accumulator) accumulate(m pmetric.Metric, rawRes, res pcommon.Map, resKey uint64, now time.Time, count func(string)) bool {
+	switch {
+	case m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic():
+		delta := m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityDelta
+		dps := m.Sum().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			p := dps.At(i)
+			v := numberValue(p)
+			if bad(v) {
+				count(outcomeInvalid)
+				continue
+			}
+			outcome := outcomeAdded
+			if delta {
+				if v < 0 {
+					count(outcomeNegative)
+					continue
+				}
+			} else {
+				v, outcome = a.increment(m, rawRes, p, v, now)
+			}
+			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
+			if s == nil {
+				count(outcomeOverLimit)
+				continue
+			}
+			s.total += v
+			count(outcome)
+		}
+		return true
+	case m.Type() == pmetric.MetricTypeHistogram:
+		if m.Histogram().AggregationTemporality() != pmetric.AggregationTemporalityDelta {
+			count(outcomeUnsupported)
+			return true
+		}
+		dps := m.Histogram().DataPoints()
+		for i := 0; i < dps.Len(); i++ {
+			p := dps.At(i)
+			bounds, counts := p.ExplicitBounds().AsRaw(), p.BucketCounts().AsRaw()
+			if bad(p.Sum()) || len(counts) != len(bounds)+1 {
+				count(outcomeInvalid)
+				continue
+			}
+			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
+			if s == nil {
+				count(outcomeOverLimit)
+				continue
+			}
+			if s.counts == nil {
+				s.bounds, s.counts = bounds, make([]uint64, len(counts))
+			} else if !equal(s.bounds, bounds) {
+				count(outcomeBounds)
+				continue
+			}
+			for j, c := range counts {
+				s.counts[j] += c
+			}
+			s.count += p.Count()
+			s.total += p.Sum()
+			count(outcomeAdded)
+		}
+		return true
+	default:
+		reduceInPlace(m, func(attrs pcommon.Map) pcommon.Map { return a.reduce(m.Name(), attrs) })
+		return false
+	}
+}
+
+func equal(x, y []float64) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func reduceInPlace(m pmetric.Metric, reduce func(pcommon.Map) pcommon.Map) {
+	var dps pmetric.NumberDataPointSlice
+	switch m.Type() {
+	case pmetric.MetricTypeGauge:
+		dps = m.Gauge().DataPoints()
+	case pmetric.MetricTypeSum:
+		dps = m.Sum().DataPoints()
+	default:
+		return
+	}
+	for i := 0; i < dps.Len(); i++ {
+		reduce(dps.At(i).Attributes()).CopyTo(dps.At(i).Attributes())
+	}
+}
+
+func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	now := a.now()
+	counts := map[string]int64{}
+	count := func(outcome string) { counts[outcome]++ }
+	a.mu.Lock()
+	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
+		name, _ := rm.Resource().Attributes().Get("service.name")
+		if _, ours := a.services[name.AsString()]; !ours {
+			return false
+		}
+		rawRes := rm.Resource().Attributes()
+		res := a.reduceResource(rawRes)
+		var rh maphash.Hash
+		rh.SetSeed(a.seed)
+		a.hashMap(&rh, res)
+		resKey := rh.Sum64()
+		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
+			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
+				return a.accumulate(m, rawRes, res, resKey, now, count)
+			})
+			return sm.Metrics().Len() == 0
+		})
+		if rm.ScopeMetrics().Len() > 0 {
+			res.CopyTo(rm.Resource().Attributes())
+		}
+		return rm.ScopeMetrics().Len() == 0
+	})
+	a.mu.Unlock()
+	for outcome, n := range counts {
+		a.points.Add(ctx, n, metric.WithAttributes(attribute.String("outcome", outcome)))
+	}
+	if md.ResourceMetrics().Len() == 0 {
+		return md, processorhelper.ErrSkipProcessingData
+	}
+	return md, nil
+}
+
+func (a *accumulator) gc(now time.Time) {
+	if now.Sub(a.lastGC) < a.cfg.MaxStale/16 {
+		return
+	}
+	a.lastGC = now
+	for k, s := range a.streams {
+		if now.Sub(s.lastSeen) > a.cfg.MaxStale {
+			delete(a.streams, k)
+		}
+	}
+	for k, s := range a.sources {
+		if now.Sub(s.seen) > a.cfg.MaxStale {
+			delete(a.sources, k)
+		}
+	}
+}
+
+// snapshot renders every total as a cumulative point (at 0 while a stream is new).
+func (a *accumulator) snapshot(now time.Time) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	ts := pcommon.NewTimestampFromTime(now)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.gc(now)
+	type metricKey struct {
+		resource uint64
+		name     string
+	}
+	resources := map[uint64]pmetric.MetricSlice{}
+	metrics := map[metricKey]pmetric.Metric{}
+	keys := make([]uint64, 0, len(a.streams))
+	for k := range a.streams {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		s := a.streams[k]
+		slice, ok := resources[s.resourceKey]
+		if !ok {
+			rm := md.ResourceMetrics().AppendEmpty()
+			s.resource.CopyTo(rm.Resource().Attributes())
+			sm := rm.ScopeMetrics().AppendEmpty()
+			sm.Scope().SetName(scopeName)
+			slice = sm.Metrics()
+			resources[s.resourceKey] = slice
+		}
+		mk := metricKey{s.resourceKey, s.name}
+		m, ok := metrics[mk]
+		if !ok {
+			m = slice.AppendEmpty()
+			m.SetName(s.name)
+			m.SetUnit(s.unit)
+			m.SetDescription(s.description)
+			if s.histogram {
+				m.SetEmptyHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			} else {
+				sum := m.SetEmptySum()
+				sum.SetIsMonotonic(true)
+				sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+			}
+			metrics[mk] = m
+		}
+		shown := !now.Before(s.visibleAt)
+		start := pcommon.NewTimestampFromTime(s.created)
+		if s.histogram {
+			p := m.Histogram().DataPoints().AppendEmpty()
+			s.attrs.CopyTo(p.Attributes())
+			p.SetStartTimestamp(start)
+			p.SetTimestamp(ts)
+			p.ExplicitBounds().FromRaw(s.bounds)
+			counts := make([]uint64, len(s.counts))
+			if shown {
+				copy(counts, s.counts)
+				p.SetCount(s.count)
+				p.SetSum(s.total)
+			}
+			p.BucketCounts().FromRaw(counts)
+			continue
+		}
+		p := m.Sum().DataPoints().AppendEmpty()
+		s.attrs.CopyTo(p.Attributes())
+		p.SetStartTimestamp(start)
+		p.SetTimestamp(ts)
+		if shown {
+			p.SetDoubleValue(s.total)
+		} else {
+			p.SetDoubleValue(0)
+		}
+	}
+	return md
+}

@@ -1,0 +1,258 @@
+package claudecodeprocessor
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+)
+
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newTestAccumulator(t *testing.T, mutate func(*Config)) (*accumulator, *clock) {
+	t.Helper()
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.FirstValueDelay = 10 * time.Second
+	cfg.Metrics = map[string]MetricRule{
+		"claude_code.cost.usage": {Attributes: []string{"user.id", "user.email", "model"}},
+	}
+	if mutate != nil {
+		mutate(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t0}
+	a, err := newAccumulator(cfg, componenttest.NewNopTelemetrySettings(), new(consumertest.MetricsSink))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.now = c.now
+	a.startedAt = pcommon.NewTimestampFromTime(t0)
+	return a, c
+}
+
+type pt struct {
+	attrs      map[string]string
+	value      float64
+	start, end time.Time
+}
+
+func sums(service, name string, temporality pmetric.AggregationTemporality, points ...pt) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", service)
+	rm.Resource().Attributes().PutStr("os.type", "linux")
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName(name)
+	m.SetUnit("USD")
+	s := m.SetEmptySum()
+	s.SetIsMonotonic(true)
+	s.SetAggregationTemporality(temporality)
+	for _, p := range points {
+		dp := s.DataPoints().AppendEmpty()
+		for k, v := range p.attrs {
+			dp.Attributes().PutStr(k, v)
+		}
+		dp.SetDoubleValue(p.value)
+		dp.SetStartTimestamp(pcommon.NewTimestampFromTime(p.start))
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(p.end))
+	}
+	return md
+}
+
+// totals renders the snapshot as "name{k=v,...}" -> value.
+func totals(md pmetric.Metrics) map[string]float64 {
+	out := map[string]float64{}
+	for i := 0; i < md.ResourceMetrics().Len(); i++ {
+		rm := md.ResourceMetrics().At(i)
+		sms := rm.ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				m := ms.At(k)
+				if m.Type() == pmetric.MetricTypeHistogram {
+					dps := m.Histogram().DataPoints()
+					for l := 0; l < dps.Len(); l++ {
+						out[m.Name()+render(dps.At(l).Attributes())] = float64(dps.At(l).Count())
+					}
+					continue
+				}
+				dps := m.Sum().DataPoints()
+				for l := 0; l < dps.Len(); l++ {
+					out[m.Name()+render(dps.At(l).Attributes())] = dps.At(l).DoubleValue()
+				}
+			}
+		}
+	}
+	return out
+}
+
+func render(attrs pcommon.Map) string {
+	var parts []string
+	attrs.Range(func(k string, v pcommon.Value) bool {
+		parts = append(parts, k+"="+v.AsString())
+		return true
+	})
+	return "{" + strings.Join(sortStrings(parts), ",") + "}"
+}
+
+func sortStrings(s []string) []string {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j] < s[i] {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+	return s
+}
+
+func near(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+
+func mustProcess(t *testing.T, a *accumulator, md pmetric.Metrics) {
+	t.Helper()
+	if _, err := a.process(context.Background(), md); err != nil && !errors.Is(err, processorhelper.ErrSkipProcessingData) {
+		t.Fatal(err)
+	}
+}
+
+const cost = "claude_code.cost.usage"
+
+func TestDeltaGapsAndParallelSessionsAddUp(t *testing.T) {
+	a, c := newTestAccumulator(t, nil)
+	u := func(session string) map[string]string {
+		return map[string]string{"user.id": "u1", "session.id": session, "model": "sonnet", "terminal.type": "vscode"}
+	}
+	// session s1: a turn, an idle interval, then a turn whose start is its own first
+	// measurement (not the previous end): the case the prometheus exporter overwrites
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+		pt{u("s1"), 0.5, t0, t0.Add(time.Second)}, pt{u("s2"), 0.25, t0, t0.Add(time.Second)}))
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+		pt{u("s1"), 0.125, t0.Add(5 * time.Second), t0.Add(6 * time.Second)}))
+	key := cost + "{model=sonnet,user.id=u1}"
+	if got := totals(a.snapshot(c.now()))[key]; got != 0 {
+		t.Fatalf("a new stream must show 0 during first_value_delay, got %v", got)
+	}
+	c.t = t0.Add(10 * time.Second)
+	got := totals(a.snapshot(c.now()))
+	if len(got) != 1 || !near(got[key], 0.875) {
+		t.Fatalf("want only %s = 0.875 (session.id and terminal.type not in the rule), got %v", key, got)
+	}
+}
+
+func TestCumulativeParallelSessionsAndResets(t *testing.T) {
+	a, c := newTestAccumulator(t, nil)
+	u := func(session string) map[string]string {
+		return map[string]string{"user.id": "u1", "session.id": session, "model": "opus"}
+	}
+	st := t0.Add(time.Second)
+	for _, v := range []float64{1, 3, 6} { // s1 and s2 interleave: collapsing them would look like resets
+		mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityCumulative,
+			pt{u("s1"), v, st, st}, pt{u("s2"), v / 2, st, st}))
+	}
+	// s1 restarts (new start time): its new value counts from zero
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityCumulative, pt{u("s1"), 2, st.Add(time.Minute), st.Add(time.Minute)}))
+	// a session that began before this collector started: a baseline, then only increments
+	early := t0.Add(-time.Hour)
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityCumulative, pt{u("s0"), 100, early, early}))
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityCumulative, pt{u("s0"), 101, early, early}))
+	c.t = t0.Add(time.Minute)
+	got := totals(a.snapshot(c.now()))[cost+"{model=opus,user.id=u1}"]
+	if want := 6 + 3 + 2 + 1.0; !near(got, want) {
+		t.Fatalf("want %v, got %v", want, got)
+	}
+}
+
+func TestEmailDroppedHashedOrKept(t *testing.T) {
+	attrs := map[string]string{"user.id": "u1", "user.email": "dev@example.com", "model": "haiku"}
+	for mode, want := range map[string]string{
+		EmailDrop: cost + "{model=haiku,user.id=u1}",
+		EmailKeep: cost + "{model=haiku,user.email=dev@example.com,user.id=u1}",
+	} {
+		a, c := newTestAccumulator(t, func(cfg *Config) { cfg.UserEmail = mode })
+		mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta, pt{attrs, 1, t0, t0}))
+		c.t = t0.Add(time.Minute)
+		if got := totals(a.snapshot(c.now())); got[want] != 1 || len(got) != 1 {
+			t.Fatalf("%s: want %s, got %v", mode, want, got)
+		}
+	}
+	a, c := newTestAccumulator(t, func(cfg *Config) { cfg.UserEmail = EmailHash; cfg.EmailHashKey = "0123456789abcdef" })
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta, pt{attrs, 1, t0, t0}))
+	c.t = t0.Add(time.Minute)
+	for k := range totals(a.snapshot(c.now())) {
+		if strings.Contains(k, "example.com") || !strings.Contains(k, "user.email=sha256:") {
+			t.Fatalf("hash mode must store a keyed hash only, got %s", k)
+		}
+	}
+}
+
+func TestBadPointsAreDroppedAndCounted(t *testing.T) {
+	a, c := newTestAccumulator(t, func(cfg *Config) { cfg.MaxStreams = 1 })
+	attrs := map[string]string{"user.id": "u1", "model": "sonnet"}
+	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+		pt{attrs, 2, t0, t0}, pt{attrs, -5, t0, t0}, pt{attrs, math.NaN(), t0, t0}, pt{attrs, math.Inf(1), t0, t0},
+		pt{map[string]string{"user.id": "u2", "model": "sonnet"}, 1, t0, t0}))
+	c.t = t0.Add(time.Minute)
+	got := totals(a.snapshot(c.now()))
+	if len(got) != 1 || got[cost+"{model=sonnet,user.id=u1}"] != 2 {
+		t.Fatalf("only the valid point of the first stream may count, got %v", got)
+	}
+}
+
+func TestOtherServicesPassUntouched(t *testing.T) {
+	a, _ := newTestAccumulator(t, nil)
+	md := sums("claude-code-app", cost, pmetric.AggregationTemporalityDelta, pt{map[string]string{"session.id": "x"}, 1, t0, t0})
+	out, err := a.process(context.Background(), md)
+	if err != nil || out.DataPointCount() != 1 || len(a.streams) != 0 {
+		t.Fatalf("another service's points must pass as they are: %v %d %d", err, out.DataPointCount(), len(a.streams))
+	}
+}
+
+func TestDeltaHistogramsAccumulate(t *testing.T) {
+	a, c := newTestAccumulator(t, nil)
+	for i := 0; i < 3; i++ {
+		md := pmetric.NewMetrics()
+		rm := md.ResourceMetrics().AppendEmpty()
+		rm.Resource().Attributes().PutStr("service.name", "claude-code")
+		m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("ccmon.claude_code.api.request.duration")
+		h := m.SetEmptyHistogram()
+		h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		p := h.DataPoints().AppendEmpty()
+		p.Attributes().PutStr("model", "sonnet")
+		p.ExplicitBounds().FromRaw([]float64{1, 10})
+		p.BucketCounts().FromRaw([]uint64{1, 1, 0})
+		p.SetCount(2)
+		p.SetSum(3.5)
+		mustProcess(t, a, md)
+	}
+	c.t = t0.Add(time.Minute)
+	snap := a.snapshot(c.now())
+	p := snap.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints().At(0)
+	if p.Count() != 6 || p.Sum() != 10.5 || p.BucketCounts().At(0) != 3 || p.BucketCounts().At(1) != 3 {
+		t.Fatalf("want count 6, sum 10.5, buckets 3/3/0; got %d %v %v", p.Count(), p.Sum(), p.BucketCounts().AsRaw())
+	}
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.UserEmail = EmailHash
+	cfg.Services = nil
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "email_hash_key") || !strings.Contains(err.Error(), "services") {
+		t.Fatalf("want errors naming email_hash_key and services, got %v", err)
+	}
+}

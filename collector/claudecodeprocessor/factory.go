@@ -1,0 +1,49 @@
+package claudecodeprocessor
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+)
+
+var componentType = component.MustNewType("claudecode")
+
+// NewFactory returns the factory of the claudecode processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(
+		componentType,
+		func() component.Config {
+			return &Config{
+				Services:        []string{"claude-code"},
+				EmitInterval:    5 * time.Second,
+				FirstValueDelay: 30 * time.Second,
+				MaxStale:        6 * time.Hour,
+				MaxStreams:      50000,
+				MaxValueLength:  128,
+				UserEmail:       EmailDrop,
+				KeepResource:    []string{"service.name", "service.namespace"},
+				DropAttributes:  []string{"session.id", "user.email", "prompt.id", "anthropic.custom_base_url"},
+			}
+		},
+		processor.WithMetrics(createMetrics, component.StabilityLevelAlpha),
+	)
+}
+
+func createMetrics(
+	ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics,
+) (processor.Metrics, error) {
+	a, err := newAccumulator(cfg.(*Config), set.TelemetrySettings, next)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewMetrics(
+		ctx, set, cfg, next, a.process,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+		processorhelper.WithStart(a.start),
+		processorhelper.WithShutdown(a.shutdown),
+	)
+}
