@@ -6,6 +6,8 @@
 #     starts or collides with a system service
 #   - otelcol-ccmon, built from collector/builder-config.yaml with the Collector Builder
 #   - composecheck (tools/composecheck), compose-go's loader to validate docker-compose.yml
+#   - the Claude Code CLI (npm @anthropic-ai/claude-code, pinned), for the real-client contract
+#     test; if npm is unreachable its error is kept and that test skips naming it
 # Cache: ${CCMON_CACHE:-$XDG_CACHE_HOME/otel-ccmon}; links to the binaries in .cache/bin (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,12 +107,36 @@ composecheck() {
   ln -sfn "$dir/composecheck" "$BIN/composecheck"
 }
 
+claude_code() {
+  local dir=$CACHE/claude-code/$CLAUDE_CODE_VERSION native
+  native=$dir/node_modules/@anthropic-ai/claude-code-linux-x64/claude
+  if [[ ! -x $native ]]; then
+    log "claude-code: installing @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION (npm, ~360 MB)"
+    rm -rf "$dir.partial"
+    mkdir -p "$dir.partial"
+    # --ignore-scripts: the native binary comes as an optional dependency; the postinstall only
+    # swaps the wrapper, and we run the binary directly
+    if ! npm install --prefix "$dir.partial" --no-audit --no-fund --ignore-scripts \
+        "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION" > "$CACHE/claude-code.npm.log" 2>&1; then
+      log "claude-code: npm install failed (see $CACHE/claude-code.npm.log); the real-client test will skip"
+      cp "$CACHE/claude-code.npm.log" "$ROOT/.cache/claude-code.unavailable"
+      rm -rf "$dir.partial"
+      return 0
+    fi
+    rm -rf "$dir"
+    mv "$dir.partial" "$dir"
+  fi
+  rm -f "$ROOT/.cache/claude-code.unavailable"
+  ln -sfn "$native" "$BIN/claude"
+}
+
 case "${1:-all}" in
   python) python_env ;;
   binaries) debian_binaries ;;
   collector) collector ;;
   tools) composecheck ;;
-  all) python_env; debian_binaries; collector; composecheck ;;
-  *) echo "usage: $0 [all|python|binaries|collector|tools]" >&2; exit 2 ;;
+  claude-code) claude_code ;;
+  all) python_env; debian_binaries; collector; composecheck; claude_code ;;
+  *) echo "usage: $0 [all|python|binaries|collector|tools|claude-code]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

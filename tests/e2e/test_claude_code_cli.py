@@ -1,0 +1,251 @@
+"""The real Claude Code CLI (pinned, installed by scripts/bootstrap.sh) against a stub of the Messages
+API: exact totals in Prometheus through our collector, and the simulator checked against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+
+from otel_ccmon.claude_code import CLIENT_VERSION, Client, Identity, Ledger, cost_usd, env_settings
+from otel_ccmon.claude_code._simulator import TOKEN_KINDS
+from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.repo import bin_dir
+from otel_ccmon.devstack.stack import Stack, StackConfig
+from tests.anthropic_stub import Stub, Turn, Usage, serve
+from tests.support import ROOT
+
+CLAUDE = bin_dir(ROOT) / "claude"
+UNAVAILABLE = ROOT / ".cache" / "claude-code.unavailable"
+
+pytestmark = pytest.mark.skipif(
+    not CLAUDE.exists(),
+    reason=(
+        "the Claude Code CLI is not installed: npm was unreachable during bootstrap "
+        f"({UNAVAILABLE.read_text().strip().splitlines()[-1] if UNAVAILABLE.exists() else 'run scripts/bootstrap.sh'})"
+    ),
+)
+
+SCENARIOS = {
+    # a tool loop with an idle gap longer than the export interval between the two turns: the case
+    # in which a plain collector lost the later turns' spend (issue 11)
+    "multi": (
+        Turn(Usage(1200, 300, 5000, 800), tool=("Bash", {"command": "echo hi", "description": "say hi"})),
+        Turn(Usage(2000, 450, 6000, 0), delay=2.5),
+    ),
+    "plain": (Turn(Usage(700, 120, 0, 1500)),),
+    "cached": (Turn(Usage(90, 60, 12000, 0)),),
+}
+RUNS = [  # (scenario, model, temporality): parallel sessions, three models, both preferences
+    ("multi", "claude-sonnet-4-5", "delta"),
+    ("multi", "claude-opus-4-5", "delta"),
+    ("plain", "claude-haiku-4-5", "delta"),
+    ("cached", "claude-sonnet-4-5", "delta"),
+    ("multi", "claude-haiku-4-5", "cumulative"),
+    ("plain", "claude-opus-4-5", "cumulative"),
+]
+
+
+def run_cli(
+    base_url: str, otlp: str, scenario: str, model: str, temporality: str, protocol: str
+) -> subprocess.Popen[str]:
+    home = tempfile.mkdtemp(prefix="cc-home-")
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": home,
+        "ANTHROPIC_BASE_URL": base_url,
+        "ANTHROPIC_API_KEY": "sk-ant-test-not-a-key",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        **env_settings(otlp, metric_interval_ms=1000, logs_interval_ms=1000),
+        "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
+        "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": temporality,
+    }
+    argv = [str(CLAUDE), "-p", f"[[{scenario}]] please do it", "--model", model, "--allowedTools", "Bash"]
+    return subprocess.Popen(argv, env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(procs: list[subprocess.Popen[str]]) -> None:
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=120)
+            assert p.returncode == 0, (p.args, out[-500:], err[-2000:])
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+@pytest.fixture
+def stub() -> Iterator[tuple[Stub, str]]:
+    s = Stub(SCENARIOS)
+    server, url = serve(s)
+    try:
+        yield s, url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    st = Stack(
+        StackConfig.with_free_ports(
+            tmp_path / "stack", scrape_interval="1s", evaluation_interval="1s", components=("collector", "prometheus")
+        )
+    )
+    try:
+        st.up()
+        wait_for(lambda: st.prom_query('up{job="otel-collector"} == 1'), 30, "Prometheus scraping the collector")
+        yield st
+    finally:
+        st.down()
+
+
+def total(stack: Stack, expr: str) -> float:
+    result = stack.prom_query(f"sum({expr})")
+    return float(result[0]["value"][1]) if result else 0.0
+
+
+def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: Stack) -> None:
+    s, base = stub
+    procs = [run_cli(base, stack.config.url("otlp_http"), *run, protocol="http/protobuf") for run in RUNS]
+    finish(procs)
+    served = [x for x in s.served if x.usage is not None]
+    assert len(served) == sum(len(SCENARIOS[r[0]]) for r in RUNS), [(x.scenario, x.model) for x in s.served]
+    tokens = {kind: 0 for kind in TOKEN_KINDS}
+    cost = 0.0
+    for x in served:
+        assert x.usage is not None
+        usage = (
+            x.usage.input_tokens,
+            x.usage.output_tokens,
+            x.usage.cache_read_input_tokens,
+            x.usage.cache_creation_input_tokens,
+        )
+        for kind, n in zip(TOKEN_KINDS, usage, strict=True):
+            tokens[kind] += n
+        cost += cost_usd(x.model, usage)
+    expected = {f'claude_code_token_usage_tokens_total{{type="{k}"}}': float(v) for k, v in tokens.items()}
+    expected |= {
+        'ccmon_claude_code_api_requests_total{status_code="200"}': float(len(served)),
+        "ccmon_claude_code_api_tokens_total": float(sum(tokens.values())),
+        "claude_code_session_count_total": float(len(RUNS)),
+    }
+
+    costs = ("claude_code_cost_usage_USD_total", "ccmon_claude_code_api_cost_USD_total")
+
+    def arrived() -> bool:
+        exact = all(total(stack, e) == v for e, v in expected.items())
+        return exact and all(abs(total(stack, c) - cost) <= 1e-9 for c in costs)
+
+    wait_for(arrived, 45, "the CLI's totals in Prometheus")
+    assert {e: total(stack, e) for e in expected} == expected
+    assert total(stack, "claude_code_cost_usage_USD_total") == pytest.approx(cost, rel=1e-9)
+    assert total(stack, "ccmon_claude_code_api_cost_USD_total") == pytest.approx(cost, rel=1e-9)
+    assert total(stack, 'ccmon_claude_code_tool_results_total{tool_name="Bash",success="true"}') == 3
+    labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
+    assert "session_id" not in labels and "user_id" in labels and "model" in labels
+
+
+class Capture(BaseHTTPRequestHandler):
+    """An OTLP/HTTP protobuf endpoint that keeps what it receives."""
+
+    metrics: list[ExportMetricsServiceRequest]
+    logs: list[ExportLogsServiceRequest]
+    lock = threading.Lock()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        with self.lock:
+            if self.path == "/v1/metrics":
+                self.metrics.append(ExportMetricsServiceRequest.FromString(body))
+            elif self.path == "/v1/logs":
+                self.logs.append(ExportLogsServiceRequest.FromString(body))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+
+def shape(metrics: list[ExportMetricsServiceRequest], logs: list[ExportLogsServiceRequest]) -> dict[str, Any]:
+    """What must match between the real client and the simulator (not values or ids)."""
+    out: dict[str, Any] = {"metrics": {}, "events": {}, "resource": set(), "scopes": set()}
+    for req in metrics:
+        for rm in req.resource_metrics:
+            out["resource"] |= {kv.key for kv in rm.resource.attributes}
+            for sm in rm.scope_metrics:
+                out["scopes"].add(sm.scope.name)
+                for m in sm.metrics:
+                    keys: set[str] = set()
+                    for p in m.sum.data_points:
+                        keys |= {kv.key for kv in p.attributes}
+                        assert p.WhichOneof("value") == "as_double", m.name
+                    out["metrics"][m.name] = (m.unit, m.sum.aggregation_temporality, m.sum.is_monotonic, keys)
+    for req in logs:
+        for rl in req.resource_logs:
+            for sl in rl.scope_logs:
+                out["scopes"].add(sl.scope.name)
+                for r in sl.log_records:
+                    attrs = {kv.key: kv.value.WhichOneof("value") for kv in r.attributes}
+                    name = [kv.value.string_value for kv in r.attributes if kv.key == "event.name"][0]
+                    assert r.body.string_value == f"claude_code.{name}"
+                    out["events"].setdefault(name, {}).update(attrs)
+    return out
+
+
+def test_simulator_emits_what_the_real_client_emits(stub: tuple[Stub, str]) -> None:
+    _, base = stub
+    Capture.metrics, Capture.logs = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    otlp = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        finish([run_cli(base, otlp, "multi", "claude-sonnet-4-5", "delta", "http/protobuf")])
+        real = shape(Capture.metrics, Capture.logs)
+        Capture.metrics, Capture.logs = [], []
+        sim = Client(otlp, Identity("u1"), ledger=Ledger())
+        sim.prompt()
+        sim.tool("Bash")
+        sim.api_request("claude-sonnet-4-5", (1200, 300, 5000, 800), duration_ms=88)
+        sim.api_request("claude-sonnet-4-5", (2000, 450, 6000, 0))
+        sim.add("claude_code.active_time.total", 1.0, type="cli")
+        sim.close()
+        simulated = shape(Capture.metrics, Capture.logs)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert simulated["resource"] == real["resource"]
+    assert simulated["scopes"] == real["scopes"]
+    assert set(simulated["metrics"]) == set(real["metrics"])
+    for name, (unit, temporality, monotonic, keys) in simulated["metrics"].items():
+        r_unit, r_temporality, r_monotonic, r_keys = real["metrics"][name]
+        assert (unit, temporality, monotonic) == (r_unit, r_temporality, r_monotonic), name
+        assert keys <= r_keys, (name, keys - r_keys)
+    for event in ("user_prompt", "api_request", "tool_result", "tool_decision"):
+        for key, kind in simulated["events"][event].items():
+            assert real["events"][event].get(key) == kind, (event, key, kind, real["events"][event].get(key))
+    resource = {kv.key: kv.value.string_value for kv in Capture.metrics[0].resource_metrics[0].resource.attributes}
+    assert resource["service.version"] == CLIENT_VERSION
+
+
+def test_cli_version_is_the_pinned_one() -> None:
+    out = subprocess.run([str(CLAUDE), "--version"], capture_output=True, text=True, timeout=60, check=True).stdout
+    pinned = dict(
+        line.split("=", 1)
+        for line in (ROOT / "scripts/versions.env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )["CLAUDE_CODE_VERSION"]
+    assert out.startswith(pinned) and pinned == CLIENT_VERSION
