@@ -16,12 +16,27 @@ APPLICATION_ROLE = 'ccmon_role="application"'
 """Label matcher of the scrape jobs that watch applications directly (their `up` is liveness)."""
 
 
+class ClaudeCodeSettings(BaseModel):
+    """Thresholds of the Claude Code alerts (``claude_code:`` in ``mixin/settings.yml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    hourly_budget_usd: float = Field(default=50.0, gt=0)
+    daily_budget_usd: float = Field(default=500.0, gt=0)
+    user_hourly_spike_usd: float = Field(default=20.0, gt=0)
+    api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
+    rate_limited_per_5m: int = Field(default=10, ge=1)
+    cache_read_share_min: float = Field(default=0.2, gt=0, lt=1)
+    cache_min_tokens_per_hour: int = Field(default=100_000, ge=1)
+
+
 class MixinSettings(BaseModel):
     """The user's settings of the mixin (``mixin/settings.yml``)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     runbook_base_url: AnyHttpUrl
+    claude_code: ClaudeCodeSettings = ClaudeCodeSettings()
     expected_services: tuple[str, ...] = Field(default=(), max_length=500)
     series_budget_per_service: int | None = Field(default=None, ge=1, le=10_000_000)
     prometheus_head_series_limit: int = Field(default=200_000, ge=1000)
@@ -73,6 +88,10 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "otelcol_ccmon_guard_points",
             "otelcol_ccmon_guard_active_streams",
             "otelcol_ccmon_guard_stream_budget",
+            # our claudecode processor and claudecode_events connector
+            "otelcol_ccmon_claude_code_points",
+            "otelcol_ccmon_claude_code_streams",
+            "otelcol_ccmon_claude_code_events",
         }
     ),
     "prometheus": frozenset(
