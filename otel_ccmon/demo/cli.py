@@ -31,6 +31,19 @@ def _demo(args: argparse.Namespace) -> int:
         idle_seconds=args.idle_seconds,
         faults=frozenset(args.fault),
     )
+    if args.claude_code_team:
+        import threading
+
+        from otel_ccmon.claude_code._simulator import TeamPlan
+        from otel_ccmon.claude_code.cli import run_team_forever
+
+        # a simulated team of Claude Code users next to the agent system, so that the Claude
+        # Code dashboard, alerts and report have data from the first minute of `make run`
+        team = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0)
+        threading.Thread(
+            target=run_team_forever, args=(args.claude_code_team, team, threading.Event()), daemon=True
+        ).start()
+        print(f"ccmon demo: simulated Claude Code team exporting to {args.claude_code_team}", flush=True)
     print(f"ccmon demo: serving on http://{args.host}:{args.port} (metrics at /metrics)", flush=True)
     run(args.host, args.port, config)
     return 0
@@ -47,4 +60,9 @@ def add_commands(sub: Any) -> None:
     demo.add_argument("--db", default=":memory:", help="SQLite database path")
     demo.add_argument("--idle-seconds", type=float, default=3600.0, help="idle time after which a pattern is unused")
     demo.add_argument("--fault", action="append", default=[], help="start with this fault injected (repeatable)")
+    demo.add_argument(
+        "--claude-code-team",
+        metavar="OTLP_URL",
+        help="also run a simulated Claude Code team exporting to this endpoint",
+    )
     demo.set_defaults(func=_demo)

@@ -136,6 +136,7 @@ class StackConfig:
     rules_dir: Path | None = None  # a transformed copy of prometheus/rules (tests)
     alertmanager_timing: Mapping[str, str] | None = None  # group_wait etc. overrides (tests)
     die_with_parent: bool = True  # children stop when this process dies (not for --detach)
+    claude_code_team: bool = False  # the demo app also runs a simulated Claude Code team (make run)
 
     @classmethod
     def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
@@ -369,6 +370,8 @@ class Stack:
             return argv, {}, cfg.url("node_exporter", "/metrics")
         if name == "app":
             argv = [_venv_bin("ccmon"), "demo", "--port", str(p["app"]), "--db", str(w / "demo.sqlite")]
+            if cfg.claude_code_team:
+                argv += ["--claude-code-team", f"http://127.0.0.1:{p['otlp_http']}"]
             env = {
                 "OTEL_SERVICE_NAME": DEMO_SERVICE_NAME,
                 "OTEL_METRICS_EXPORTER": "otlp,prometheus",
@@ -552,7 +555,13 @@ def _up(args: argparse.Namespace) -> int:
         rules = write_shortened_rules(repo / "prometheus" / "rules", workdir / "rules-fast", FAST_ALERTS_FACTOR)
         fast = {**FAST_ALERTS, "rules_dir": rules}
     config = StackConfig(
-        workdir=workdir, repo=repo, ports=ports, components=components, die_with_parent=not args.detach, **fast
+        workdir=workdir,
+        repo=repo,
+        ports=ports,
+        components=components,
+        die_with_parent=not args.detach,
+        claude_code_team=True,
+        **fast,
     )
     stack = Stack(config)
     try:

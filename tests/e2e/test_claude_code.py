@@ -8,6 +8,8 @@ several users and models, sessions starting and ending, both temporality prefere
 
 from __future__ import annotations
 
+import csv
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from otel_ccmon.claude_code import Client, Identity, Ledger, Team, TeamPlan
 from otel_ccmon.claude_code._simulator import TOKEN_KINDS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
+from tests.support import venv_bin
 
 FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "components": ("collector", "prometheus")}
 COST, TOKENS = "claude_code_cost_usage_USD_total", "claude_code_token_usage_tokens_total"
@@ -120,7 +123,7 @@ def test_parallel_sessions_counted_exactly(make_stack: Callable[..., Stack], tem
     assert series <= plan.users * len(plan.models) * (1 + 4) + plan.users * 3, series
 
 
-def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[..., Stack]) -> None:
+def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[..., Stack], tmp_path: Path) -> None:
     stack = make_stack()
     team = Team(stack.config.url("otlp_http"), TeamPlan(users=3, sessions=8, seconds=8, seed=11))
     team.run()
@@ -143,6 +146,21 @@ def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[
     # each new stream shows its value after first_value_delay: wait for all, then compare
     wait_for(lambda: all(scalar(stack, e) == v for e, v in expected.items()), 30, "derived metrics complete")
     assert {e: scalar(stack, e) for e in expected} == expected
+    # the report's totals are Prometheus's: per user and model, and in its CSV and HTML
+    out = tmp_path / "report"
+    cli = [venv_bin("ccmon"), "claude-code", "report", "--since", "1d"]
+    done = subprocess.run(
+        [*cli, "--prometheus", stack.config.url("prometheus"), "--out", str(out)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    rows = list(csv.DictReader((out / "claude-code-report.csv").open()))
+    assert within(sum(float(r["cost_usd"]) for r in rows), cost)
+    for user in {s.client.identity.user_id for s in team.sessions}:
+        reported = sum(float(r["cost_usd"]) for r in rows if r["user_id"] == user)
+        assert within(reported, team.ledger.total("recorded", "claude_code.cost.usage", **{"user.id": user}))
+    assert f"{sum(float(r['cost_usd']) for r in rows):.4f}" in done.stdout
+    page = (out / "claude-code-report.html").read_text()
+    assert "<svg" in page and "<script" not in page and "http" not in page.split("<svg", 1)[0].lower()
 
 
 def test_collector_kill9_loses_at_most_the_stated_bound(make_stack: Callable[..., Stack]) -> None:

@@ -122,7 +122,7 @@ def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: 
     finish(procs)
     served = [x for x in s.served if x.usage is not None]
     assert len(served) == sum(len(SCENARIOS[r[0]]) for r in RUNS), [(x.scenario, x.model) for x in s.served]
-    tokens = {kind: 0 for kind in TOKEN_KINDS}
+    tokens = dict.fromkeys(TOKEN_KINDS, 0)
     cost = 0.0
     for x in served:
         assert x.usage is not None
@@ -167,7 +167,7 @@ class Capture(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         with self.lock:
             if self.path == "/v1/metrics":
@@ -200,7 +200,7 @@ def shape(metrics: list[ExportMetricsServiceRequest], logs: list[ExportLogsServi
                 out["scopes"].add(sl.scope.name)
                 for r in sl.log_records:
                     attrs = {kv.key: kv.value.WhichOneof("value") for kv in r.attributes}
-                    name = [kv.value.string_value for kv in r.attributes if kv.key == "event.name"][0]
+                    name = next(kv.value.string_value for kv in r.attributes if kv.key == "event.name")
                     assert r.body.string_value == f"claude_code.{name}"
                     out["events"].setdefault(name, {}).update(attrs)
     return out

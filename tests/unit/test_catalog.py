@@ -64,7 +64,7 @@ CLAUDE_CODE_CONTRACT = {
 
 
 def test_claude_code_source() -> None:
-    assert CLAUDE_CODE_CONTRACT <= {s.prom_name for s in cat.CLAUDE_CODE_CATALOG}
+    assert {s.prom_name for s in cat.CLAUDE_CODE_CATALOG} >= CLAUDE_CODE_CONTRACT
     for spec in cat.CLAUDE_CODE_CATALOG:
         assert spec.source in (cat.Source.CLAUDE_CODE, cat.Source.CLAUDE_CODE_EVENTS)
         assert "session.id" not in spec.attribute_keys, "sessions are aggregated away (series churn)"

@@ -1,0 +1,98 @@
+"""``ccmon claude-code``: point Claude Code at the collector, simulate a team, report spend."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from otel_ccmon.claude_code._env import env_settings, managed_settings, shell_exports
+from otel_ccmon.claude_code._simulator import Team, TeamPlan
+
+
+def _env(args: argparse.Namespace) -> int:
+    token = Path(args.token_file).read_text().strip() if args.token_file else None
+    env = env_settings(args.endpoint, token=token)
+    if args.format == "managed-settings":
+        print(managed_settings(env))
+    else:
+        print(shell_exports(env))
+    return 0
+
+
+def run_team_forever(endpoint: str, plan: TeamPlan, stop: threading.Event) -> None:
+    """Play ``plan`` again and again (new sessions each round) until ``stop`` is set."""
+    round_ = 0
+    while not stop.is_set():
+        Team(endpoint, TeamPlan(**{**plan.__dict__, "seed": plan.seed + round_})).run(stop)
+        round_ += 1
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    plan = TeamPlan(
+        users=args.users, sessions=args.sessions, seconds=args.seconds, temporality=args.temporality, seed=args.seed
+    )
+    print(
+        f"ccmon claude-code: simulating {plan.users} users, {plan.sessions} sessions per {plan.seconds:g} s", flush=True
+    )
+    if args.forever:
+        run_team_forever(args.endpoint, plan, threading.Event())
+        return 0
+    team = Team(args.endpoint, plan)
+    team.run()
+    cost = team.ledger.total("recorded", "claude_code.cost.usage")
+    lost = team.ledger.total("lost", "claude_code.cost.usage")
+    print(f"ccmon claude-code: recorded {cost:.6f} USD; failed exports lost {lost:.6f} USD")
+    return 0
+
+
+_SINCE = re.compile(r"^(\d+)d$")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from otel_ccmon.claude_code._report import collect, table, write_csv, write_html
+
+    match = _SINCE.match(args.since)
+    if not match or int(match.group(1)) < 1:
+        print(f"ccmon claude-code report: --since takes days, like 7d (got {args.since!r})", file=sys.stderr)
+        return 2
+    try:
+        rows = collect(args.prometheus, int(match.group(1)))
+    except OSError as exc:
+        print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
+        return 1
+    print(table(rows))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(rows, out / "claude-code-report.csv")
+    write_html(rows, out / "claude-code-report.html", f"Claude Code: cost and tokens, last {args.since}")
+    print(f"ccmon claude-code report: wrote {out / 'claude-code-report.html'} and {out / 'claude-code-report.csv'}")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Register ``ccmon claude-code``."""
+    parser = sub.add_parser("claude-code", help="Claude Code as a source: settings, simulator, spend report")
+    cc = parser.add_subparsers(dest="claude_code_command", required=True)
+    env = cc.add_parser("env", help="the settings that point Claude Code at the collector")
+    env.add_argument("--endpoint", default="http://127.0.0.1:4318", help="the collector's OTLP/HTTP endpoint")
+    env.add_argument("--token-file", help="bearer token of a collector that requires one (read from this file)")
+    env.add_argument("--format", choices=("shell", "managed-settings"), default="shell")
+    env.set_defaults(func=_env)
+    sim = cc.add_parser("simulate", help="a simulated team emitting what Claude Code emits")
+    sim.add_argument("--endpoint", default="http://127.0.0.1:4318")
+    sim.add_argument("--users", type=int, default=5)
+    sim.add_argument("--sessions", type=int, default=24)
+    sim.add_argument("--seconds", type=float, default=60.0)
+    sim.add_argument("--temporality", choices=("delta", "cumulative"), default="delta")
+    sim.add_argument("--seed", type=int, default=7)
+    sim.add_argument("--forever", action="store_true", help="start new rounds of sessions until stopped")
+    sim.set_defaults(func=_simulate)
+    rep = cc.add_parser("report", help="cost and tokens by user, model and day (table, HTML, CSV)")
+    rep.add_argument("--since", default="7d", help="how many days back, e.g. 7d")
+    rep.add_argument("--prometheus", default="http://127.0.0.1:9090")
+    rep.add_argument("--out", default=".", help="folder for claude-code-report.html and .csv")
+    rep.set_defaults(func=_report)
