@@ -9,6 +9,7 @@ every metric a query uses must exist in the catalog or a known exporter's set (t
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -794,9 +795,27 @@ ROWS: tuple[Row, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Board:
+    """One generated dashboard: where it goes, its identity, rows and variables."""
+
+    output: Path
+    uid: str
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    rows: tuple[Row, ...]
+    variables: Callable[[], list[Any]]
+    time_from: str = "now-6h"
+
+    def panels(self) -> list[tuple[str, Panel]]:
+        """Every data panel with its row title, in dashboard order."""
+        return [(row.title, p) for row in self.rows for p in row.panels]
+
+
 def panels() -> list[tuple[str, Panel]]:
-    """Every data panel with its row title, in dashboard order."""
-    return [(row.title, p) for row in ROWS for p in row.panels]
+    """Every data panel of the overview dashboard with its row title, in dashboard order."""
+    return OVERVIEW.panels()
 
 
 def _thresholds(p: Panel) -> dash.ThresholdsConfig:
@@ -867,47 +886,54 @@ def dash_threshold_style() -> Any:
     return GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.LINE)
 
 
-def _variables() -> list[Any]:
-    ds_ref = DataSourceRef(type_val="prometheus", uid="${datasource}")
+def datasource_variable() -> Any:
     default_ds = VariableOption(selected=True, text="Prometheus", value=DATASOURCE_UID)
+    return dash.DatasourceVariable("datasource").label("Data source").type("prometheus").current(default_ds)
+
+
+def label_variable(name: str, label: str, query_text: str) -> Any:
+    """A multi-value variable over a label's values (all by default)."""
+    return (
+        dash.QueryVariable(name)
+        .label(label)
+        .datasource(DataSourceRef(type_val="prometheus", uid="${datasource}"))
+        .query(query_text)
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+    )
+
+
+def _variables() -> list[Any]:
     return [
-        dash.DatasourceVariable("datasource").label("Data source").type("prometheus").current(default_ds),
-        dash.QueryVariable("job")
-        .label("Service")
-        .datasource(ds_ref)
-        .query("label_values(target_info, job)")
-        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
-        .multi(True)
-        .include_all(True)
-        .all_value(".*"),
-        dash.QueryVariable("instance")
-        .label("Instance")
-        .datasource(ds_ref)
-        .query('label_values(target_info{job=~"$job"}, instance)')
-        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
-        .multi(True)
-        .include_all(True)
-        .all_value(".*"),
-        dash.QueryVariable("agent_id")
-        .label("Agent")
-        .datasource(ds_ref)
-        .query('label_values(agent_truth_score{job=~"$job"}, agent_id)')
-        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
-        .multi(True)
-        .include_all(True)
-        .all_value(".*"),
+        datasource_variable(),
+        label_variable("job", "Service", "label_values(target_info, job)"),
+        label_variable("instance", "Instance", 'label_values(target_info{job=~"$job"}, instance)'),
+        label_variable("agent_id", "Agent", 'label_values(agent_truth_score{job=~"$job"}, agent_id)'),
     ]
 
 
-def build() -> dict[str, Any]:
+OVERVIEW = Board(
+    output=OUTPUT,
+    uid=UID,
+    title="otel-ccmon: Agent System Overview",
+    description="Neural system, verification, database, GOAP, resources, HTTP and pipeline health.",
+    tags=("otel-ccmon", "agents", "opentelemetry"),
+    rows=ROWS,
+    variables=_variables,
+)
+
+
+def build(board: Board = OVERVIEW) -> dict[str, Any]:
     """The dashboard model as a JSON-ready dict (what Grafana's file provisioning reads)."""
     builder = (
-        dash.Dashboard("otel-ccmon: Agent System Overview")
-        .uid(UID)
-        .tags(["otel-ccmon", "agents", "opentelemetry"])
-        .description("Neural system, verification, database, GOAP, resources, HTTP and pipeline health.")
+        dash.Dashboard(board.title)
+        .uid(board.uid)
+        .tags(list(board.tags))
+        .description(board.description)
         .refresh("30s")
-        .time("now-6h", "now")
+        .time(board.time_from, "now")
         .timezone("browser")
         .editable()
         .link(
@@ -919,10 +945,10 @@ def build() -> dict[str, Any]:
             .target_blank(True)
         )
     )
-    for variable in _variables():
+    for variable in board.variables():
         builder = builder.with_variable(variable)
     panel_id = 1
-    for row in ROWS:
+    for row in board.rows:
         builder = builder.with_row(dash.Row(row.title).id(panel_id))
         panel_id += 1
         for p in row.panels:
@@ -932,5 +958,5 @@ def build() -> dict[str, Any]:
     return model
 
 
-def render() -> str:
-    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+def render(board: Board = OVERVIEW) -> str:
+    return json.dumps(build(board), indent=2, sort_keys=True) + "\n"

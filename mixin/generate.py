@@ -13,6 +13,7 @@ from pathlib import Path
 from mixin import collector_firewall, dashboards, docs
 from mixin.alerts import ALL_ALERTS
 from mixin.config import SETTINGS
+from mixin.dashboard_claude_code import CLAUDE_CODE
 from mixin.promtool_tests import tests_yaml
 from mixin.rule_files import alerts_yaml, recording_yaml, services_yaml
 from mixin.runbooks import runbook
@@ -32,9 +33,13 @@ def rule_outputs(root: Path) -> dict[Path, str]:
     return out
 
 
+BOARDS = (dashboards.OVERVIEW, CLAUDE_CODE)
+"""Every generated Grafana dashboard."""
+
+
 def dashboard_outputs(root: Path) -> dict[Path, str]:
     """The Grafana dashboards under ``root``."""
-    return {root / dashboards.OUTPUT: dashboards.render()}
+    return {root / board.output: dashboards.render(board) for board in BOARDS}
 
 
 def collector_outputs(root: Path) -> dict[Path, str]:

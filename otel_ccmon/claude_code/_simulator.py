@@ -261,6 +261,15 @@ class Client:
                 source="config",
                 language="Python",
             )
+            if decision == "accept":
+                self.add("claude_code.lines_of_code.count", 12, type="added")
+                self.add("claude_code.lines_of_code.count", 4, type="removed")
+
+    def commit(self, pull_request: bool = False) -> None:
+        """A git commit made by Claude Code (and a pull request opened for it)."""
+        self.add("claude_code.commit.count", 1)
+        if pull_request:
+            self.add("claude_code.pull_request.count", 1)
 
     # -- exporting, as the CLI's periodic readers do ------------------------------------------
     def _post(self, path: str, body: bytes) -> bool:
@@ -434,10 +443,16 @@ class Team:
                 actions.append((t, functools.partial(_turn, client, model, usage)))
                 if rnd.random() < 0.5:
                     tool = rnd.choice(("Bash", "Edit", "Read"))
-                    actions.append((t, functools.partial(client.tool, tool, success=rnd.random() < 0.9)))
+                    decision = "reject" if rnd.random() < 0.15 else "accept"
+                    actions.append(
+                        (t, functools.partial(client.tool, tool, success=rnd.random() < 0.9, decision=decision))
+                    )
                 if rnd.random() < 0.1:
                     actions.append((t, functools.partial(client.api_error, model, 429)))
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 3.5, type="cli")))
+            actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 1.5, type="user")))
+            if n % 2 == 0:
+                actions.append((end, functools.partial(client.commit, pull_request=n % 4 == 0)))
             self.sessions.append(_Planned(client, start, end, actions))
 
     def run(self, stop: threading.Event | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:

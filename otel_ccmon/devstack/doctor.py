@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -343,12 +344,11 @@ def _failed_integrations(metrics_text: str) -> dict[str, float]:
 def substitute(expr: str) -> str:
     """A panel query with Grafana's variables set to "everything", runnable against Prometheus.
 
-    >>> substitute('rate(x{job=~"$job"}[$__rate_interval])')
-    'rate(x{job=~".*"}[1m])'
+    >>> substitute('rate(x{job=~"$job",user_id=~"$user"}[$__rate_interval])')
+    'rate(x{job=~".*",user_id=~".*"}[1m])'
     """
-    for variable, value in (("$__rate_interval", "1m"), ("$job", ".*"), ("$instance", ".*"), ("$agent_id", ".*")):
-        expr = expr.replace(variable, value)
-    return expr
+    # every dashboard variable is a multi-value label matcher (`label=~"$name"`) with "All" = .*
+    return re.sub(r'=~"\$\w+"', '=~".*"', expr.replace("$__rate_interval", "1m"))
 
 
 def dashboard_queries(dashboard: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -120,7 +120,9 @@ def test_parallel_sessions_counted_exactly(make_stack: Callable[..., Stack], tem
     assert {"user_id", "model", "type", "terminal_type"} <= labels
     # churn bound: series = users x models x kept attribute values, not x sessions
     series = scalar(stack, 'count({job="claude-code", __name__=~"claude_code_.*"})')
-    assert series <= plan.users * len(plan.models) * (1 + 4) + plan.users * 3, series
+    # per user: each model's cost + 4 token types; session, 2 active-time types, 2 line types,
+    # commits, pull requests, Edit decisions accept/reject
+    assert series <= plan.users * (len(plan.models) * (1 + 4) + 1 + 2 + 2 + 1 + 1 + 2), series
 
 
 def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[..., Stack], tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mixin import dashboards
+from mixin.generate import BOARDS
 from otel_ccmon.devstack.doctor import substitute
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
@@ -19,7 +19,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work: Path = tmp_path_factory.mktemp("dashboard")
     stack = Stack(
         StackConfig.with_free_ports(
-            work, scrape_interval="1s", evaluation_interval="1s", export_interval_ms=500, app_args=("--tick", "0.25")
+            work,
+            scrape_interval="1s",
+            evaluation_interval="1s",
+            export_interval_ms=500,
+            app_args=("--tick", "0.25"),
+            claude_code_team=True,
         )
     )
     stack.up()
@@ -33,7 +38,12 @@ def test_every_panel_query_returns_data(live: Stack) -> None:
     app = live.config.url("app")
     for path in ("/patterns/1", "/patterns/424242", "/faults"):
         httpx.get(app + path)
-    queries = [(row, spec.title, substitute(expr)) for row, spec in dashboards.panels() for expr, _ in spec.queries]
+    queries = [
+        (row, spec.title, substitute(expr))
+        for board in BOARDS
+        for row, spec in board.panels()
+        for expr, _ in spec.queries
+    ]
 
     def empty() -> list[str]:
         return [f"{row} / {title}: {expr}" for row, title, expr in queries if not live.prom_query(expr)]

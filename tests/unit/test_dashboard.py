@@ -12,6 +12,8 @@ import yaml
 
 from mixin import dashboards
 from mixin.alerts import BY_NAME
+from mixin.dashboard_claude_code import CLAUDE_CODE
+from mixin.generate import BOARDS
 from tests.promql import known_metric, referenced_metrics
 from tests.support import ROOT
 
@@ -97,3 +99,35 @@ def test_every_metric_in_panels_is_known() -> None:
         for expr, _ in spec.queries:
             unknown = {m for m in referenced_metrics(expr.replace("$__rate_interval", "5m")) if not known_metric(m)}
             assert not unknown, (spec.title, unknown)
+
+
+@pytest.mark.parametrize("board", BOARDS, ids=lambda b: b.uid)
+def test_every_board_is_current_known_and_thresholded(board: dashboards.Board) -> None:
+    """Each generated dashboard: committed file current, provisionable, stable ids, only known
+    metrics, and its thresholds are its alerts' (the Claude Code one included)."""
+    assert board.output.read_text() == dashboards.render(board), "run `make dashboards`"
+    model = json.loads(board.output.read_text())
+    assert model["uid"] == board.uid and "dashboard" not in model
+    assert [p["id"] for p in model["panels"]] == list(range(1, len(model["panels"]) + 1))
+    rendered = data_panels(model)
+    assert [p["title"] for p in rendered] == [spec.title for _, spec in board.panels()]
+    for panel, (_, spec) in zip(rendered, board.panels(), strict=True):
+        for expr, _ in spec.queries:
+            unknown = {m for m in referenced_metrics(expr.replace("$__rate_interval", "5m")) if not known_metric(m)}
+            assert not unknown, (spec.title, unknown)
+        if spec.alert is not None:
+            steps = panel["fieldConfig"]["defaults"]["thresholds"]["steps"]
+            assert steps[-1]["value"] == BY_NAME[spec.alert].threshold, spec.title
+
+
+def test_claude_code_board_covers_the_issue() -> None:
+    titles = {p.title for _, p in CLAUDE_CODE.panels()}
+    for wanted in (
+        "Spend (24h)", "Spend per Day", "Spend by Model (1h)", "Spend by User (1h)", "Tokens by Type",
+        "Cache-Read Share (1h)", "Sessions (24h)", "Active Time (1h)", "Lines of Code (1h)",
+        "Commits and Pull Requests (24h)", "Edit Acceptance by Tool and Language (24h)", "API Error Rate by Model",
+        "API Latency by Model", "Top Users by Spend (24h)", "Top Models by Spend (24h)",
+    ):  # fmt: skip
+        assert wanted in titles
+    exprs = " ".join(e for _, p in CLAUDE_CODE.panels() for e, _ in p.queries)
+    assert "session_id" not in exprs and "user_email" not in exprs

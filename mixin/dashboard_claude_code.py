@@ -1,0 +1,307 @@
+"""The "Claude Code" dashboard: spend, tokens, activity, API health and top users, from Claude
+Code's own counters and the metrics the collector derives from its log events. Written with the
+overview's building blocks (``mixin.dashboards``); thresholds come from the Claude Code alerts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mixin.dashboards import Board, Panel, Row, datasource_variable, label_variable, query
+
+OUTPUT = Path("grafana") / "dashboards" / "claude-code.json"
+COST = "claude_code_cost_usage_USD_total"
+TOKENS = "claude_code_token_usage_tokens_total"
+REQUESTS = "ccmon_claude_code_api_requests_total"
+SEL = 'user_id=~"$user",model=~"$model"'
+MODEL = 'model=~"$model"'
+USER = 'user_id=~"$user"'
+RI = "$__rate_interval"
+INPUT_TYPES = 'type=~"input|cacheRead|cacheCreation"'
+
+
+def _variables() -> list[Any]:
+    return [
+        datasource_variable(),
+        label_variable("user", "User", f"label_values({COST}, user_id)"),
+        label_variable("model", "Model", f"label_values({COST}, model)"),
+    ]
+
+
+ROWS: tuple[Row, ...] = (
+    Row(
+        title="Spend",
+        panels=(
+            Panel(
+                kind="stat",
+                title="Spend (1h)",
+                queries=(query(expr=f"sum(increase({COST}{{{SEL}}}[1h]))"),),
+                unit="currencyUSD",
+                description="Estimated cost over the last hour (the client's estimate, not billing).",
+                alert="ClaudeCodeHourlySpendOverBudget",
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Spend (24h)",
+                queries=(query(expr=f"sum(increase({COST}{{{SEL}}}[1d]))"),),
+                unit="currencyUSD",
+                description="Estimated cost over the last 24 hours.",
+                alert="ClaudeCodeDailySpendOverBudget",
+                width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Events vs Counters (24h)",
+                queries=(
+                    query(
+                        expr=f"sum(increase(ccmon_claude_code_api_cost_USD_total{{{SEL}}}[1d])) / sum(increase({COST}{{{SEL}}}[1d]))"
+                    ),
+                ),
+                unit="percentunit",
+                description="Cost from api_request events over cost.usage: 100% when both agree.",
+                width=4,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Spend per Day",
+                queries=(query(expr=f"sum(increase({COST}{{{SEL}}}[1d]))", legend="USD / 24h"),),
+                unit="currencyUSD",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Spend by Model (1h)",
+                queries=(query(expr=f"sum by (model) (increase({COST}{{{SEL}}}[1h]))", legend="{{model}}"),),
+                unit="currencyUSD",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Spend by User (1h)",
+                queries=(query(expr=f"sum by (user_id) (increase({COST}{{{SEL}}}[1h]))", legend="{{user_id}}"),),
+                unit="currencyUSD",
+                alert="ClaudeCodeUserSpendSpike",
+                width=12,
+            ),
+        ),
+    ),
+    Row(
+        title="Tokens",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Tokens by Type",
+                queries=(query(expr=f"sum by (type) (rate({TOKENS}{{{SEL}}}[{RI}]))", legend="{{type}}"),),
+                unit="short",
+                description="Tokens per second.",
+                width=12,
+            ),
+            Panel(
+                kind="stat",
+                title="Cache-Read Share (1h)",
+                queries=(
+                    query(
+                        expr=f'sum(increase({TOKENS}{{{SEL},type="cacheRead"}}[1h])) / sum(increase({TOKENS}{{{SEL},{INPUT_TYPES}}}[1h]))'
+                    ),
+                ),
+                unit="percentunit",
+                description="Input tokens read from the prompt cache (a tenth of the input price).",
+                alert="ClaudeCodeCacheEfficiencyLow",
+                low_is_bad=True,
+                width=6,
+            ),
+            Panel(
+                kind="bargauge",
+                title="Tokens by Model (24h)",
+                queries=(query(expr=f"sum by (model) (increase({TOKENS}{{{SEL}}}[1d]))", legend="{{model}}"),),
+                unit="short",
+                width=6,
+            ),
+        ),
+    ),
+    Row(
+        title="Activity",
+        panels=(
+            Panel(
+                kind="stat",
+                title="Sessions (24h)",
+                queries=(query(expr=f"sum(increase(claude_code_session_count_total{{{USER}}}[1d]))"),),
+                unit="short",
+                width=4,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Active Time (1h)",
+                queries=(
+                    query(
+                        expr=f"sum by (type) (increase(claude_code_active_time_seconds_total{{{USER}}}[1h]))",
+                        legend="{{type}}",
+                    ),
+                ),
+                unit="s",
+                description="user: typing; cli: Claude Code working.",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Lines of Code (1h)",
+                queries=(
+                    query(
+                        expr=f"sum by (type) (increase(claude_code_lines_of_code_count_total{{{USER}}}[1h]))",
+                        legend="{{type}}",
+                    ),
+                ),
+                unit="short",
+                width=6,
+            ),
+            Panel(
+                kind="stat",
+                title="Commits and Pull Requests (24h)",
+                queries=(
+                    query(expr=f"sum(increase(claude_code_commit_count_total{{{USER}}}[1d]))", legend="commits"),
+                    query(
+                        expr=f"sum(increase(claude_code_pull_request_count_total{{{USER}}}[1d]))",
+                        legend="pull requests",
+                    ),
+                ),
+                unit="short",
+                width=6,
+            ),
+            Panel(
+                kind="bargauge",
+                title="Edit Acceptance by Tool and Language (24h)",
+                queries=(
+                    query(
+                        expr=(
+                            "sum by (tool_name, language) (increase(claude_code_code_edit_tool_decision_total"
+                            f'{{{USER},decision="accept"}}[1d])) / sum by (tool_name, language) '
+                            f"(increase(claude_code_code_edit_tool_decision_total{{{USER}}}[1d]))"
+                        ),
+                        legend="{{tool_name}} {{language}}",
+                    ),
+                ),
+                unit="percentunit",
+                min=0,
+                max=1,
+                width=8,
+            ),
+        ),
+    ),
+    Row(
+        title="API and Tools",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="API Requests by Model and Status",
+                queries=(
+                    query(
+                        expr=f"sum by (model, status_code) (rate({REQUESTS}{{{MODEL}}}[{RI}]))",
+                        legend="{{model}} {{status_code}}",
+                    ),
+                ),
+                unit="reqps",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="API Error Rate by Model",
+                queries=(
+                    query(
+                        expr=(
+                            f'sum by (model) (rate({REQUESTS}{{{MODEL},status_code!="200"}}[10m])) '
+                            f"/ sum by (model) (rate({REQUESTS}{{{MODEL}}}[10m]))"
+                        ),
+                        legend="{{model}}",
+                    ),
+                ),
+                unit="percentunit",
+                alert="ClaudeCodeAPIErrorRate",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Rate-Limited Requests (5m)",
+                queries=(
+                    query(
+                        expr=f'sum by (model) (increase({REQUESTS}{{{MODEL},status_code="429"}}[5m]))',
+                        legend="{{model}}",
+                    ),
+                ),
+                unit="short",
+                alert="ClaudeCodeRateLimitStorm",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="API Latency by Model",
+                queries=tuple(
+                    query(
+                        expr=(
+                            f"histogram_quantile({q}, sum by (le, model) "
+                            f"(rate(ccmon_claude_code_api_request_duration_seconds_bucket{{{MODEL}}}[{RI}])))"
+                        ),
+                        legend=f"p{round(q * 100)} {{{{model}}}}",
+                    )
+                    for q in (0.5, 0.95)
+                ),
+                unit="s",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Tool Results by Tool and Success",
+                queries=(
+                    query(
+                        expr=f"sum by (tool_name, success) (rate(ccmon_claude_code_tool_results_total[{RI}]))",
+                        legend="{{tool_name}} {{success}}",
+                    ),
+                ),
+                unit="ops",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Tool Decisions by Source",
+                queries=(
+                    query(
+                        expr=f"sum by (source, decision) (rate(ccmon_claude_code_tool_decisions_total[{RI}]))",
+                        legend="{{source}} {{decision}}",
+                    ),
+                ),
+                unit="ops",
+                width=8,
+            ),
+        ),
+    ),
+    Row(
+        title="Top Users and Models",
+        panels=(
+            Panel(
+                kind="table",
+                title="Top Users by Spend (24h)",
+                queries=(query(expr=f"topk(10, sum by (user_id) (increase({COST}{{{SEL}}}[1d])))"),),
+                unit="currencyUSD",
+                width=12,
+            ),
+            Panel(
+                kind="table",
+                title="Top Models by Spend (24h)",
+                queries=(query(expr=f"topk(10, sum by (model) (increase({COST}{{{SEL}}}[1d])))"),),
+                unit="currencyUSD",
+                width=12,
+            ),
+        ),
+    ),
+)
+
+CLAUDE_CODE = Board(
+    output=OUTPUT,
+    uid="otel-ccmon-claude-code",
+    title="otel-ccmon: Claude Code",
+    description="Claude Code spend, tokens, activity, API health and top users (docs/claude-code.md).",
+    tags=("otel-ccmon", "claude-code", "opentelemetry"),
+    rows=ROWS,
+    variables=_variables,
+    time_from="now-24h",
+)
