@@ -97,6 +97,16 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
                 "email_hash_key": "${env:CCMON_CLAUDE_CODE_EMAIL_HASH_KEY:-}",
                 "keep_resource": ["service.name", "service.namespace"],
                 "drop_attributes": ["session.id", "user.email", "prompt.id", "anthropic.custom_base_url"],
+                # content never leaves the collector, even when a client enables OTEL_LOG_USER_PROMPTS etc.
+                "drop_log_attributes": [
+                    "prompt",
+                    "prompt_text",
+                    "response",
+                    "tool_input",
+                    "tool_parameters",
+                    "tool_result",
+                    "error_details",
+                ],
                 "metrics": claude_code,
             },
             "cardinalityguard": {

@@ -62,6 +62,7 @@ type accumulator struct {
 	rules     map[string]map[string]struct{}
 	drop      map[string]struct{}
 	keepRes   map[string]struct{}
+	dropLogs  map[string]struct{}
 	seed      maphash.Seed
 	next      consumer.Metrics
 	logger    *zap.Logger
@@ -90,7 +91,7 @@ func set(values []string) map[string]struct{} {
 func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.Metrics) (*accumulator, error) {
 	a := &accumulator{
 		cfg: cfg, services: set(cfg.Services), rules: map[string]map[string]struct{}{},
-		drop: set(cfg.DropAttributes), keepRes: set(cfg.KeepResource), seed: maphash.MakeSeed(),
+		drop: set(cfg.DropAttributes), keepRes: set(cfg.KeepResource), dropLogs: set(cfg.DropLogAttributes), seed: maphash.MakeSeed(),
 		next: next, logger: tel.Logger, now: time.Now,
 		streams: map[uint64]*stream{}, sources: map[uint64]*source{},
 	}

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 )
@@ -254,5 +255,24 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 	err := cfg.Validate()
 	if err == nil || !strings.Contains(err.Error(), "email_hash_key") || !strings.Contains(err.Error(), "services") {
 		t.Fatalf("want errors naming email_hash_key and services, got %v", err)
+	}
+}
+
+func TestLogsLoseEmailAndContent(t *testing.T) {
+	a, _ := newTestAccumulator(t, nil)
+	ld := plog.NewLogs()
+	rl := ld.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "claude-code")
+	r := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	r.Attributes().PutStr("user.email", "dev@example.com")
+	r.Attributes().PutStr("prompt", "secret plans")
+	r.Attributes().PutStr("model", "sonnet")
+	out, err := a.processLogs(context.Background(), ld)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
+	if len(got) != 1 || got["model"] != "sonnet" {
+		t.Fatalf("want only model left, got %v", got)
 	}
 }

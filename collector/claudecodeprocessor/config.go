@@ -57,6 +57,8 @@ type Config struct {
 	KeepResource []string `mapstructure:"keep_resource"`
 	// DropAttributes are removed from metrics that are not in Metrics (unknown or newer ones).
 	DropAttributes []string `mapstructure:"drop_attributes"`
+	// DropLogAttributes are removed from Claude Code's log records (content: prompts, responses).
+	DropLogAttributes []string `mapstructure:"drop_log_attributes"`
 	// Metrics maps metric names to the attributes kept (generated from the catalog).
 	Metrics map[string]MetricRule `mapstructure:"metrics"`
 }

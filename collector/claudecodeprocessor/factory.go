@@ -27,9 +27,13 @@ func NewFactory() processor.Factory {
 				UserEmail:       EmailDrop,
 				KeepResource:    []string{"service.name", "service.namespace"},
 				DropAttributes:  []string{"session.id", "user.email", "prompt.id", "anthropic.custom_base_url"},
+				DropLogAttributes: []string{
+					"prompt", "prompt_text", "response", "tool_input", "tool_parameters", "tool_result", "error_details",
+				},
 			}
 		},
 		processor.WithMetrics(createMetrics, component.StabilityLevelAlpha),
+		processor.WithLogs(createLogs, component.StabilityLevelAlpha),
 	)
 }
 
@@ -45,5 +49,19 @@ func createMetrics(
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
 		processorhelper.WithStart(a.start),
 		processorhelper.WithShutdown(a.shutdown),
+	)
+}
+
+func createLogs(
+	ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs,
+) (processor.Logs, error) {
+	// the logs instance holds no totals: only the privacy rules apply
+	a, err := newAccumulator(cfg.(*Config), set.TelemetrySettings, nil)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewLogs(
+		ctx, set, cfg, next, a.processLogs,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
 	)
 }

@@ -24,6 +24,7 @@ from otel_ccmon.claude_code import Client, Identity, Ledger, Team, TeamPlan
 from otel_ccmon.claude_code._simulator import TOKEN_KINDS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
+from tests.otlp_capture import otlp_capture
 from tests.support import venv_bin
 
 FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "components": ("collector", "prometheus")}
@@ -243,3 +244,31 @@ def test_bad_input_is_refused_or_counted_and_never_corrupts_totals(make_stack: C
     assert scalar(stack, f"sum({COST})") == pytest.approx(good)
     assert httpx.get(stack.config.url("collector_health", "/")).status_code == 200
     assert cat.BY_PROM_NAME[COST].source is cat.Source.CLAUDE_CODE
+
+
+def test_privacy_hashed_email_and_logs_forwarded_without_content(make_stack: Callable[..., Stack]) -> None:
+    """user.email: hashed when configured (never the address); the log events forwarded to a log
+    backend keep neither the address nor content, even when the client sends the prompt."""
+    with otlp_capture() as backend:
+        stack = make_stack(
+            collector_overlays=("forward-logs-otlp.yaml",),
+            collector_env={
+                "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": backend.url,
+                "CCMON_CLAUDE_CODE_USER_EMAIL": "hash",
+                "CCMON_CLAUDE_CODE_EMAIL_HASH_KEY": "test-key-0123456789",
+            },
+        )
+        client = Client(stack.config.url("otlp_http"), Identity("u-priv", "dev@example.com"), ledger=Ledger())
+        client.event("user_prompt", prompt_length="12", prompt="secret plans")  # OTEL_LOG_USER_PROMPTS=1
+        client.api_request("claude-sonnet-4-5", (10, 5, 0, 0))
+        client.close()
+        wait_for(lambda: len(backend.log_attributes()) >= 2, 30, "the events at the log backend")
+        records = backend.log_attributes()
+        assert {r["event.name"] for r in records} >= {"user_prompt", "api_request"}
+        for r in records:
+            assert "prompt" not in r and all("example.com" not in v for v in r.values()), r
+            assert r["user.email"].startswith("sha256:"), r
+        settle(stack, COST, client.ledger.total("recorded", "claude_code.cost.usage"))
+        emails = {r["metric"].get("user_email") for r in query(stack, COST)}
+        assert emails == {records[0]["user.email"]}, emails
+        assert not query(stack, '{user_email=~".*example.com.*"}')

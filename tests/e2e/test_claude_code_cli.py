@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack, StackConfig
 from tests.anthropic_stub import Stub, Turn, Usage, serve
+from tests.otlp_capture import otlp_capture
 from tests.support import ROOT
 
 CLAUDE = bin_dir(ROOT) / "claude"
@@ -157,29 +156,6 @@ def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: 
     assert "session_id" not in labels and "user_id" in labels and "model" in labels
 
 
-class Capture(BaseHTTPRequestHandler):
-    """An OTLP/HTTP protobuf endpoint that keeps what it receives."""
-
-    metrics: list[ExportMetricsServiceRequest]
-    logs: list[ExportLogsServiceRequest]
-    lock = threading.Lock()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        with self.lock:
-            if self.path == "/v1/metrics":
-                self.metrics.append(ExportMetricsServiceRequest.FromString(body))
-            elif self.path == "/v1/logs":
-                self.logs.append(ExportLogsServiceRequest.FromString(body))
-        self.send_response(200)
-        self.send_header("content-type", "application/x-protobuf")
-        self.send_header("content-length", "0")
-        self.end_headers()
-
-
 def shape(metrics: list[ExportMetricsServiceRequest], logs: list[ExportLogsServiceRequest]) -> dict[str, Any]:
     """What must match between the real client and the simulator (not values or ids)."""
     out: dict[str, Any] = {"metrics": {}, "events": {}, "resource": set(), "scopes": set()}
@@ -208,25 +184,19 @@ def shape(metrics: list[ExportMetricsServiceRequest], logs: list[ExportLogsServi
 
 def test_simulator_emits_what_the_real_client_emits(stub: tuple[Stub, str]) -> None:
     _, base = stub
-    Capture.metrics, Capture.logs = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Capture)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    otlp = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        finish([run_cli(base, otlp, "multi", "claude-sonnet-4-5", "delta", "http/protobuf")])
-        real = shape(Capture.metrics, Capture.logs)
-        Capture.metrics, Capture.logs = [], []
-        sim = Client(otlp, Identity("u1"), ledger=Ledger())
+    with otlp_capture() as captured:
+        finish([run_cli(base, captured.url, "multi", "claude-sonnet-4-5", "delta", "http/protobuf")])
+        real = shape(captured.metrics, captured.logs)
+        captured.clear()
+        sim = Client(captured.url, Identity("u1"), ledger=Ledger())
         sim.prompt()
         sim.tool("Bash")
         sim.api_request("claude-sonnet-4-5", (1200, 300, 5000, 800), duration_ms=88)
         sim.api_request("claude-sonnet-4-5", (2000, 450, 6000, 0))
         sim.add("claude_code.active_time.total", 1.0, type="cli")
         sim.close()
-        simulated = shape(Capture.metrics, Capture.logs)
-    finally:
-        server.shutdown()
-        server.server_close()
+        simulated = shape(captured.metrics, captured.logs)
+        resource = {kv.key: kv.value.string_value for kv in captured.metrics[0].resource_metrics[0].resource.attributes}
     assert simulated["resource"] == real["resource"]
     assert simulated["scopes"] == real["scopes"]
     assert set(simulated["metrics"]) == set(real["metrics"])
@@ -237,7 +207,6 @@ def test_simulator_emits_what_the_real_client_emits(stub: tuple[Stub, str]) -> N
     for event in ("user_prompt", "api_request", "tool_result", "tool_decision"):
         for key, kind in simulated["events"][event].items():
             assert real["events"][event].get(key) == kind, (event, key, kind, real["events"][event].get(key))
-    resource = {kv.key: kv.value.string_value for kv in Capture.metrics[0].resource_metrics[0].resource.attributes}
     assert resource["service.version"] == CLIENT_VERSION
 
 

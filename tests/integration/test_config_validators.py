@@ -26,6 +26,7 @@ COLLECTOR_SETS = [
     (*BASE, "forward-otlp.yaml"),
     (*BASE, "remote-write.yaml"),
     (*BASE, "forward-otlp.yaml", "remote-write.yaml"),
+    (*BASE, "forward-logs-otlp.yaml"),
 ]
 
 
@@ -40,6 +41,7 @@ def collector_env(tmp_path: Path) -> dict[str, str]:
         "CCMON_COLLECTOR_STORAGE_DIR": str(tmp_path),
         "CCMON_FORWARD_OTLP_ENDPOINT": "https://otlp.example.net",
         "CCMON_REMOTE_WRITE_URL": "https://rw.example.net/api/v1/write",
+        "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": "https://logs.example.net",
     }
 
 

@@ -11,7 +11,7 @@ def test_collector_manifest_matches_configs() -> None:
     """The builder manifest holds exactly the component types the configs use, at one release."""
     manifest = yaml.safe_load((ROOT / "collector" / "builder-config.yaml").read_text())
     used: set[str] = set()
-    for f in ("config.yaml", "firewall.yaml", "forward-otlp.yaml", "remote-write.yaml"):
+    for f in ("config.yaml", "firewall.yaml", "forward-otlp.yaml", "forward-logs-otlp.yaml", "remote-write.yaml"):
         cfg = yaml.safe_load((ROOT / "collector" / f).read_text())
         for section in ("receivers", "processors", "exporters", "extensions", "connectors"):
             used |= {name.split("/")[0] for name in cfg.get(section, {})}
