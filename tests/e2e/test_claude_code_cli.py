@@ -55,7 +55,7 @@ RUNS = [  # (scenario, model, temporality): parallel sessions, three models, bot
 
 
 def run_cli(
-    base_url: str, otlp: str, scenario: str, model: str, temporality: str, protocol: str
+    base_url: str, otlp: str, scenario: str, model: str, temporality: str, protocol: str, *, email: bool = True
 ) -> subprocess.Popen[str]:
     home = tempfile.mkdtemp(prefix="cc-home-")
     env = {
@@ -68,6 +68,10 @@ def run_cli(
         "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
         "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": temporality,
     }
+    if email:
+        # Claude Code copies these onto every point and event: a stand-in for the user.email a
+        # logged-in user's points carry (an API-key run has none)
+        env["OTEL_RESOURCE_ATTRIBUTES"] = "user.email=dev@example.com,team=platform"
     argv = [str(CLAUDE), "-p", f"[[{scenario}]] please do it", "--model", model, "--allowedTools", "Bash"]
     return subprocess.Popen(argv, env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -154,6 +158,8 @@ def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: 
     assert total(stack, 'ccmon_claude_code_tool_results_total{tool_name="Bash",success="true"}') == 3
     labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
     assert "session_id" not in labels and "user_id" in labels and "model" in labels
+    assert not stack.prom_query('{user_email!=""}'), "no user.email label anywhere"
+    assert not stack.prom_query('{__name__=~".+", team!=""}'), "unknown attributes are not labels"
 
 
 def shape(metrics: list[ExportMetricsServiceRequest], logs: list[ExportLogsServiceRequest]) -> dict[str, Any]:
@@ -185,7 +191,7 @@ def shape(metrics: list[ExportMetricsServiceRequest], logs: list[ExportLogsServi
 def test_simulator_emits_what_the_real_client_emits(stub: tuple[Stub, str]) -> None:
     _, base = stub
     with otlp_capture() as captured:
-        finish([run_cli(base, captured.url, "multi", "claude-sonnet-4-5", "delta", "http/protobuf")])
+        finish([run_cli(base, captured.url, "multi", "claude-sonnet-4-5", "delta", "http/protobuf", email=False)])
         real = shape(captured.metrics, captured.logs)
         captured.clear()
         sim = Client(captured.url, Identity("u1"), ledger=Ledger())

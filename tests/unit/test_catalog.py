@@ -121,3 +121,14 @@ def test_bounded_attributes_have_allowed_values() -> None:
     assert cat.TABLE.allowed == frozenset({"patterns", "embeddings", "trajectories"})
     assert cat.TASK_TYPE.allowed == frozenset({"feature", "bugfix", "refactor"})
     assert cat.STATUS.allowed == frozenset({"success", "failure"})
+
+
+def test_claude_code_doc_names_every_metric_and_alert() -> None:
+    from mixin.alerts_claude_code import CLAUDE_CODE_ALERTS
+    from tests.support import ROOT
+
+    doc = (ROOT / "docs" / "claude-code.md").read_text()
+    for spec in cat.CLAUDE_CODE_CATALOG:
+        assert spec.prom_name in doc, spec.prom_name
+    for alert in CLAUDE_CODE_ALERTS:
+        assert alert.name in doc, alert.name
