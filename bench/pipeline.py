@@ -112,12 +112,21 @@ def _receiver_count(stack: Stack, headers: dict[str, str], status: str) -> int:
 
 
 def plain_collector_config(work: Path) -> Path:
-    """config.yaml without the cardinality firewall: the baseline of the guarded pipeline."""
+    """config.yaml without firewall.yaml's components (the cardinality firewall and Claude Code's
+    normalisation): the baseline of the guarded pipeline."""
     import yaml
 
     config = yaml.safe_load((ROOT / "collector" / "config.yaml").read_text())
-    for pipeline in config["service"]["pipelines"].values():
-        pipeline["processors"] = [p for p in pipeline["processors"] if p != "cardinalityguard"]
+    generated = yaml.safe_load((ROOT / "collector" / "firewall.yaml").read_text())
+    ours = {*generated.get("processors", {}), *generated.get("connectors", {})}
+    pipelines = config["service"]["pipelines"]
+    for name in list(pipelines):
+        pipeline = pipelines[name]
+        pipeline["processors"] = [p for p in pipeline["processors"] if p not in ours]
+        pipeline["receivers"] = [r for r in pipeline["receivers"] if r not in ours]
+        pipeline["exporters"] = [e for e in pipeline["exporters"] if e not in ours]
+        if not pipeline["exporters"]:
+            del pipelines[name]  # the logs pipeline only feeds the connector
     path = work / "plain.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

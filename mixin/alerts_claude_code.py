@@ -14,6 +14,7 @@ POINTS = "otelcol_ccmon_claude_code_points"
 JOB = 'job="claude-code"'
 OPUS = f'{JOB},user_id="u1",model="claude-opus-4-5"'
 SONNET = f'{JOB},model="claude-sonnet-4-5"'
+START, END = CC.working_hours_utc
 SPEND_RATE = max(1, round(CC.daily_budget_usd / 100 + 1))  # USD per minute that crosses both budgets early
 
 
@@ -194,14 +195,17 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
         component="claude-code",
         expr=(
             f'sum(rate({POINTS}{{outcome="added"}}[1h])) == 0'
-            f' and on() sum(increase({POINTS}{{outcome="added"}}[1h] offset 1d)) > 0'
+            f" and on() (hour() >= {START} and hour() < {END})"
+            " and on() (day_of_week() >= 1 and day_of_week() <= 5)"
         ),
         summary="Claude Code telemetry has gone silent",
-        description="Claude Code data points per second over the last hour: {{ $value }}; at this time yesterday it was in use.",
+        description="Claude Code data points per second over the last hour: {{ $value }}, during working hours.",
         impact="Spend, errors and usage of Claude Code are invisible: budget and error alerts cannot fire.",
         meaning=(
-            "No Claude Code data point reached the collector in the last 1 hour, although some did in the same hour "
-            "1 day before (offset: nights stay quiet), for 30 minutes. Weekends after a busy day may trigger it: silence it then."
+            "No Claude Code data point reached the collector in the last 1 hour, during working hours "
+            f"(hour from {START} to before {END} UTC, day_of_week 1 to 5: Monday to Friday; working_hours_utc in "
+            "mixin/settings.yml), for 30 minutes, although this collector has received Claude Code data since it "
+            "started (the counter exists)."
         ),
         diagnosis=(
             f"sum by (outcome) (rate({POINTS}[1h]))",
@@ -210,14 +214,15 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
         mitigation=(
             "Check the managed settings rollout (CLAUDE_CODE_ENABLE_TELEMETRY, OTEL_* variables).",
             "Check that developers' machines reach the collector's OTLP endpoint (and its token, if required).",
+            "A holiday: silence the alert for the day.",
         ),
         scenario=Scenario(
-            firing={f'{POINTS}{{job="otel-collector",instance="c1",outcome="added"}}': "0+10x1500 15000x300"},
-            healthy={f'{POINTS}{{job="otel-collector",instance="c1",outcome="added"}}': "0+10x1800"},
+            # promtool's day 0 is a Thursday; silent all along, the working day starts at START o'clock
+            firing={f'{POINTS}{{job="otel-collector",instance="c1",outcome="added"}}': f"100x{60 * START + 60}"},
+            healthy={f'{POINTS}{{job="otel-collector",instance="c1",outcome="added"}}': f"0+10x{60 * START + 60}"},
             value=0,
             labels={},
-            # flat from minute 1500: rate()==0 from 1559 on Prometheus 3 (left-open ranges), 1560 on 2.x
-            active_from=1559,
+            active_from=60 * START,
         ),
         for_="30m",
         group="claude_code",

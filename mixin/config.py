@@ -28,6 +28,7 @@ class ClaudeCodeSettings(BaseModel):
     rate_limited_per_5m: int = Field(default=10, ge=1)
     cache_read_share_min: float = Field(default=0.2, gt=0, lt=1)
     cache_min_tokens_per_hour: int = Field(default=100_000, ge=1)
+    working_hours_utc: tuple[int, int] = (8, 18)  # telemetry is expected from the first hour to before the second
 
 
 class MixinSettings(BaseModel):

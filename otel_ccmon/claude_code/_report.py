@@ -45,6 +45,11 @@ def _query(prometheus: str, expr: str, at: float) -> list[tuple[dict[str, str], 
 def collect(prometheus: str, days: int, now: datetime | None = None) -> list[Row]:
     """Rows for the last ``days`` days (today so far included), newest last."""
     now = now or datetime.now(UTC)
+    # today ends at the newest sample, not at "now": increase() would otherwise extrapolate the
+    # last scrape interval, which is a visible error for series only minutes old
+    newest = _query(prometheus, f"max(timestamp({COST}))", now.timestamp())
+    if newest:
+        now = min(now, datetime.fromtimestamp(newest[0][1], UTC))
     rows: list[Row] = []
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     for back in range(days - 1, -1, -1):
