@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixin import collector_firewall, dashboards, docs
+from mixin import collector_firewall, dashboards, docs, prometheus_ha
 from mixin.alerts import ALL_ALERTS
 from mixin.config import SETTINGS
 from mixin.dashboard_claude_code import CLAUDE_CODE
@@ -47,6 +47,11 @@ def collector_outputs(root: Path) -> dict[Path, str]:
     return {root / collector_firewall.OUTPUT: collector_firewall.firewall_yaml(SETTINGS.series_budget_per_service)}
 
 
+def prometheus_outputs(root: Path) -> dict[Path, str]:
+    """The HA replicas' configuration, from prometheus/prometheus.yml."""
+    return {root / prometheus_ha.OUTPUT: prometheus_ha.ha_yaml(root)}
+
+
 def docs_outputs(root: Path) -> dict[Path, str]:
     """The README with its metric table regenerated from the catalog."""
     readme = root / "README.md"
@@ -57,6 +62,7 @@ TARGETS: dict[str, Callable[[Path], dict[Path, str]]] = {
     "rules": rule_outputs,
     "dashboards": dashboard_outputs,
     "collector": collector_outputs,
+    "prometheus": prometheus_outputs,
     "docs": docs_outputs,
 }
 

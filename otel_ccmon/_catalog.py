@@ -411,7 +411,8 @@ CATALOG: tuple[MetricSpec, ...] = (
         "alert_receiver_duplicates_total",
         _C,
         "{notification}",
-        "Notifications received again (retries, HA pairs) and not stored twice.",
+        "Notifications received again (retries, HA pairs) and not stored twice, by receiver and group status.",
+        (Attribute("receiver"), STATUS_FIRING),
         source=Source.RECEIVER,
     ),
     MetricSpec(

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the local stack and the tests need, idempotently and cached by version:
 #   - .venv with otel-ccmon and its dev dependencies (re-installed when pyproject.toml changes)
-#   - Prometheus/promtool, Alertmanager/amtool, node-exporter, VictoriaMetrics: Debian bookworm
-#     packages, downloaded and *extracted* (dpkg-deb -x) into the cache, so no postinst ever
-#     starts or collides with a system service
+#   - Prometheus/promtool 3.x and Alertmanager/amtool from their Go modules (version information
+#     set, web UIs built from the modules' sources with Node.js)
+#   - node-exporter, VictoriaMetrics: Debian bookworm packages, downloaded and *extracted*
+#     (dpkg-deb -x) into the cache, so no postinst ever starts or collides with a system service
 #   - otelcol-ccmon, built from collector/builder-config.yaml with the Collector Builder
 #   - composecheck (tools/composecheck), compose-go's loader to validate docker-compose.yml
 #   - the Claude Code CLI (npm @anthropic-ai/claude-code, pinned), for the real-client contract
@@ -32,13 +33,12 @@ python_env() {
 }
 
 debian_binaries() {
-  local dir=$CACHE/debian/prom-${PROMETHEUS_DEB}_am-${ALERTMANAGER_DEB}_ne-${NODE_EXPORTER_DEB}_vm-${VICTORIA_METRICS_DEB}
-  if [[ ! -x $dir/usr/bin/promtool ]]; then
+  local dir=$CACHE/debian/ne-${NODE_EXPORTER_DEB}_vm-${VICTORIA_METRICS_DEB}
+  if [[ ! -x $dir/usr/bin/victoria-metrics ]]; then
     log "binaries: downloading Debian packages into $dir"
     local tmp
     tmp=$(mktemp -d)
-    local pkgs=("prometheus=$PROMETHEUS_DEB" "prometheus-alertmanager=$ALERTMANAGER_DEB"
-                "prometheus-node-exporter=$NODE_EXPORTER_DEB" "victoria-metrics=$VICTORIA_METRICS_DEB")
+    local pkgs=("prometheus-node-exporter=$NODE_EXPORTER_DEB" "victoria-metrics=$VICTORIA_METRICS_DEB")
     if ! (cd "$tmp" && apt-get download "${pkgs[@]}" >/dev/null 2>&1); then
       log "binaries: refreshing package lists (apt-get update)"
       apt-get update -qq >/dev/null
@@ -49,20 +49,6 @@ debian_binaries() {
     rm -rf "$tmp" "$dir"
     mv "$dir.partial" "$dir"
   fi
-  # Debian's Alertmanager reads its built-in templates from this absolute path (a Debian patch).
-  local tmpl
-  for tmpl in /usr/share/prometheus/alertmanager/default.tmpl /usr/share/prometheus/alertmanager/email.tmpl; do
-    if ! cmp -s "$dir$tmpl" "$tmpl" 2>/dev/null; then
-      if ! { mkdir -p "$(dirname "$tmpl")" && cp "$dir$tmpl" "$tmpl"; } 2>/dev/null; then
-        log "binaries: cannot write $tmpl (Debian's Alertmanager needs it); run bootstrap as root once"
-        exit 1
-      fi
-    fi
-  done
-  ln -sfn "$dir/usr/bin/prometheus" "$BIN/prometheus"
-  ln -sfn "$dir/usr/bin/promtool" "$BIN/promtool"
-  ln -sfn "$dir/usr/bin/prometheus-alertmanager" "$BIN/alertmanager"
-  ln -sfn "$dir/usr/bin/amtool" "$BIN/amtool"
   ln -sfn "$dir/usr/bin/prometheus-node-exporter" "$BIN/node_exporter"
   ln -sfn "$dir/usr/bin/victoria-metrics" "$BIN/victoria-metrics"
 }
@@ -107,6 +93,95 @@ composecheck() {
   ln -sfn "$dir/composecheck" "$BIN/composecheck"
 }
 
+# Prometheus 3 and Alertmanager from their Go modules, with version information (buildinfo) and
+# their web UIs: a module zip carries the UI sources, not the built assets, so they are built here
+# with the machine's Node.js (pnpm/npm from the npm registry) in a writable copy of the module.
+module_copy() { # module@version -> a writable copy of the module's source in $2
+  local src
+  src=$(GOFLAGS=-mod=mod go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf "$2"
+  cp -r "$src" "$2"
+  chmod -R u+w "$2"
+}
+
+prometheus3() {
+  local dir=$CACHE/prometheus/$PROMETHEUS_VERSION-$(go env GOVERSION) work ldflags
+  if [[ ! -x $dir/prometheus || ! -x $dir/promtool ]]; then
+    log "prometheus: building $PROMETHEUS_VERSION from github.com/prometheus/prometheus@$PROMETHEUS_MODULE (cold: ~10 min)"
+    work=$(mktemp -d)
+    module_copy "github.com/prometheus/prometheus@$PROMETHEUS_MODULE" "$work/prometheus"
+    (
+      cd "$work/prometheus/web/ui"
+      # the UI (mantine-ui) and the PromQL editor modules it uses, from the module's pnpm lockfile
+      export npm_config_cache=$CACHE/npm CI=1
+      if [[ -n ${PROMETHEUS_UI_REPIN:-} ]]; then
+        # shellcheck disable=SC2086 # name old new
+        set -- $PROMETHEUS_UI_REPIN
+        log "prometheus: UI lockfile: $1 $2 -> $3 (the registry here does not serve $2)"
+        python3 "$ROOT/scripts/repin_ui_package.py" pnpm-lock.yaml mantine-ui/package.json "$1" "$2" "$3" \
+          "$(npm view "$1@$3" dist.integrity)"
+      fi
+      npx -y "pnpm@$PNPM_VERSION" install --frozen-lockfile > "$work/ui.log" 2>&1 \
+        && npx -y "pnpm@$PNPM_VERSION" run build:module >> "$work/ui.log" 2>&1 \
+        && npx -y "pnpm@$PNPM_VERSION" run build:mantine-ui >> "$work/ui.log" 2>&1 \
+        || { tail -40 "$work/ui.log" >&2; exit 1; }
+    )
+    (cd "$work/prometheus" && bash scripts/compress_assets.sh > /dev/null)
+    ldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
+    ldflags+=" -X github.com/prometheus/common/version.Revision=module-$PROMETHEUS_MODULE"
+    ldflags+=" -X github.com/prometheus/common/version.Branch=module"
+    ldflags+=" -X github.com/prometheus/common/version.BuildUser=otel-ccmon-bootstrap"
+    mkdir -p "$dir.partial"
+    (cd "$work/prometheus" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -tags builtinassets -ldflags "$ldflags" \
+        -o "$dir.partial/prometheus" ./cmd/prometheus \
+      && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir.partial/promtool" ./cmd/promtool)
+    rm -rf "$dir" "$work"
+    mv "$dir.partial" "$dir"
+  fi
+  ln -sfn "$dir/prometheus" "$BIN/prometheus"
+  ln -sfn "$dir/promtool" "$BIN/promtool"
+}
+
+alertmanager() {
+  local dir=$CACHE/alertmanager/$ALERTMANAGER_VERSION-$(go env GOVERSION) work ldflags
+  if [[ ! -x $dir/alertmanager || ! -x $dir/amtool ]]; then
+    log "alertmanager: building $ALERTMANAGER_VERSION from github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION"
+    work=$(mktemp -d)
+    module_copy "github.com/prometheus/alertmanager@v$ALERTMANAGER_VERSION" "$work/alertmanager"
+    (
+      cd "$work/alertmanager/ui/mantine-ui"
+      export npm_config_cache=$CACHE/npm
+      if [[ -n ${ALERTMANAGER_UI_REPIN:-} ]]; then
+        # shellcheck disable=SC2086 # name old new
+        set -- $ALERTMANAGER_UI_REPIN
+        log "alertmanager: UI lockfile: $1 $2 -> $3 (the registry here does not serve $2)"
+        python3 "$ROOT/scripts/repin_ui_package.py" package-lock.json package.json "$1" "$2" "$3" \
+          "$(npm view "$1@$3" dist.integrity)"
+      fi
+      { npm ci --no-audit --no-fund && npm run build; } > "$work/ui.log" 2>&1 || { tail -40 "$work/ui.log" >&2; exit 1; }
+    )
+    # The classic Elm UI needs the Elm compiler, a binary its npm package fetches from GitHub
+    # (unreachable here): "/" forwards to the new UI at /ui/ instead. Served gzipped, as the
+    # embedded file server expects.
+    mkdir -p "$work/alertmanager/ui/app/dist/elm"
+    printf '%s\n' '<!doctype html><meta charset="utf-8"><title>Alertmanager</title>' \
+      '<meta http-equiv="refresh" content="0; url=./ui/"><a href="./ui/">Alertmanager UI</a>' \
+      | gzip -n > "$work/alertmanager/ui/app/dist/elm/index.html.gz"
+    ldflags="-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION"
+    ldflags+=" -X github.com/prometheus/common/version.Revision=module-v$ALERTMANAGER_VERSION"
+    ldflags+=" -X github.com/prometheus/common/version.Branch=module"
+    ldflags+=" -X github.com/prometheus/common/version.BuildUser=otel-ccmon-bootstrap"
+    mkdir -p "$dir.partial"
+    (cd "$work/alertmanager" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags "$ldflags" \
+        -o "$dir.partial/alertmanager" ./cmd/alertmanager \
+      && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir.partial/amtool" ./cmd/amtool)
+    rm -rf "$dir" "$work"
+    mv "$dir.partial" "$dir"
+  fi
+  ln -sfn "$dir/alertmanager" "$BIN/alertmanager"
+  ln -sfn "$dir/amtool" "$BIN/amtool"
+}
+
 claude_code() {
   local dir=$CACHE/claude-code/$CLAUDE_CODE_VERSION native
   native=$dir/node_modules/@anthropic-ai/claude-code-linux-x64/claude
@@ -132,11 +207,11 @@ claude_code() {
 
 case "${1:-all}" in
   python) python_env ;;
-  binaries) debian_binaries ;;
+  binaries) debian_binaries; prometheus3; alertmanager ;;
   collector) collector ;;
   tools) composecheck ;;
   claude-code) claude_code ;;
-  all) python_env; debian_binaries; collector; composecheck; claude_code ;;
+  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code ;;
   *) echo "usage: $0 [all|python|binaries|collector|tools|claude-code]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

@@ -51,8 +51,18 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "sink_http": 9097,
     "sink_smtp": 9025,
 }
+HA_PORTS: Mapping[str, int] = {
+    "prometheus_b": 9190,
+    "alertmanager_b": 9193,
+    "alertmanager_cluster": 9094,
+    "alertmanager_b_cluster": 9194,
+}
+"""Ports of the high-availability mode (`ccmon stack up --ha`): the second replicas, the gossip."""
+HA_COMPONENTS = ("prometheus_b", "alertmanager_b")
 # compose address in the config files -> key of the local port
 SERVICE_PORTS: Mapping[str, str] = {
+    "prometheus-b:9090": "prometheus_b",
+    "alertmanager-b:9093": "alertmanager_b",
     "otel-collector:8889": "collector_prometheus",
     "otel-collector:8888": "collector_telemetry",
     "app:3000": "app",
@@ -61,7 +71,7 @@ SERVICE_PORTS: Mapping[str, str] = {
     "node-exporter:9100": "node_exporter",
     "alert-receiver:9095": "receiver",
 }
-SECRET_NAMES = ("slack_webhook_url", "pagerduty_routing_key", "smtp_password", "receiver_token")
+SECRET_NAMES = ("slack_webhook_url", "pagerduty_routing_key", "smtp_password", "receiver_token", "alert_receiver_url")
 COLLECTOR_CONFIGS = ("config.yaml", "firewall.yaml")
 """The collector's base configuration: the overlays (forward, remote write) add to these."""
 ALL_COMPONENTS = ("sink", "collector", "prometheus", "alertmanager", "receiver", "node_exporter", "app")
@@ -78,8 +88,12 @@ PORT_COMPONENT: Mapping[str, str] = {
     "node_exporter": "node_exporter",
     "sink_http": "sink",
     "sink_smtp": "sink",
+    "prometheus_b": "prometheus_b",
+    "alertmanager_b": "alertmanager_b",
+    "alertmanager_cluster": "alertmanager",
+    "alertmanager_b_cluster": "alertmanager_b",
 }
-"""The component that binds each port of ``DEFAULT_PORTS``."""
+"""The component that binds each port of ``DEFAULT_PORTS`` and ``HA_PORTS``."""
 
 
 class StackError(RuntimeError):
@@ -137,12 +151,13 @@ class StackConfig:
     alertmanager_timing: Mapping[str, str] | None = None  # group_wait etc. overrides (tests)
     die_with_parent: bool = True  # children stop when this process dies (not for --detach)
     claude_code_team: bool = False  # the demo app also runs a simulated Claude Code team (make run)
+    direct_otlp: bool = False  # the app pushes OTLP to Prometheus's own receiver (no collector needed)
+    ha: bool = False  # two Prometheus replicas, two clustered Alertmanagers (prometheus-ha.yml)
 
     @classmethod
     def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
-        return cls(
-            workdir=workdir, ports=dict(zip(DEFAULT_PORTS, free_ports(len(DEFAULT_PORTS)), strict=True)), **kwargs
-        )
+        keys = [*DEFAULT_PORTS, *HA_PORTS]
+        return cls(workdir=workdir, ports=dict(zip(keys, free_ports(len(keys)), strict=True)), **kwargs)
 
     def url(self, component: str, path: str = "") -> str:
         return f"http://127.0.0.1:{self.ports[component]}{path}"
@@ -245,18 +260,16 @@ def port_conflicts(ports: Mapping[str, int], components: Iterable[str]) -> list[
 def localize_alertmanager(
     config: dict[str, Any], ports: Mapping[str, int], *, secrets_dir: Path, templates_dir: Path
 ) -> dict[str, Any]:
-    """Point secrets at local files, the receiver at its loopback port, email and PagerDuty at the sink.
+    """Point secrets at local files (the receiver's URL among them), email and PagerDuty at the sink.
 
     >>> cfg = {"global": {"slack_api_url_file": "/run/secrets/slack_webhook_url"}, "templates": ["/etc/x/*.tmpl"],
-    ...        "receivers": [{"name": "r", "webhook_configs": [{"url": "http://alert-receiver:9095/webhook/r"}]}]}
+    ...        "receivers": [{"name": "r", "webhook_configs": [{"url_file": "/run/secrets/alert_receiver_url"}]}]}
     >>> out = localize_alertmanager(cfg, {"receiver": 1, "sink_http": 2, "sink_smtp": 3},
     ...                             secrets_dir=Path("/s"), templates_dir=Path("/t"))
-    >>> out["global"]["slack_api_url_file"], out["receivers"][0]["webhook_configs"][0]["url"]
-    ('/s/slack_webhook_url', 'http://127.0.0.1:1/webhook/r')
+    >>> out["global"]["slack_api_url_file"], out["receivers"][0]["webhook_configs"][0]["url_file"]
+    ('/s/slack_webhook_url', '/s/alert_receiver_url')
     """
-    text = json.dumps(config)
-    text = text.replace("/run/secrets/", f"{secrets_dir}/")
-    text = text.replace("http://alert-receiver:9095", f"http://127.0.0.1:{ports['receiver']}")
+    text = json.dumps(config).replace("/run/secrets/", f"{secrets_dir}/")
     out: dict[str, Any] = json.loads(text)
     out["templates"] = [str(templates_dir / Path(t).name) for t in out.get("templates", [])]
     glob = out.setdefault("global", {})
@@ -267,17 +280,24 @@ def localize_alertmanager(
 
 
 def write_local_secrets(secrets_dir: Path, ports: Mapping[str, int]) -> None:
-    """Local stand-in secrets: Slack posts go to the local sink; a random receiver token."""
+    """Local stand-in secrets: Slack posts go to the local sink; a random receiver token.
+
+    Secrets are written once (a restarted stack keeps its token); the URLs follow the ports.
+    """
     secrets_dir.mkdir(parents=True, exist_ok=True)
-    values = {
+    urls = {
         "slack_webhook_url": f"http://127.0.0.1:{ports['sink_http']}/slack/services/LOCAL",
+        "alert_receiver_url": f"http://127.0.0.1:{ports['receiver']}/webhook",
+    }
+    values = {
+        **urls,
         "pagerduty_routing_key": "local-routing-key-0000000000000000",
         "smtp_password": "local-smtp-password",
         "receiver_token": secrets.token_urlsafe(24),
     }
     for name in SECRET_NAMES:
         path = secrets_dir / name
-        if not path.exists():
+        if name in urls or not path.exists():
             path.write_text(values[name] + "\n")
             path.chmod(0o600)
 
@@ -297,7 +317,8 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         repo = cfg.repo
         rules_dir = cfg.rules_dir or repo / "prometheus" / "rules"
-        prom = yaml.safe_load((repo / "prometheus" / "prometheus.yml").read_text())
+        source = "prometheus-ha.yml" if cfg.ha else "prometheus.yml"
+        prom = yaml.safe_load((repo / "prometheus" / source).read_text())
         prom = localize_prometheus(
             prom,
             cfg.ports,
@@ -346,25 +367,46 @@ class Stack:
             }
             (w / "collector-storage").mkdir(parents=True, exist_ok=True)
             return argv, env, cfg.url("collector_health", "/")
-        if name == "prometheus":
+        if name in ("prometheus", "prometheus_b"):
+            data = "prometheus-data" if name == "prometheus" else "prometheus-b-data"
             argv = [
                 str(b / "prometheus"),
                 f"--config.file={w / 'prometheus.yml'}",
-                f"--storage.tsdb.path={w / 'prometheus-data'}",
-                f"--web.listen-address=127.0.0.1:{p['prometheus']}",
+                f"--storage.tsdb.path={w / data}",
+                f"--web.listen-address=127.0.0.1:{p[name]}",
                 "--web.enable-lifecycle",
                 f"--rules.alert.resend-delay={cfg.resend_delay}",
             ]
-            return argv, {}, cfg.url("prometheus", "/-/ready")
-        if name == "alertmanager":
+            if cfg.direct_otlp:
+                argv.append("--web.enable-otlp-receiver")
+            env = {}
+            if cfg.ha:
+                argv.append("--enable-feature=expand-external-labels")
+                env["PROMETHEUS_REPLICA"] = "prometheus-0" if name == "prometheus" else "prometheus-1"
+            return argv, env, cfg.url(name, "/-/ready")
+        if name in ("alertmanager", "alertmanager_b"):
+            data = "alertmanager-data" if name == "alertmanager" else "alertmanager-b-data"
             argv = [
                 str(b / "alertmanager"),
                 f"--config.file={w / 'alertmanager.yml'}",
-                f"--storage.path={w / 'alertmanager-data'}",
-                f"--web.listen-address=127.0.0.1:{p['alertmanager']}",
-                "--cluster.listen-address=",
+                f"--storage.path={w / data}",
+                f"--web.listen-address=127.0.0.1:{p[name]}",
             ]
-            return argv, {}, cfg.url("alertmanager", "/-/ready")
+            if cfg.ha:
+                own, peer = (
+                    ("alertmanager_cluster", "alertmanager_b_cluster")
+                    if name == "alertmanager"
+                    else ("alertmanager_b_cluster", "alertmanager_cluster")
+                )
+                argv += [
+                    f"--cluster.listen-address=127.0.0.1:{p[own]}",
+                    f"--cluster.peer=127.0.0.1:{p[peer]}",
+                    "--cluster.settle-timeout=5s",
+                    "--cluster.peer-timeout=5s",
+                ]
+            else:
+                argv.append("--cluster.listen-address=")
+            return argv, {}, cfg.url(name, "/-/ready")
         if name == "node_exporter":
             argv = [str(b / "node_exporter"), f"--web.listen-address=127.0.0.1:{p['node_exporter']}"]
             return argv, {}, cfg.url("node_exporter", "/metrics")
@@ -378,6 +420,11 @@ class Stack:
                 "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{p['otlp_http']}",
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                 "OTEL_METRIC_EXPORT_INTERVAL": str(cfg.export_interval_ms),
+                **(
+                    {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": cfg.url("prometheus", "/api/v1/otlp/v1/metrics")}
+                    if cfg.direct_otlp
+                    else {}
+                ),
                 **cfg.app_env,
             }
             return [*argv, *cfg.app_args], env, cfg.url("app", "/health")
@@ -454,7 +501,7 @@ class Stack:
             raise StackError("cannot start: " + "\n".join(conflicts))
         self.render()
         try:
-            for name in ALL_COMPONENTS:
+            for name in (*ALL_COMPONENTS, *HA_COMPONENTS):
                 if name in self.config.components:
                     self.start(name)
         except BaseException:
@@ -529,7 +576,7 @@ def _print_status(ports: Mapping[str, int]) -> None:
 
 
 def _up(args: argparse.Namespace) -> int:
-    ports = dict(DEFAULT_PORTS)
+    ports = {**DEFAULT_PORTS, **(HA_PORTS if args.ha else {})}
     for item in args.port:
         key, _, value = item.partition("=")
         if key not in ports or not value.isdigit() or not 0 < int(value) < 65536:
@@ -541,7 +588,8 @@ def _up(args: argparse.Namespace) -> int:
     if clashes:
         print(f"ccmon stack: --port gives two components the same port {clashes}", file=sys.stderr)
         return 2
-    components = tuple(c for c in ALL_COMPONENTS if c not in set(args.without))
+    skipped = set(args.without) | ({"collector"} if args.direct_otlp else set())
+    components = tuple(c for c in (*ALL_COMPONENTS, *(HA_COMPONENTS if args.ha else ())) if c not in skipped)
     repo = find_repo(args.repo)
     binaries = bin_dir(repo)
     if not (binaries / "otelcol-ccmon").exists():
@@ -560,7 +608,9 @@ def _up(args: argparse.Namespace) -> int:
         ports=ports,
         components=components,
         die_with_parent=not args.detach,
-        claude_code_team=True,
+        claude_code_team=not args.direct_otlp,
+        direct_otlp=args.direct_otlp,
+        ha=args.ha,
         **fast,
     )
     stack = Stack(config)
@@ -685,6 +735,16 @@ def add_commands(sub: Any) -> None:
     up.add_argument("--port", action="append", default=[], help="KEY=PORT, e.g. app=3100 (repeatable)")
     up.add_argument("--without", action="append", default=[], choices=ALL_COMPONENTS, help="skip a component")
     up.add_argument("--detach", action="store_true", help="start and return; stop with `ccmon stack down`")
+    up.add_argument(
+        "--ha",
+        action="store_true",
+        help="high availability: two Prometheus replicas and two clustered Alertmanagers (prometheus-ha.yml)",
+    )
+    up.add_argument(
+        "--direct-otlp",
+        action="store_true",
+        help="the app pushes OTLP straight into Prometheus (its OTLP receiver); no collector, no Claude Code team",
+    )
     up.set_defaults(func=_up)
     down = stack_sub.add_parser("down", parents=[common], help="stop a detached stack")
     down.set_defaults(func=_down)

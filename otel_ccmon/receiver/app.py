@@ -141,7 +141,7 @@ def create_app(settings: ReceiverSettings) -> Any:
         result = await asyncio.to_thread(store.store, notification, raw.decode(), settings.hooks)
         rec.observe("alert_receiver.processing.duration", time.perf_counter() - started)
         if result.duplicate:
-            rec.add("alert_receiver.duplicates", 1)
+            rec.add("alert_receiver.duplicates", 1, notification.receiver, notification.status)
         else:
             rec.add("alert_receiver.notifications", 1, notification.receiver, notification.status)
             for _, alert in result.new_events:

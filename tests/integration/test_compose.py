@@ -55,8 +55,8 @@ def test_services(project: dict[str, Any]) -> None:
 def test_images_are_pinned_to_the_tested_release_lines(project: dict[str, Any]) -> None:
     v = versions()
     expected = {
-        "prometheus": f"prom/prometheus:v{v['PROMETHEUS_DEB'].split('+')[0]}",
-        "alertmanager": f"prom/alertmanager:v{v['ALERTMANAGER_DEB'].split('-')[0]}",
+        "prometheus": f"prom/prometheus:v{v['PROMETHEUS_VERSION']}",
+        "alertmanager": f"prom/alertmanager:v{v['ALERTMANAGER_VERSION']}",
         "node-exporter": f"prom/node-exporter:v{v['NODE_EXPORTER_DEB'].split('-')[0]}",
         "otel-collector": f"otelcol-ccmon:{v['OTELCOL_CORE_VERSION']}",
     }
@@ -203,8 +203,14 @@ def test_other_configs_match_compose(project: dict[str, Any]) -> None:
     am = yaml.safe_load((ROOT / "alertmanager/alertmanager.yml").read_text())
     for receiver in am["receivers"]:
         for hook in receiver.get("webhook_configs", []):
-            url = urlparse(hook["url"])
-            assert_address(project, url.hostname or "", url.port or 0, f"webhook of {receiver['name']}")
+            # the receiver's URL comes from a secret file (url_file, Alertmanager 0.26+)
+            assert hook == {**hook, "url_file": "/run/secrets/alert_receiver_url"}, receiver["name"]
+            assert "url" not in hook
+    assert "alert_receiver_url" in project["services"]["alertmanager"]["secrets"][-1]["source"]
+    documented = re.search(r"'(http://[^']+)' > secrets/alert_receiver_url", (ROOT / "docs/secrets.md").read_text())
+    assert documented, "docs/secrets.md shows the receiver URL to put in the secret"
+    url = urlparse(documented.group(1))
+    assert_address(project, url.hostname or "", url.port or 0, "alert receiver URL (secret)")
     provider = yaml.safe_load((ROOT / "grafana/provisioning/dashboards/dashboards.yml").read_text())["providers"][0]
     mounts = {v["target"]: v["source"] for v in project["services"]["grafana"]["volumes"]}
     assert mounts[provider["options"]["path"]] == str(ROOT / "grafana/dashboards")
@@ -219,6 +225,7 @@ def test_every_config_file_has_a_header() -> None:
     files = [
         "docker-compose.yml", "prometheus/prometheus.yml", "alertmanager/alertmanager.yml",
         "collector/config.yaml", "collector/forward-otlp.yaml", "collector/remote-write.yaml",
+        "collector/forward-logs-otlp.yaml", "collector/firewall.yaml",
         "collector/builder-config.yaml", "grafana/provisioning/datasources/datasources.yml",
         "grafana/provisioning/dashboards/dashboards.yml", "prometheus/rules/alerts.yml",
         "prometheus/rules/recording.yml", "prometheus/tests/alerts_test.yml", "pyproject.toml",
