@@ -21,7 +21,8 @@ from typing import Any
 def repin(lock: str, name: str, old: str, new: str, integrity: str) -> str:
     """The lockfile text with ``name@old`` moved to ``name@new``.
 
-    >>> text = "  'a@1.0.0':\\n    resolution: {integrity: sha512-OLD}\\n      'a':\\n        specifier: ^1.0.0\\n        version: 1.0.0\\n"
+    >>> text = ("  'a@1.0.0':\\n    resolution: {integrity: sha512-OLD}\\n"
+    ...         "      'a':\\n        specifier: ^1.0.0\\n        version: 1.0.0\\n")
     >>> print(repin(text, "a", "1.0.0", "0.9.0", "sha512-NEW"), end="")
       'a@0.9.0':
         resolution: {integrity: sha512-NEW}
@@ -37,8 +38,7 @@ def repin(lock: str, name: str, old: str, new: str, integrity: str) -> str:
     importer = re.compile(
         rf"(      '{re.escape(name)}':\n        specifier: \^){re.escape(old)}(\n        version: ){re.escape(old)}"
     )
-    lock = importer.sub(rf"\g<1>{new}\g<2>{new}", lock)
-    return lock
+    return importer.sub(rf"\g<1>{new}\g<2>{new}", lock)
 
 
 def repin_npm(lock: dict[str, Any], name: str, old: str, new: str, integrity: str) -> dict[str, Any]:

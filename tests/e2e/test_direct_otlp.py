@@ -11,6 +11,7 @@ Documented differences (docs/pipeline.md), both harmless to our rules and panels
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,11 +64,15 @@ def stack(tmp_path: Path) -> Iterator[tuple[Stack, dict[str, str]]]:
             argv = [venv_bin("ccmon"), "demo", "--port", str(port), "--tick", "0", "--seed", "3"]
             procs.start(service, argv, env)
             apps[service] = f"http://127.0.0.1:{port}"
-            wait_for(lambda url=apps[service]: httpx.get(url + "/health").status_code == 200, 60, f"{service} up")
+            wait_for(functools.partial(healthy, apps[service]), 60, f"{service} up")
         yield st, apps
     finally:
         procs.close()
         st.down()
+
+
+def healthy(url: str) -> bool:
+    return httpx.get(url + "/health").status_code == 200
 
 
 def series(stack: Stack, job: str, names: tuple[str, ...]) -> list[dict[str, str]]:

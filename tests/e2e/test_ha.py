@@ -10,6 +10,7 @@ still evaluated and delivered.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -102,7 +103,7 @@ def test_cluster_and_replicas_are_wired(stack: Stack) -> None:
         return status if len(status["cluster"]["peers"]) == 2 and status["cluster"]["status"] == "ready" else None
 
     for am in ("alertmanager", "alertmanager_b"):
-        wait_for(lambda am=am: both_members(am), 30, f"{am} sees both cluster members, settled")
+        wait_for(functools.partial(both_members, am), 30, f"{am} sees both cluster members, settled")
     for prom in ("prometheus", "prometheus_b"):
         active = httpx.get(stack.config.url(prom, "/api/v1/alertmanagers")).json()["data"]["activeAlertmanagers"]
         assert len(active) == 2, (prom, active)
