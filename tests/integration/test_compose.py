@@ -19,10 +19,12 @@ from tests.support import ROOT
 LOOPBACK_ONLY = {"otel-collector", "prometheus", "alertmanager", "alert-receiver", "node-exporter"}
 
 
-def load(env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def load(
+    env: dict[str, str] | None = None, files: tuple[str, ...] = ("docker-compose.yml",)
+) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("GRAFANA_", "CCMON_"))}
     return subprocess.run(
-        [str(bin_dir() / "composecheck"), str(ROOT / "docker-compose.yml")],
+        [str(bin_dir() / "composecheck"), ",".join(str(ROOT / f) for f in files)],
         capture_output=True, text=True, timeout=60, env={**environ, **(env or {})}, cwd=ROOT,
     )  # fmt: skip
 
@@ -223,7 +225,8 @@ def test_other_configs_match_compose(project: dict[str, Any]) -> None:
 
 def test_every_config_file_has_a_header() -> None:
     files = [
-        "docker-compose.yml", "prometheus/prometheus.yml", "alertmanager/alertmanager.yml",
+        "docker-compose.yml", "docker-compose.ha.yml", "prometheus/prometheus.yml", "prometheus/prometheus-ha.yml",
+        "alertmanager/alertmanager.yml",
         "collector/config.yaml", "collector/forward-otlp.yaml", "collector/remote-write.yaml",
         "collector/forward-logs-otlp.yaml", "collector/firewall.yaml",
         "collector/builder-config.yaml", "grafana/provisioning/datasources/datasources.yml",
@@ -234,3 +237,31 @@ def test_every_config_file_has_a_header() -> None:
     for f in files:
         first = (ROOT / f).read_text().splitlines()[0]
         assert first.startswith("#"), f
+
+
+def test_ha_overlay_runs_two_replicas_and_a_cluster() -> None:
+    """docker-compose.ha.yml over the base: the HA topology the local `ccmon stack up --ha` runs."""
+    result = load({"GRAFANA_ADMIN_PASSWORD": "test-only"}, ("docker-compose.yml", "docker-compose.ha.yml"))
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    base = json.loads(load({"GRAFANA_ADMIN_PASSWORD": "test-only"}).stdout)["services"]
+    assert set(services) == set(base) | {"prometheus-b", "alertmanager-b"}
+    replicas = {}
+    for name in ("prometheus", "prometheus-b"):
+        svc = services[name]
+        assert svc["image"] == base["prometheus"]["image"]
+        assert "--config.file=/etc/prometheus/prometheus-ha.yml" in svc["command"]
+        assert "--enable-feature=expand-external-labels" in svc["command"]
+        replicas[name] = svc["environment"]["PROMETHEUS_REPLICA"]
+    assert sorted(replicas.values()) == ["prometheus-0", "prometheus-1"]
+    ha = yaml.safe_load((ROOT / "prometheus/prometheus-ha.yml").read_text())
+    targets = {t for am in ha["alerting"]["alertmanagers"] for sc in am["static_configs"] for t in sc["targets"]}
+    assert targets == {"alertmanager:9093", "alertmanager-b:9093"}
+    for name, peer in (("alertmanager", "alertmanager-b"), ("alertmanager-b", "alertmanager")):
+        svc = services[name]
+        assert svc["image"] == base["alertmanager"]["image"]
+        assert f"--cluster.peer={peer}:9094" in svc["command"]
+        assert {s["source"] for s in svc["secrets"]} == {s["source"] for s in base["alertmanager"]["secrets"]}
+    for name in ("prometheus-b", "alertmanager-b"):
+        host = {p["host_ip"] for p in services[name]["ports"]}
+        assert host == {"127.0.0.1"}, name
