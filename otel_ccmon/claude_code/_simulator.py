@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import random
+import ssl
 import threading
 import time
 import urllib.error
@@ -161,6 +162,7 @@ class Client:
         temporality: str = "delta",
         session_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
@@ -169,6 +171,7 @@ class Client:
         self.temporality = temporality
         self.session_id = session_id or str(uuid.uuid4())
         self.headers = dict(headers or {})
+        self.ssl_context = ssl_context  # a collector with TLS (OTEL_EXPORTER_OTLP_CERTIFICATE)
         self.clock_ns = clock_ns
         self.streams: dict[tuple[str, Attrs], _Stream] = {}
         self.events: list[logs_pb2.LogRecord] = []
@@ -280,7 +283,7 @@ class Client:
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=5) as response:
+            with urllib.request.urlopen(request, timeout=5, context=self.ssl_context) as response:
                 return 200 <= int(response.status) < 300
         except (urllib.error.URLError, OSError, TimeoutError):
             return False

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -68,14 +70,20 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
         time.sleep(interval)  # polling interval of a deadline-bounded wait
 
 
-def http_ok(url: str, timeout: float = 2.0) -> bool:
-    """True if ``GET url`` answers 200.
+def http_ok(
+    url: str, timeout: float = 2.0, *, context: ssl.SSLContext | None = None, auth: tuple[str, str] | None = None
+) -> bool:
+    """True if ``GET url`` answers 200 (over TLS with ``context``, with basic ``auth``).
 
     >>> http_ok("http://127.0.0.1:1/")
     False
     """
+    request = urllib.request.Request(url)
+    if auth is not None:
+        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
             return int(resp.status) == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False

@@ -9,6 +9,7 @@ differences from the containerised deployment, besides shorter intervals in test
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import json
 import re
@@ -59,6 +60,10 @@ HA_PORTS: Mapping[str, int] = {
 }
 """Ports of the high-availability mode (`ccmon stack up --ha`): the second replicas, the gossip."""
 HA_COMPONENTS = ("prometheus_b", "alertmanager_b")
+TLS_PORTS = frozenset(
+    {"prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "otlp_http", "collector_prometheus"}
+)
+"""Ports that serve TLS in the secured mode (`ccmon stack up --secure`)."""
 # compose address in the config files -> key of the local port
 SERVICE_PORTS: Mapping[str, str] = {
     "prometheus-b:9090": "prometheus_b",
@@ -153,6 +158,7 @@ class StackConfig:
     claude_code_team: bool = False  # the demo app also runs a simulated Claude Code team (make run)
     direct_otlp: bool = False  # the app pushes OTLP to Prometheus's own receiver (no collector needed)
     ha: bool = False  # two Prometheus replicas, two clustered Alertmanagers (prometheus-ha.yml)
+    secure: bool = False  # TLS + token on OTLP, TLS + basic auth on Prometheus/Alertmanager (docs/security.md)
 
     @classmethod
     def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
@@ -160,7 +166,8 @@ class StackConfig:
         return cls(workdir=workdir, ports=dict(zip(keys, free_ports(len(keys)), strict=True)), **kwargs)
 
     def url(self, component: str, path: str = "") -> str:
-        return f"http://127.0.0.1:{self.ports[component]}{path}"
+        scheme = "https" if self.secure and component in TLS_PORTS else "http"
+        return f"{scheme}://127.0.0.1:{self.ports[component]}{path}"
 
 
 FAST_ALERTS_FACTOR = 60
@@ -317,7 +324,9 @@ class Stack:
         self.workdir.mkdir(parents=True, exist_ok=True)
         repo = cfg.repo
         rules_dir = cfg.rules_dir or repo / "prometheus" / "rules"
-        source = "prometheus-ha.yml" if cfg.ha else "prometheus.yml"
+        if cfg.ha and cfg.secure:
+            raise StackError("--ha and --secure are not combined yet: choose one")
+        source = "prometheus-ha.yml" if cfg.ha else "prometheus-secure.yml" if cfg.secure else "prometheus.yml"
         prom = yaml.safe_load((repo / "prometheus" / source).read_text())
         prom = localize_prometheus(
             prom,
@@ -327,8 +336,14 @@ class Stack:
             scrape_interval=cfg.scrape_interval,
             evaluation_interval=cfg.evaluation_interval,
         )
+        secrets_dir = self.workdir / "secrets"
+        if cfg.secure:
+            from otel_ccmon.devstack import security
+
+            security.init(secrets_dir)
+            prom = json.loads(json.dumps(prom).replace("/run/secrets/", f"{secrets_dir}/"))
         (self.workdir / "prometheus.yml").write_text(yaml.safe_dump(prom, sort_keys=False))
-        write_local_secrets(self.workdir / "secrets", cfg.ports)
+        write_local_secrets(secrets_dir, cfg.ports)
         am = yaml.safe_load((repo / "alertmanager" / "alertmanager.yml").read_text())
         am = localize_alertmanager(
             am, cfg.ports, secrets_dir=self.workdir / "secrets", templates_dir=repo / "alertmanager" / "templates"
@@ -349,7 +364,7 @@ class Stack:
             argv = [str(b / "otelcol-ccmon")]
             for config in cfg.collector_configs or tuple(cfg.repo / "collector" / p for p in COLLECTOR_CONFIGS):
                 argv += ["--config", str(config)]
-            for overlay in cfg.collector_overlays:
+            for overlay in (*cfg.collector_overlays, *(("secure.yaml",) if cfg.secure else ())):
                 argv += ["--config", str(cfg.repo / "collector" / overlay)]
             env = {
                 "CCMON_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{p['otlp_grpc']}",
@@ -363,6 +378,10 @@ class Stack:
                 # scrapes so that Prometheus scrapes the zero and increase() counts its first value
                 "CCMON_CLAUDE_CODE_EMIT_INTERVAL": cfg.scrape_interval,
                 "CCMON_CLAUDE_CODE_FIRST_VALUE_DELAY": f"{3 * duration_seconds(cfg.scrape_interval):g}s",
+                # the secured mode's files (secure.yaml); paths only, never the secrets themselves
+                "CCMON_OTLP_TOKEN_FILE": str(w / "secrets" / "otlp_token"),
+                "CCMON_TLS_CERT_FILE": str(w / "secrets" / "tls_cert.pem"),
+                "CCMON_TLS_KEY_FILE": str(w / "secrets" / "tls_key.pem"),
                 **cfg.collector_env,
             }
             (w / "collector-storage").mkdir(parents=True, exist_ok=True)
@@ -379,6 +398,8 @@ class Stack:
             ]
             if cfg.direct_otlp:
                 argv.append("--web.enable-otlp-receiver")
+            if cfg.secure:
+                argv.append(f"--web.config.file={w / 'secrets' / 'web_config.yml'}")
             env = {}
             if cfg.ha:
                 argv.append("--enable-feature=expand-external-labels")
@@ -406,6 +427,8 @@ class Stack:
                 ]
             else:
                 argv.append("--cluster.listen-address=")
+            if cfg.secure:
+                argv.append(f"--web.config.file={w / 'secrets' / 'web_config.yml'}")
             return argv, {}, cfg.url(name, "/-/ready")
         if name == "node_exporter":
             argv = [str(b / "node_exporter"), f"--web.listen-address=127.0.0.1:{p['node_exporter']}"]
@@ -417,7 +440,7 @@ class Stack:
             env = {
                 "OTEL_SERVICE_NAME": DEMO_SERVICE_NAME,
                 "OTEL_METRICS_EXPORTER": "otlp,prometheus",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{p['otlp_http']}",
+                "OTEL_EXPORTER_OTLP_ENDPOINT": cfg.url("otlp_http"),
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
                 "OTEL_METRIC_EXPORT_INTERVAL": str(cfg.export_interval_ms),
                 **(
@@ -425,6 +448,7 @@ class Stack:
                     if cfg.direct_otlp
                     else {}
                 ),
+                **(self._otlp_credentials_env() if cfg.secure else {}),
                 **cfg.app_env,
             }
             return [*argv, *cfg.app_args], env, cfg.url("app", "/health")
@@ -467,7 +491,8 @@ class Stack:
 
         def ours_and_ready() -> bool:
             # readiness counts only when the process answering on the port is our child's group
-            return not proc.running() or (http_ok(ready) and owned_by_group(port, proc.pid or -1) is not False)
+            ok = http_ok(ready, **self._client_options(ready))
+            return not proc.running() or (ok and owned_by_group(port, proc.pid or -1) is not False)
 
         try:
             wait_for(ours_and_ready, timeout, f"{name} ready at {ready}")
@@ -523,9 +548,37 @@ class Stack:
         (self.workdir / STATE_FILE).write_text(json.dumps(state, indent=2))
 
     # -- queries ------------------------------------------------------------------------------------
+    def _client_options(self, url: str) -> dict[str, Any]:
+        """TLS context and basic auth for a secured endpoint (the secured mode), else nothing."""
+        if not url.startswith("https://"):
+            return {}
+        from otel_ccmon.devstack import security
+
+        creds = security.Credentials(self.workdir / "secrets")
+        return {"context": creds.ssl_context(), "auth": creds.basic_auth()}
+
+    def _otlp_credentials_env(self) -> dict[str, str]:
+        """The standard OTel variables by which an app authenticates to the secured collector."""
+        from otel_ccmon.devstack import security
+
+        creds = security.Credentials(self.workdir / "secrets")
+        ca = str(creds.path(security.CA))
+        return {
+            "OTEL_EXPORTER_OTLP_HEADERS": f"Authorization=Bearer {creds.otlp_token}",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE": ca,
+            # requests lets REQUESTS_CA_BUNDLE (set on many hosts) override the exporter's CA file:
+            # point it at the same CA so that the standard variable decides (docs/security.md)
+            "REQUESTS_CA_BUNDLE": ca,
+        }
+
     def prom_query(self, expr: str) -> list[dict[str, Any]]:
         url = self.config.url("prometheus", "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
-        with urllib.request.urlopen(url, timeout=10) as resp:
+        request = urllib.request.Request(url)
+        options = self._client_options(url)
+        if "auth" in options:
+            user, password = options["auth"]
+            request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+        with urllib.request.urlopen(request, timeout=10, context=options.get("context")) as resp:
             body = json.load(resp)
         if body.get("status") != "success":
             raise ValueError(f"query failed: {body}")
@@ -608,9 +661,10 @@ def _up(args: argparse.Namespace) -> int:
         ports=ports,
         components=components,
         die_with_parent=not args.detach,
-        claude_code_team=not args.direct_otlp,
+        claude_code_team=not (args.direct_otlp or args.secure),
         direct_otlp=args.direct_otlp,
         ha=args.ha,
+        secure=args.secure,
         **fast,
     )
     stack = Stack(config)
@@ -739,6 +793,11 @@ def add_commands(sub: Any) -> None:
         "--ha",
         action="store_true",
         help="high availability: two Prometheus replicas and two clustered Alertmanagers (prometheus-ha.yml)",
+    )
+    up.add_argument(
+        "--secure",
+        action="store_true",
+        help="TLS and a bearer token on OTLP, TLS and basic auth on Prometheus/Alertmanager (docs/security.md)",
     )
     up.add_argument(
         "--direct-otlp",

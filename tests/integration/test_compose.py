@@ -265,3 +265,36 @@ def test_ha_overlay_runs_two_replicas_and_a_cluster() -> None:
     for name in ("prometheus-b", "alertmanager-b"):
         host = {p["host_ip"] for p in services[name]["ports"]}
         assert host == {"127.0.0.1"}, name
+
+
+def test_secure_overlay_mounts_every_file_its_configs_read() -> None:
+    """docker-compose.secure.yml: each /run/secrets path a secured config reads is a secret of that
+    service, and no secret value is inline (the token comes from .env, the rest from files)."""
+    env = {"GRAFANA_ADMIN_PASSWORD": "test-only", "CCMON_OTLP_TOKEN": "from-dotenv"}
+    result = load(env, ("docker-compose.yml", "docker-compose.secure.yml"))
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    missing = load({"GRAFANA_ADMIN_PASSWORD": "x"}, ("docker-compose.yml", "docker-compose.secure.yml"))
+    assert missing.returncode != 0 and "CCMON_OTLP_TOKEN" in missing.stderr
+
+    def mounted(service: str) -> set[str]:
+        return {f"/run/secrets/{s['source']}" for s in services[service].get("secrets", [])}
+
+    def paths(text: str) -> set[str]:
+        return set(re.findall(r"/run/secrets/[\w.]+", text))
+
+    reads = {
+        "otel-collector": paths((ROOT / "collector/secure.yaml").read_text()),
+        "prometheus": paths((ROOT / "prometheus/prometheus-secure.yml").read_text())
+        | paths(" ".join(services["prometheus"]["command"])),
+        "alertmanager": paths(" ".join(services["alertmanager"]["command"]))
+        | paths((ROOT / "alertmanager/alertmanager.yml").read_text()),
+        "grafana": paths((ROOT / "grafana/secure/datasources.yml").read_text()),
+        "app": {services["app"]["environment"]["OTEL_EXPORTER_OTLP_CERTIFICATE"]},
+    }  # fmt: skip
+    for service, needed in reads.items():
+        assert needed and needed <= mounted(service), (service, needed - mounted(service))
+    assert "--config=/etc/otelcol-ccmon/secure.yaml" in services["otel-collector"]["command"]
+    assert services["app"]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("https://")
+    # web config: TLS files and the password's hash come from `ccmon security init` (docs/security.md)
+    assert "ccmon security init" in (ROOT / "docs/security.md").read_text()

@@ -27,6 +27,7 @@ COLLECTOR_SETS = [
     (*BASE, "remote-write.yaml"),
     (*BASE, "forward-otlp.yaml", "remote-write.yaml"),
     (*BASE, "forward-logs-otlp.yaml"),
+    (*BASE, "secure.yaml"),
 ]
 
 
@@ -42,6 +43,9 @@ def collector_env(tmp_path: Path) -> dict[str, str]:
         "CCMON_FORWARD_OTLP_ENDPOINT": "https://otlp.example.net",
         "CCMON_REMOTE_WRITE_URL": "https://rw.example.net/api/v1/write",
         "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": "https://logs.example.net",
+        "CCMON_OTLP_TOKEN_FILE": str(tmp_path / "otlp_token"),
+        "CCMON_TLS_CERT_FILE": str(tmp_path / "tls_cert.pem"),
+        "CCMON_TLS_KEY_FILE": str(tmp_path / "tls_key.pem"),
     }
 
 
@@ -135,3 +139,19 @@ def test_amtool_rejects_broken_config(tmp_path: Path) -> None:
     result = run([str(bin_dir() / "amtool"), "check-config", str(broken)])
     assert result.returncode != 0
     assert "no-such-receiver" in result.stdout + result.stderr
+
+
+def test_promtool_checks_the_generated_web_config(tmp_path: Path) -> None:
+    """`ccmon security init`'s web config (TLS + bcrypt basic auth) passes promtool; a broken one does not."""
+    from otel_ccmon.devstack import security
+
+    creds = security.init(tmp_path / "secrets")
+    good = run([str(bin_dir() / "promtool"), "check", "web-config", str(creds.path(security.WEB_CONFIG))])
+    assert good.returncode == 0 and "SUCCESS" in good.stdout + good.stderr, good.stdout + good.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "tls_server_config:\n  cert_file: /nonexistent.pem\n  key_file: /nonexistent.key\n"
+        "basic_auth_users: {u: not-a-hash}\n"
+    )
+    bad = run([str(bin_dir() / "promtool"), "check", "web-config", str(broken)])
+    assert bad.returncode != 0
