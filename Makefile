@@ -2,7 +2,7 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: run run-fast test gotest unit integration e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
+.PHONY: k8s run run-fast test gotest unit integration e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
@@ -49,6 +49,10 @@ gotest:
 
 docs:
 	$(PY) -m mixin docs
+
+# Kubernetes manifests (kubernetes/), from the rules, configs and dashboards
+k8s: venv
+	$(PY) -m mixin k8s
 
 rules:
 	$(PY) -m mixin rules

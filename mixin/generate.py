@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixin import collector_firewall, dashboards, docs, prometheus_ha, prometheus_secure
+from mixin import collector_firewall, dashboards, docs, k8s, prometheus_ha, prometheus_secure
 from mixin.alerts import ALL_ALERTS
 from mixin.config import SETTINGS
 from mixin.dashboard_claude_code import CLAUDE_CODE
@@ -55,6 +55,11 @@ def prometheus_outputs(root: Path) -> dict[Path, str]:
     }
 
 
+def k8s_outputs(root: Path) -> dict[Path, str]:
+    """The Kubernetes manifests, from the rules, configs and dashboards (run after those)."""
+    return k8s.outputs(root)
+
+
 def docs_outputs(root: Path) -> dict[Path, str]:
     """The README with its metric table regenerated from the catalog."""
     readme = root / "README.md"
@@ -66,6 +71,7 @@ TARGETS: dict[str, Callable[[Path], dict[Path, str]]] = {
     "dashboards": dashboard_outputs,
     "collector": collector_outputs,
     "prometheus": prometheus_outputs,
+    "k8s": k8s_outputs,
     "docs": docs_outputs,
 }
 

@@ -7,6 +7,7 @@
 #     (dpkg-deb -x) into the cache, so no postinst ever starts or collides with a system service
 #   - otelcol-ccmon, built from collector/builder-config.yaml with the Collector Builder
 #   - composecheck (tools/composecheck), compose-go's loader to validate docker-compose.yml
+#   - kubeconform and offline JSON schemas (Kubernetes API, Prometheus-Operator CRDs), pinned
 #   - the Claude Code CLI (npm @anthropic-ai/claude-code, pinned), for the real-client contract
 #     test; if npm is unreachable its error is kept and that test skips naming it
 # Cache: ${CCMON_CACHE:-$XDG_CACHE_HOME/otel-ccmon}; links to the binaries in .cache/bin (git-ignored).
@@ -182,6 +183,46 @@ alertmanager() {
   ln -sfn "$dir/amtool" "$BIN/amtool"
 }
 
+# kubeconform and the JSON schemas it validates our Kubernetes manifests against, offline: the
+# Kubernetes API's (swagger.json of the pinned k8s.io/kubernetes module) and the Prometheus-
+# Operator CRDs' (controller-gen over the pinned pkg/apis/monitoring module); scripts/k8s_schemas.py
+k8s_tools() {
+  local kc=$CACHE/tools/kubeconform-v$KUBECONFORM_VERSION work swagger
+  if [[ ! -x $kc ]]; then
+    log "k8s: building kubeconform v$KUBECONFORM_VERSION"
+    mkdir -p "$CACHE/tools/gobin"
+    GOBIN=$CACHE/tools/gobin GOFLAGS=-mod=mod go install "github.com/yannh/kubeconform/cmd/kubeconform@v$KUBECONFORM_VERSION"
+    mv "$CACHE/tools/gobin/kubeconform" "$kc"
+  fi
+  ln -sfn "$kc" "$BIN/kubeconform"
+  local schemas
+  schemas=$CACHE/k8s-schemas/k8s-$KUBERNETES_VERSION-operator-$PROMETHEUS_OPERATOR_VERSION-$(hash_of scripts/k8s_schemas.py)
+  if [[ ! -f $schemas/.complete ]]; then
+    log "k8s: schemas of Kubernetes $KUBERNETES_VERSION and Prometheus-Operator $PROMETHEUS_OPERATOR_VERSION CRDs"
+    work=$(mktemp -d)
+    printf 'module ccmon.local/crds\n\ngo 1.26\n' > "$work/go.mod"
+    printf '%s\n' '//go:build tools' '' 'package crds' '' 'import (' \
+      '	_ "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"' \
+      '	_ "sigs.k8s.io/controller-tools/cmd/controller-gen"' ')' > "$work/tools.go"
+    (
+      cd "$work"
+      export GOFLAGS=-mod=mod GOWORK=off
+      go get "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring@v$PROMETHEUS_OPERATOR_VERSION" \
+        "sigs.k8s.io/controller-tools@v$CONTROLLER_TOOLS_VERSION" > /dev/null 2>&1
+      go run sigs.k8s.io/controller-tools/cmd/controller-gen crd:allowDangerousTypes=true,maxDescLen=0 \
+        paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 output:crd:dir=crds
+    )
+    swagger=$(cd "$work" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@v$KUBERNETES_VERSION" \
+      | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/api/openapi-spec/swagger.json
+    rm -rf "$schemas.partial"
+    .venv/bin/python scripts/k8s_schemas.py "$swagger" "$work/crds" "$schemas.partial" > /dev/null
+    touch "$schemas.partial/.complete"
+    rm -rf "$schemas" "$work"
+    mv "$schemas.partial" "$schemas"
+  fi
+  ln -sfn "$schemas" "$ROOT/.cache/k8s-schemas"
+}
+
 claude_code() {
   local dir=$CACHE/claude-code/$CLAUDE_CODE_VERSION native
   native=$dir/node_modules/@anthropic-ai/claude-code-linux-x64/claude
@@ -211,7 +252,8 @@ case "${1:-all}" in
   collector) collector ;;
   tools) composecheck ;;
   claude-code) claude_code ;;
-  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code ;;
-  *) echo "usage: $0 [all|python|binaries|collector|tools|claude-code]" >&2; exit 2 ;;
+  k8s) k8s_tools ;;
+  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools ;;
+  *) echo "usage: $0 [all|python|binaries|collector|tools|claude-code|k8s]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

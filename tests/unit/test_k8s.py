@@ -1,0 +1,88 @@
+"""The Kubernetes manifests (kubernetes/, `make k8s`) are current and miss nothing: every alert,
+recording rule, scrape job, dashboard and collector config of the repository is in them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from mixin import generate, k8s
+from tests.support import ROOT
+
+
+def manifests() -> list[dict[str, Any]]:
+    return [d for p in sorted((ROOT / "kubernetes").glob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d]
+
+
+def of_kind(kind: str) -> list[dict[str, Any]]:
+    return [d for d in manifests() if d["kind"] == kind]
+
+
+def test_committed_manifests_are_current() -> None:
+    generated = generate.k8s_outputs(ROOT)
+    assert {p.name for p in generated} == {p.name for p in (ROOT / "kubernetes").glob("*.yaml")}
+    for path, content in generated.items():
+        assert path.read_text() == content, f"run `make k8s` ({path.name})"
+
+
+def rules_in(path: str, key: str) -> set[str]:
+    groups = yaml.safe_load((ROOT / path).read_text())["groups"]
+    return {r[key] for g in groups for r in g["rules"] if key in r}
+
+
+def test_every_alert_and_recording_rule_is_a_prometheus_rule() -> None:
+    groups = [g for d in of_kind("PrometheusRule") for g in d["spec"]["groups"]]
+    alerts = {r["alert"] for g in groups for r in g["rules"] if "alert" in r}
+    records = {r["record"] for g in groups for r in g["rules"] if "record" in r}
+    assert alerts == rules_in("prometheus/rules/alerts.yml", "alert")
+    expected = rules_in("prometheus/rules/recording.yml", "record") | rules_in(
+        "prometheus/rules/services.yml", "record"
+    )
+    assert records == expected
+    exprs = {r["alert"]: r["expr"] for g in groups for r in g["rules"] if "alert" in r}
+    source_groups = yaml.safe_load((ROOT / "prometheus/rules/alerts.yml").read_text())["groups"]
+    source = {r["alert"]: r["expr"] for g in source_groups for r in g["rules"]}
+    assert exprs == source
+
+
+def test_every_scrape_job_has_a_service_monitor_with_its_job_label() -> None:
+    jobs = {
+        j["job_name"]: j for j in yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())["scrape_configs"]
+    }
+    monitors = {}
+    for sm in of_kind("ServiceMonitor"):
+        (endpoint,) = sm["spec"]["endpoints"]
+        job = next(r["replacement"] for r in endpoint["relabelings"] if r["targetLabel"] == "job")
+        monitors[job] = endpoint
+    assert set(monitors) == set(jobs)
+    assert monitors["app-metrics"].get("honorLabels") is True  # job/instance of each app, as in prometheus.yml
+    assert monitors["claude-code-app"]["metricRelabelings"][0]["action"] == "drop"
+
+
+def test_dashboards_alertmanager_and_collector_are_in() -> None:
+    dashboards = {
+        k for d in of_kind("ConfigMap") if d["metadata"]["labels"].get("grafana_dashboard") == "1" for k in d["data"]
+    }
+    assert dashboards == {p.name for p in (ROOT / "grafana/dashboards").glob("*.json")}
+    (secret,) = [d for d in of_kind("Secret") if d["metadata"]["name"] == "otel-ccmon-alertmanager"]
+    am = yaml.safe_load(secret["stringData"]["alertmanager.yaml"])
+    source = yaml.safe_load((ROOT / "alertmanager/alertmanager.yml").read_text())
+    assert [r["name"] for r in am["receivers"]] == [r["name"] for r in source["receivers"]]
+    assert "/run/secrets/" not in secret["stringData"]["alertmanager.yaml"]
+    assert f"/etc/alertmanager/secrets/{k8s.AM_SECRETS}/" in secret["stringData"]["alertmanager.yaml"]
+    (collector_cm,) = [d for d in of_kind("ConfigMap") if d["metadata"]["name"] == "otel-ccmon-collector"]
+    for name in ("config.yaml", "firewall.yaml", "agent.yaml"):
+        assert collector_cm["data"][name] == (ROOT / "collector" / name).read_text()
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in manifests()}
+    assert {
+        ("DaemonSet", "otel-ccmon-agent"),
+        ("Deployment", "otel-ccmon-gateway"),
+        ("Service", "otel-ccmon-gateway"),
+    } <= kinds
+    images = {
+        c["image"]
+        for d in of_kind("DaemonSet") + of_kind("Deployment")
+        for c in d["spec"]["template"]["spec"]["containers"]
+    }
+    assert k8s.COLLECTOR_IMAGE in images  # our distribution, the image collector/Dockerfile builds
