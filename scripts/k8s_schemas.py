@@ -39,8 +39,9 @@ def file_name(kind: str, group: str, version: str) -> str:
 def strict(schema: Any) -> Any:
     """Closed objects (``additionalProperties: false``) and int-or-string, recursively.
 
-    >>> strict({"type": "object", "properties": {"a": {"format": "int-or-string"}}})
-    {'type': 'object', 'properties': {'a': {'oneOf': [{'type': 'string'}, {'type': 'integer'}]}}, 'additionalProperties': False}
+    >>> out = strict({"type": "object", "properties": {"a": {"format": "int-or-string"}}})
+    >>> out["additionalProperties"], out["properties"]["a"]["oneOf"][1]
+    (False, {'type': 'integer'})
     """
     if isinstance(schema, list):
         return [strict(s) for s in schema]
@@ -49,7 +50,8 @@ def strict(schema: Any) -> Any:
     if schema.get("format") == "int-or-string" or schema.get("x-kubernetes-int-or-string"):
         return dict(INT_OR_STRING)
     out = {k: strict(v) for k, v in schema.items()}
-    if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+    open_object = "additionalProperties" in out or out.get("x-kubernetes-preserve-unknown-fields")
+    if "properties" in out and not open_object:
         out["additionalProperties"] = False
     return out
 
