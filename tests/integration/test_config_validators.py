@@ -28,6 +28,7 @@ COLLECTOR_SETS = [
     (*BASE, "forward-otlp.yaml", "remote-write.yaml"),
     (*BASE, "forward-logs-otlp.yaml"),
     (*BASE, "secure.yaml"),
+    ("agent.yaml",),
 ]
 
 

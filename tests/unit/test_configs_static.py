@@ -11,7 +11,7 @@ def test_collector_manifest_matches_configs() -> None:
     """The builder manifest holds exactly the component types the configs use, at one release."""
     manifest = yaml.safe_load((ROOT / "collector" / "builder-config.yaml").read_text())
     used: set[str] = set()
-    for f in ("config.yaml", "firewall.yaml", "forward-otlp.yaml", "forward-logs-otlp.yaml", "remote-write.yaml"):
+    for f in sorted(p.name for p in (ROOT / "collector").glob("*.yaml") if p.name != "builder-config.yaml"):
         cfg = yaml.safe_load((ROOT / "collector" / f).read_text())
         for section in ("receivers", "processors", "exporters", "extensions", "connectors"):
             used |= {name.split("/")[0] for name in cfg.get(section, {})}
@@ -20,7 +20,8 @@ def test_collector_manifest_matches_configs() -> None:
         "resourceprocessor": "resource", "otlpexporter": "otlp_grpc", "otlphttpexporter": "otlp_http",
         "debugexporter": "debug", "prometheusexporter": "prometheus",
         "prometheusremotewriteexporter": "prometheus_remote_write", "healthcheckextension": "health_check",
-        "filestorage": "file_storage", "cardinalityguardprocessor": "cardinalityguard",
+        "filestorage": "file_storage", "bearertokenauthextension": "bearertokenauth",
+        "cardinalityguardprocessor": "cardinalityguard",
         "claudecodeprocessor": "claudecode", "claudecodeeventsconnector": "claudecode_events",
     }  # fmt: skip
     built = set()
