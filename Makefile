@@ -43,7 +43,7 @@ pytest:
 
 # our collector processor (collector/cardinalityguardprocessor): go vet and its unit tests
 gotest:
-	for m in cardinalityguardprocessor claudecodeprocessor claudecodeeventsconnector; do \
+	for m in cardinalityguardprocessor claudecodeprocessor claudecodeeventsconnector gatewayrouteexporter; do \
 	  (cd collector/$$m && go vet ./... && go test ./...) || exit 1; \
 	done
 

@@ -235,7 +235,7 @@ def collector(root: Path) -> list[dict[str, Any]]:
         },
     }
     node_name = {"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
-    agent_env = [*_env({**LISTEN, "CCMON_GATEWAY_ENDPOINT": "otel-ccmon-gateway:4317"}), node_name]
+    agent_env = [*_env({**LISTEN, "CCMON_GATEWAY_ENDPOINTS": "[http://otel-ccmon-gateway:4318]"}), node_name]
     agent_container = _container("otelcol", ["--config=/etc/otelcol-ccmon/agent.yaml"], agent_env, OTLP_PORTS)
     for port in agent_container["ports"]:
         if port["name"].startswith("otlp"):

@@ -102,7 +102,7 @@ def test_collector_image_is_built_from_the_tested_manifest(project: dict[str, An
         for m in kind
         if "path" in m
     ]
-    assert len(ours) == 3
+    assert len(ours) == 4
     for folder in ours:
         assert f"COPY {folder} ./{folder}" in dockerfile
     assert "RUN CGO_ENABLED=0 builder --config builder-config.yaml" in dockerfile

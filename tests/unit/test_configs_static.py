@@ -23,6 +23,7 @@ def test_collector_manifest_matches_configs() -> None:
         "filestorage": "file_storage", "bearertokenauthextension": "bearertokenauth",
         "cardinalityguardprocessor": "cardinalityguard",
         "claudecodeprocessor": "claudecode", "claudecodeeventsconnector": "claudecode_events",
+        "gatewayrouteexporter": "gatewayroute",
     }  # fmt: skip
     built = set()
     versions = set()
