@@ -22,6 +22,19 @@ def _per_min(usd_per_min: float, minutes: int = 200) -> str:
     return f"0+{usd_per_min:g}x{minutes}"
 
 
+def _over_budget(budget: float) -> Scenario:
+    """Spend of SPEND_RATE USD a minute crosses ``budget`` (the 1-minute steps start at 0); half the
+    hourly budget an hour (healthy) stays under both budgets."""
+    crossed = int(budget / SPEND_RATE) + 1
+    return Scenario(
+        firing={f"{COST}{{{OPUS}}}": _per_min(SPEND_RATE)},
+        healthy={f"{COST}{{{OPUS}}}": _per_min(CC.hourly_budget_usd / 120)},
+        value=SPEND_RATE * (crossed + 6),  # at the check: 1 minute after `for: 5m`
+        labels={},
+        active_from=crossed,
+    )
+
+
 CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
     Alert(
         name="ClaudeCodeHourlySpendOverBudget",
@@ -42,13 +55,7 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
             "Expensive model for routine work? Agree on defaults (the managed settings' model).",
             "Raise hourly_budget_usd in mixin/settings.yml if the spend is planned.",
         ),
-        scenario=Scenario(
-            firing={f"{COST}{{{OPUS}}}": _per_min(SPEND_RATE)},
-            healthy={f"{COST}{{{OPUS}}}": _per_min(CC.hourly_budget_usd / 120)},
-            value=SPEND_RATE * (int(CC.hourly_budget_usd / SPEND_RATE) + 1 + 6),
-            labels={},
-            active_from=int(CC.hourly_budget_usd / SPEND_RATE) + 1,
-        ),
+        scenario=_over_budget(CC.hourly_budget_usd),
         for_="5m",
         threshold=CC.hourly_budget_usd,
         group="claude_code",
@@ -69,13 +76,7 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
             "Tell the heaviest users; check for runaway automation (agents in loops, CI jobs).",
             "Raise daily_budget_usd in mixin/settings.yml if the spend is planned.",
         ),
-        scenario=Scenario(
-            firing={f"{COST}{{{OPUS}}}": _per_min(SPEND_RATE)},
-            healthy={f"{COST}{{{OPUS}}}": _per_min(CC.hourly_budget_usd / 120)},
-            value=SPEND_RATE * (int(CC.daily_budget_usd / SPEND_RATE) + 1 + 6),
-            labels={},
-            active_from=int(CC.daily_budget_usd / SPEND_RATE) + 1,
-        ),
+        scenario=_over_budget(CC.daily_budget_usd),
         for_="5m",
         threshold=CC.daily_budget_usd,
         group="claude_code",

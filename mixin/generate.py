@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixin import collector_firewall, dashboards, docs, k8s, prometheus_ha, prometheus_secure
+from mixin import collector_firewall, dashboards, docs, k8s, prometheus_variants
 from mixin.alerts import ALL_ALERTS
 from mixin.config import SETTINGS
 from mixin.dashboard_claude_code import CLAUDE_CODE
@@ -49,10 +49,7 @@ def collector_outputs(root: Path) -> dict[Path, str]:
 
 def prometheus_outputs(root: Path) -> dict[Path, str]:
     """The HA replicas' and the secured topology's configurations, from prometheus/prometheus.yml."""
-    return {
-        root / prometheus_ha.OUTPUT: prometheus_ha.ha_yaml(root),
-        root / prometheus_secure.OUTPUT: prometheus_secure.secure_yaml(root),
-    }
+    return prometheus_variants.outputs(root)
 
 
 def k8s_outputs(root: Path) -> dict[Path, str]:

@@ -105,6 +105,22 @@ module_copy() { # module@version -> a writable copy of the module's source in $2
   chmod -R u+w "$2"
 }
 
+# repin_ui COMPONENT "NAME OLD NEW" LOCKFILE PACKAGE_JSON: one UI package the registry here does not
+# serve at its locked version, moved to one it serves (scripts/repin_ui_package.py); in the UI folder
+repin_ui() {
+  [[ -n $2 ]] || return 0
+  local name old new
+  read -r name old new <<< "$2"
+  log "$1: UI lockfile: $name $old -> $new (the registry here does not serve $old)"
+  python3 "$ROOT/scripts/repin_ui_package.py" "$3" "$4" "$name" "$old" "$new" "$(npm view "$name@$new" dist.integrity)"
+}
+
+# version_ldflags VERSION REVISION: the buildinfo `--version` prints (prometheus/common/version)
+version_ldflags() {
+  local v=github.com/prometheus/common/version
+  printf '%s' "-X $v.Version=$1 -X $v.Revision=$2 -X $v.Branch=module -X $v.BuildUser=otel-ccmon-bootstrap"
+}
+
 prometheus3() {
   local dir=$CACHE/prometheus/$PROMETHEUS_VERSION-$(go env GOVERSION) work ldflags
   if [[ ! -x $dir/prometheus || ! -x $dir/promtool ]]; then
@@ -115,23 +131,14 @@ prometheus3() {
       cd "$work/prometheus/web/ui"
       # the UI (mantine-ui) and the PromQL editor modules it uses, from the module's pnpm lockfile
       export npm_config_cache=$CACHE/npm CI=1
-      if [[ -n ${PROMETHEUS_UI_REPIN:-} ]]; then
-        # shellcheck disable=SC2086 # name old new
-        set -- $PROMETHEUS_UI_REPIN
-        log "prometheus: UI lockfile: $1 $2 -> $3 (the registry here does not serve $2)"
-        python3 "$ROOT/scripts/repin_ui_package.py" pnpm-lock.yaml mantine-ui/package.json "$1" "$2" "$3" \
-          "$(npm view "$1@$3" dist.integrity)"
-      fi
+      repin_ui prometheus "${PROMETHEUS_UI_REPIN:-}" pnpm-lock.yaml mantine-ui/package.json
       npx -y "pnpm@$PNPM_VERSION" install --frozen-lockfile > "$work/ui.log" 2>&1 \
         && npx -y "pnpm@$PNPM_VERSION" run build:module >> "$work/ui.log" 2>&1 \
         && npx -y "pnpm@$PNPM_VERSION" run build:mantine-ui >> "$work/ui.log" 2>&1 \
         || { tail -40 "$work/ui.log" >&2; exit 1; }
     )
     (cd "$work/prometheus" && bash scripts/compress_assets.sh > /dev/null)
-    ldflags="-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
-    ldflags+=" -X github.com/prometheus/common/version.Revision=module-$PROMETHEUS_MODULE"
-    ldflags+=" -X github.com/prometheus/common/version.Branch=module"
-    ldflags+=" -X github.com/prometheus/common/version.BuildUser=otel-ccmon-bootstrap"
+    ldflags=$(version_ldflags "$PROMETHEUS_VERSION" "module-$PROMETHEUS_MODULE")
     mkdir -p "$dir.partial"
     (cd "$work/prometheus" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -tags builtinassets -ldflags "$ldflags" \
         -o "$dir.partial/prometheus" ./cmd/prometheus \
@@ -152,13 +159,7 @@ alertmanager() {
     (
       cd "$work/alertmanager/ui/mantine-ui"
       export npm_config_cache=$CACHE/npm
-      if [[ -n ${ALERTMANAGER_UI_REPIN:-} ]]; then
-        # shellcheck disable=SC2086 # name old new
-        set -- $ALERTMANAGER_UI_REPIN
-        log "alertmanager: UI lockfile: $1 $2 -> $3 (the registry here does not serve $2)"
-        python3 "$ROOT/scripts/repin_ui_package.py" package-lock.json package.json "$1" "$2" "$3" \
-          "$(npm view "$1@$3" dist.integrity)"
-      fi
+      repin_ui alertmanager "${ALERTMANAGER_UI_REPIN:-}" package-lock.json package.json
       { npm ci --no-audit --no-fund && npm run build; } > "$work/ui.log" 2>&1 || { tail -40 "$work/ui.log" >&2; exit 1; }
     )
     # The classic Elm UI needs the Elm compiler, a binary its npm package fetches from GitHub
@@ -168,10 +169,7 @@ alertmanager() {
     printf '%s\n' '<!doctype html><meta charset="utf-8"><title>Alertmanager</title>' \
       '<meta http-equiv="refresh" content="0; url=./ui/"><a href="./ui/">Alertmanager UI</a>' \
       | gzip -n > "$work/alertmanager/ui/app/dist/elm/index.html.gz"
-    ldflags="-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION"
-    ldflags+=" -X github.com/prometheus/common/version.Revision=module-v$ALERTMANAGER_VERSION"
-    ldflags+=" -X github.com/prometheus/common/version.Branch=module"
-    ldflags+=" -X github.com/prometheus/common/version.BuildUser=otel-ccmon-bootstrap"
+    ldflags=$(version_ldflags "$ALERTMANAGER_VERSION" "module-v$ALERTMANAGER_VERSION")
     mkdir -p "$dir.partial"
     (cd "$work/alertmanager" && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags "$ldflags" \
         -o "$dir.partial/alertmanager" ./cmd/alertmanager \
