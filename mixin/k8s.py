@@ -21,6 +21,8 @@ NAMESPACE = "otel-ccmon"
 PART_OF = {"app.kubernetes.io/part-of": "otel-ccmon"}
 COLLECTOR_IMAGE = "otelcol-ccmon:0.165.0"
 RECEIVER_IMAGE = "otel-ccmon:0.1.0"
+GATEWAY_REPLICAS = 2
+"""Gateways of the StatefulSet; the agents' endpoint list is generated to match."""
 AM_SECRETS = "otel-ccmon-alertmanager-secrets"
 AM_TEMPLATES = "otel-ccmon-alertmanager-templates"
 HEADER = (
@@ -184,8 +186,8 @@ OTLP_PORTS = [
 
 
 def collector(root: Path) -> list[dict[str, Any]]:
-    """The collector tiers: agents (DaemonSet, collector/agent.yaml) forward to the gateway
-    (Deployment + Service, collector/config.yaml + firewall.yaml) with our image."""
+    """The collector tiers: agents (DaemonSet, collector/agent.yaml) route every service to one of
+    the gateways (StatefulSet + headless Service, collector/config.yaml + firewall.yaml), our image."""
     configs = {name: (root / "collector" / name).read_text() for name in ("config.yaml", "firewall.yaml", "agent.yaml")}
     gateway_labels = {"app.kubernetes.io/name": "otel-ccmon-gateway", "app.kubernetes.io/component": "gateway"}
     agent_labels = {"app.kubernetes.io/name": "otel-ccmon-agent", "app.kubernetes.io/component": "agent"}
@@ -199,12 +201,13 @@ def collector(root: Path) -> list[dict[str, Any]]:
     )
     gateway = {
         "apiVersion": "apps/v1",
-        "kind": "Deployment",
+        "kind": "StatefulSet",
         "metadata": _meta("otel-ccmon-gateway", gateway_labels),
         "spec": {
-            # one replica: the Claude Code totals and the per-service budget are state per series;
-            # more replicas need consistent routing by the agents (docs/kubernetes.md)
-            "replicas": 1,
+            # stable names (otel-ccmon-gateway-0…): the agents route each service to one of them
+            "serviceName": "otel-ccmon-gateway",
+            "replicas": GATEWAY_REPLICAS,
+            "podManagementPolicy": "Parallel",
             "selector": {"matchLabels": gateway_labels},
             "template": {
                 "metadata": {"labels": {**PART_OF, **gateway_labels}},
@@ -227,6 +230,8 @@ def collector(root: Path) -> list[dict[str, Any]]:
         "kind": "Service",
         "metadata": _meta("otel-ccmon-gateway", gateway_labels),
         "spec": {
+            # headless: one DNS name per gateway pod, which the agents list
+            "clusterIP": "None",
             "selector": gateway_labels,
             "ports": [
                 {"name": p["name"], "port": p["containerPort"], "targetPort": p["name"], "protocol": "TCP"}
@@ -235,7 +240,10 @@ def collector(root: Path) -> list[dict[str, Any]]:
         },
     }
     node_name = {"name": "K8S_NODE_NAME", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}
-    agent_env = [*_env({**LISTEN, "CCMON_GATEWAY_ENDPOINTS": "[http://otel-ccmon-gateway:4318]"}), node_name]
+    gateways = ", ".join(
+        f"http://otel-ccmon-gateway-{i}.otel-ccmon-gateway.{NAMESPACE}.svc:4318" for i in range(GATEWAY_REPLICAS)
+    )
+    agent_env = [*_env({**LISTEN, "CCMON_GATEWAY_ENDPOINTS": f"[{gateways}]"}), node_name]
     agent_container = _container("otelcol", ["--config=/etc/otelcol-ccmon/agent.yaml"], agent_env, OTLP_PORTS)
     for port in agent_container["ports"]:
         if port["name"].startswith("otlp"):
@@ -324,7 +332,7 @@ def outputs(root: Path) -> dict[Path, str]:
             alertmanager_config(root),
         ),
         "grafana-dashboards.yaml": ("The dashboards as ConfigMaps for Grafana's sidecar.", dashboards(root)),
-        "collector.yaml": ("The collector: agents (DaemonSet) and the gateway (Deployment, Service).", collector(root)),
+        "collector.yaml": ("The collector: agents (DaemonSet) and gateways (StatefulSet, Service).", collector(root)),
         "alert-receiver.yaml": ("The alert receiver (Deployment, Service).", receiver()),
     }
     return {base / name: HEADER.format(what=what) + _docs(*docs) for name, (what, docs) in files.items()}

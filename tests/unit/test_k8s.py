@@ -77,12 +77,23 @@ def test_dashboards_alertmanager_and_collector_are_in() -> None:
     kinds = {(d["kind"], d["metadata"]["name"]) for d in manifests()}
     assert {
         ("DaemonSet", "otel-ccmon-agent"),
-        ("Deployment", "otel-ccmon-gateway"),
+        ("StatefulSet", "otel-ccmon-gateway"),
         ("Service", "otel-ccmon-gateway"),
     } <= kinds
     images = {
         c["image"]
-        for d in of_kind("DaemonSet") + of_kind("Deployment")
+        for d in of_kind("DaemonSet") + of_kind("StatefulSet") + of_kind("Deployment")
         for c in d["spec"]["template"]["spec"]["containers"]
     }
     assert k8s.COLLECTOR_IMAGE in images  # our distribution, the image collector/Dockerfile builds
+
+
+def test_agents_list_every_gateway_of_the_statefulset() -> None:
+    (gateways,) = of_kind("StatefulSet")
+    (agents,) = of_kind("DaemonSet")
+    env = {e["name"]: e.get("value") for e in agents["spec"]["template"]["spec"]["containers"][0]["env"]}
+    listed = yaml.safe_load(env["CCMON_GATEWAY_ENDPOINTS"])
+    replicas = gateways["spec"]["replicas"]
+    assert replicas >= 2 and len(listed) == replicas
+    for i, url in enumerate(listed):
+        assert url.startswith(f"http://otel-ccmon-gateway-{i}.{gateways['spec']['serviceName']}.")
