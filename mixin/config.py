@@ -106,6 +106,14 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "ALERTS",
         }
     ),
-    "alertmanager": frozenset({"alertmanager_notifications_failed_total", "alertmanager_notifications_total"}),
+    "alertmanager": frozenset(
+        {
+            "alertmanager_notifications_failed_total",
+            "alertmanager_notifications_total",
+            "alertmanager_cluster_members",
+            "alertmanager_cluster_enabled",
+            "alertmanager_cluster_failed_peers",
+        }
+    ),
     "node-exporter": frozenset({"node_filesystem_avail_bytes", "node_filesystem_size_bytes", "node_cpu_seconds_total"}),
 }

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 
 from otel_ccmon import _catalog as cat
 from otel_ccmon.claude_code import Client, Identity, Ledger, Team, TeamPlan
+from otel_ccmon.claude_code._report import collect
 from otel_ccmon.claude_code._simulator import TOKEN_KINDS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
@@ -164,6 +166,16 @@ def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[
     assert f"{sum(float(r['cost_usd']) for r in rows):.4f}" in done.stdout
     page = (out / "claude-code-report.html").read_text()
     assert "<svg" in page and "<script" not in page and "http" not in page.split("<svg", 1)[0].lower()
+    # and exactly Prometheus's own numbers for the same window and evaluation time
+    at = scalar(stack, f"max(timestamp({COST}))")
+    day = datetime.fromtimestamp(at, UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows_at = collect(stack.config.url("prometheus"), 1, now=datetime.fromtimestamp(at, UTC))
+    window = max(1, int(at - day.timestamp()))
+    by_user_model = {
+        (r["metric"].get("user_id", ""), r["metric"].get("model", "")): float(r["value"][1])
+        for r in query(stack, f"sum by (user_id, model) (increase({COST}[{window}s]))", at)
+    }
+    assert {(r.user, r.model): r.cost_usd for r in rows_at} == by_user_model
 
 
 def test_collector_kill9_loses_at_most_the_stated_bound(make_stack: Callable[..., Stack]) -> None:

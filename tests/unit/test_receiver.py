@@ -102,7 +102,7 @@ def test_retries_and_ha_duplicates_are_stored_once(client: TestClient, metrics: 
     results = [client.post("/webhook/p1-high", json=body, headers=AUTH).json() for _ in range(3)]
     assert [r["duplicate"] for r in results] == [False, True, True]
     assert counts(client)["notifications"] == 1 and counts(client)["alert_events"] == 2
-    assert metrics.value("alert_receiver.duplicates") == 2
+    assert metrics.value("alert_receiver.duplicates", receiver="p1-high", status="firing") == 2
     # a different group (e.g. re-grouped after a config change) with the same alert state: no new event
     other = {**body, "groupKey": "other"}
     assert client.post("/webhook/p1-high", json=other, headers=AUTH).json()["new_events"] == 0
