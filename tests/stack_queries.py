@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import httpx
 
 from otel_ccmon.devstack.procs import wait_for
@@ -27,6 +30,12 @@ def wait_total(stack: Stack, expr: str, expected: float, timeout: float = 30) ->
 def tick(stack: Stack, n: int = 1) -> None:
     for _ in range(n):
         httpx.post(stack.config.url("app", "/tick"), timeout=30).raise_for_status()
+
+
+def sink_records(stack: Stack) -> list[dict[str, Any]]:
+    """What the local notification sink (Slack/PagerDuty stand-ins, SMTP) recorded, in order."""
+    path = stack.workdir / "sink.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def recorded(stack: Stack) -> dict[str, int]:

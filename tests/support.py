@@ -17,6 +17,7 @@ __all__ = [
     "free_port",
     "http_ok",
     "parse_prometheus",
+    "pinned_versions",
     "venv_bin",
     "wait_for",
     "wait_for_text",
@@ -41,6 +42,13 @@ class Procs:
     def close(self) -> None:
         for proc in reversed(self.started):
             proc.stop()
+
+
+def pinned_versions() -> dict[str, str]:
+    """``scripts/versions.env``: the pinned versions of every external component."""
+    lines = (ROOT / "scripts" / "versions.env").read_text().splitlines()
+    pairs = (line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+    return {k.strip(): v.strip() for k, v in pairs}
 
 
 def wait_for_text(url: str, needle: str, timeout: float, what: str) -> str:

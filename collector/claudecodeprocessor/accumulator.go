@@ -177,6 +177,14 @@ func (a *accumulator) hashMap(h *maphash.Hash, m pcommon.Map) {
 	}
 }
 
+// mapKey is the seeded hash of an attribute map (order-independent).
+func (a *accumulator) mapKey(m pcommon.Map) uint64 {
+	var h maphash.Hash
+	h.SetSeed(a.seed)
+	a.hashMap(&h, m)
+	return h.Sum64()
+}
+
 func (a *accumulator) truncate(s string) string {
 	if len(s) <= a.cfg.MaxValueLength {
 		return s
@@ -261,12 +269,12 @@ func (a *accumulator) stream(m pmetric.Metric, res pcommon.Map, resKey uint64, a
 }
 
 // increment turns a cumulative point into the increment since the source's previous point.
-func (a *accumulator) increment(m pmetric.Metric, res pcommon.Map, p pmetric.NumberDataPoint, value float64, now time.Time) (float64, string) {
+// rawKey identifies the source's resource (all its attributes), hashed once per resource.
+func (a *accumulator) increment(m pmetric.Metric, rawKey uint64, p pmetric.NumberDataPoint, value float64, now time.Time) (float64, string) {
 	var h maphash.Hash
 	h.SetSeed(a.seed)
 	h.WriteString(m.Name())
-	a.hashMap(&h, res)
-	h.WriteByte(2)
+	h.Write(binary.LittleEndian.AppendUint64(nil, rawKey))
 	a.hashMap(&h, p.Attributes())
 	key := h.Sum64()
 	src, ok := a.sources[key]
@@ -298,7 +306,7 @@ func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 
 // accumulate adds one metric's points to the totals; it returns false for metrics it leaves in
 // the batch (gauges, non-monotonic sums: only their attributes are reduced).
-func (a *accumulator) accumulate(m pmetric.Metric, rawRes, res pcommon.Map, resKey uint64, now time.Time, count func(string)) bool {
+func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Map, resKey uint64, now time.Time, count func(string)) bool {
 	switch {
 	case m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic():
 		delta := m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityDelta
@@ -317,7 +325,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawRes, res pcommon.Map, resK
 					continue
 				}
 			} else {
-				v, outcome = a.increment(m, rawRes, p, v, now)
+				v, outcome = a.increment(m, rawKey, p, v, now)
 			}
 			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
 			if s == nil {
@@ -405,13 +413,10 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 		}
 		rawRes := rm.Resource().Attributes()
 		res := a.reduceResource(rawRes)
-		var rh maphash.Hash
-		rh.SetSeed(a.seed)
-		a.hashMap(&rh, res)
-		resKey := rh.Sum64()
+		rawKey, resKey := a.mapKey(rawRes), a.mapKey(res)
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
-				return a.accumulate(m, rawRes, res, resKey, now, count)
+				return a.accumulate(m, rawKey, res, resKey, now, count)
 			})
 			return sm.Metrics().Len() == 0
 		})

@@ -70,6 +70,15 @@ def wait_for(check: Callable[[], T | None], timeout: float, what: str, interval:
         time.sleep(interval)  # polling interval of a deadline-bounded wait
 
 
+def basic_auth_header(user: str, password: str) -> str:
+    """The ``Authorization`` value of HTTP basic auth.
+
+    >>> basic_auth_header("ccmon", "pw")
+    'Basic Y2Ntb246cHc='
+    """
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 def http_ok(
     url: str, timeout: float = 2.0, *, context: ssl.SSLContext | None = None, auth: tuple[str, str] | None = None
 ) -> bool:
@@ -80,8 +89,7 @@ def http_ok(
     """
     request = urllib.request.Request(url)
     if auth is not None:
-        token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
+        request.add_header("Authorization", basic_auth_header(*auth))
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as resp:
             return int(resp.status) == 200

@@ -9,7 +9,6 @@ differences from the containerised deployment, besides shorter intervals in test
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import re
@@ -34,7 +33,16 @@ import yaml
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.ports import STACK_ENV, Holder, holder, owned_by_group, port_in_use
-from otel_ccmon.devstack.procs import Proc, free_port, free_ports, http_ok, kill_group, pid_alive, wait_for
+from otel_ccmon.devstack.procs import (
+    Proc,
+    basic_auth_header,
+    free_port,
+    free_ports,
+    http_ok,
+    kill_group,
+    pid_alive,
+    wait_for,
+)
 from otel_ccmon.devstack.repo import bin_dir, find_repo
 from otel_ccmon.devstack.state import DEFAULT_WORKDIR, STATE_FILE, load_state, stack_workdir
 
@@ -571,13 +579,14 @@ class Stack:
             "REQUESTS_CA_BUNDLE": ca,
         }
 
-    def prom_query(self, expr: str) -> list[dict[str, Any]]:
-        url = self.config.url("prometheus", "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    def prom_query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        """An instant query of this stack's Prometheus (at ``at``, a Unix time, or now)."""
+        params: dict[str, str | float] = {"query": expr, **({"time": at} if at is not None else {})}
+        url = self.config.url("prometheus", "/api/v1/query?" + urllib.parse.urlencode(params))
         request = urllib.request.Request(url)
         options = self._client_options(url)
         if "auth" in options:
-            user, password = options["auth"]
-            request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+            request.add_header("Authorization", basic_auth_header(*options["auth"]))
         with urllib.request.urlopen(request, timeout=10, context=options.get("context")) as resp:
             body = json.load(resp)
         if body.get("status") != "success":

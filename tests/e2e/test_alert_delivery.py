@@ -21,6 +21,7 @@ from mixin import config
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
+from tests.stack_queries import sink_records
 from tests.support import ROOT
 
 
@@ -51,21 +52,16 @@ def at_receiver(stack: Stack, name: str, status: str, timeout: float = 90) -> di
     return wait_for(check, timeout, f"{name} {status} at the alert receiver", interval=0.5)
 
 
-def sink(stack: Stack) -> list[dict[str, Any]]:
-    path = stack.workdir / "sink.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 def slack_messages(stack: Stack, name: str) -> list[dict[str, Any]]:
-    return [r["body"] for r in sink(stack) if r["channel"] == "slack" and name in json.dumps(r["body"])]
+    return [r["body"] for r in sink_records(stack) if r["channel"] == "slack" and name in json.dumps(r["body"])]
 
 
 def emails(stack: Stack, name: str) -> list[dict[str, Any]]:
-    return [r for r in sink(stack) if r["channel"] == "email" and name in r["subject"]]
+    return [r for r in sink_records(stack) if r["channel"] == "email" and name in r["subject"]]
 
 
 def pagerduty(stack: Stack, name: str) -> list[dict[str, Any]]:
-    return [r["body"] for r in sink(stack) if r["channel"] == "pagerduty" and name in json.dumps(r["body"])]
+    return [r["body"] for r in sink_records(stack) if r["channel"] == "pagerduty" and name in json.dumps(r["body"])]
 
 
 def test_watchdog_reaches_the_receiver(stack: Stack) -> None:

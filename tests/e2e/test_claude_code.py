@@ -53,18 +53,8 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
             stack.down()
 
 
-def query(stack: Stack, expr: str, at: float | None = None) -> list[dict[str, Any]]:
-    params: dict[str, str | float] = {"query": expr}
-    if at is not None:
-        params["time"] = at
-    body = httpx.get(stack.config.url("prometheus", "/api/v1/query"), params=params, timeout=10).json()
-    assert body["status"] == "success", body
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
-
-
 def scalar(stack: Stack, expr: str, at: float | None = None) -> float:
-    result = query(stack, expr, at)
+    result = stack.prom_query(expr, at)
     return float(result[0]["value"][1]) if result else 0.0
 
 
@@ -83,7 +73,7 @@ def increase(stack: Stack, expr: str, at: float, by: str = "") -> dict[str, floa
     grouping = f" by ({by})" if by else ""
     return {
         ",".join(r["metric"].get(k, "") for k in by.split(",") if k): float(r["value"][1])
-        for r in query(stack, f"sum{grouping} (increase({expr}[15m]))", at)
+        for r in stack.prom_query(f"sum{grouping} (increase({expr}[15m]))", at)
     }
 
 
@@ -118,7 +108,7 @@ def test_parallel_sessions_counted_exactly(make_stack: Callable[..., Stack], tem
         user = session.client.identity.user_id
         assert within(by_user[user], ledger.total("recorded", "claude_code.cost.usage", **{"user.id": user}))
     # no session.id, no e-mail: parallel sessions were merged, personal data dropped by default
-    labels = {k for r in query(stack, '{job="claude-code"}') for k in r["metric"]}
+    labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
     assert "session_id" not in labels and "user_email" not in labels, labels
     assert {"user_id", "model", "type", "terminal_type"} <= labels
     # churn bound: series = users x models x kept attribute values, not x sessions
@@ -173,7 +163,7 @@ def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[
     window = max(1, int(at - day.timestamp()))
     by_user_model = {
         (r["metric"].get("user_id", ""), r["metric"].get("model", "")): float(r["value"][1])
-        for r in query(stack, f"sum by (user_id, model) (increase({COST}[{window}s]))", at)
+        for r in stack.prom_query(f"sum by (user_id, model) (increase({COST}[{window}s]))", at)
     }
     assert {(r.user, r.model): r.cost_usd for r in rows_at} == by_user_model
 
@@ -281,6 +271,6 @@ def test_privacy_hashed_email_and_logs_forwarded_without_content(make_stack: Cal
             assert "prompt" not in r and all("example.com" not in v for v in r.values()), r
             assert r["user.email"].startswith("sha256:"), r
         settle(stack, COST, client.ledger.total("recorded", "claude_code.cost.usage"))
-        emails = {r["metric"].get("user_email") for r in query(stack, COST)}
+        emails = {r["metric"].get("user_email") for r in stack.prom_query(COST)}
         assert emails == {records[0]["user.email"]}, emails
-        assert not query(stack, '{user_email=~".*example.com.*"}')
+        assert not stack.prom_query('{user_email=~".*example.com.*"}')

@@ -21,7 +21,7 @@ from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack, StackConfig
 from tests.anthropic_stub import Stub, Turn, Usage, serve
 from tests.otlp_capture import otlp_capture
-from tests.support import ROOT
+from tests.support import ROOT, pinned_versions
 
 CLAUDE = bin_dir(ROOT) / "claude"
 UNAVAILABLE = ROOT / ".cache" / "claude-code.unavailable"
@@ -218,9 +218,5 @@ def test_simulator_emits_what_the_real_client_emits(stub: tuple[Stub, str]) -> N
 
 def test_cli_version_is_the_pinned_one() -> None:
     out = subprocess.run([str(CLAUDE), "--version"], capture_output=True, text=True, timeout=60, check=True).stdout
-    pinned = dict(
-        line.split("=", 1)
-        for line in (ROOT / "scripts/versions.env").read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )["CLAUDE_CODE_VERSION"]
+    pinned = pinned_versions()["CLAUDE_CODE_VERSION"]
     assert out.startswith(pinned) and pinned == CLIENT_VERSION

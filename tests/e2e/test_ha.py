@@ -30,6 +30,7 @@ from otel_ccmon.devstack.stack import (
     StackConfig,
     write_shortened_rules,
 )
+from tests.stack_queries import sink_records
 from tests.support import ROOT, parse_prometheus
 
 # a duplicate from the second Alertmanager would come after its peer timeout (5 s): watch longer
@@ -51,15 +52,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         st.down()
 
 
-def sink(stack: Stack) -> list[dict[str, Any]]:
-    path = stack.workdir / "sink.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
-
 def deliveries(stack: Stack, name: str) -> dict[str, list[str]]:
     """What each channel got for ``name``: firing/resolved, in order."""
     out: dict[str, list[str]] = {"slack": [], "pagerduty": [], "email": [], "receiver": []}
-    for r in sink(stack):
+    for r in sink_records(stack):
         text = json.dumps(r.get("body")) + r.get("subject", "")
         if name not in text:
             continue

@@ -8,12 +8,7 @@ import subprocess
 import pytest
 
 from otel_ccmon.devstack.repo import bin_dir
-from tests.support import ROOT
-
-
-def versions() -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in (ROOT / "scripts/versions.env").read_text().splitlines() if "=" in line)
-    return {k.strip(): v.strip() for k, v in pairs if not k.startswith("#")}
+from tests.support import ROOT, pinned_versions
 
 
 @pytest.mark.parametrize(
@@ -30,5 +25,5 @@ def test_version_information_is_set(binary: str, key: str) -> None:
         [str(bin_dir(ROOT) / binary), "--version"], capture_output=True, text=True, timeout=30, check=True
     )
     text = result.stdout + result.stderr
-    assert f"version {versions()[key]}" in text, text
+    assert f"version {pinned_versions()[key]}" in text, text
     assert "go1." in text  # buildinfo: the Go version is reported too

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from otel_ccmon.devstack.repo import bin_dir
-from tests.support import ROOT
+from tests.support import ROOT, pinned_versions
 
 LOOPBACK_ONLY = {"otel-collector", "prometheus", "alertmanager", "alert-receiver", "node-exporter"}
 
@@ -37,11 +37,6 @@ def project() -> dict[str, Any]:
     return data
 
 
-def versions() -> dict[str, str]:
-    pairs = (line.split("=", 1) for line in (ROOT / "scripts/versions.env").read_text().splitlines() if "=" in line)
-    return {k.strip(): v.strip() for k, v in pairs if not k.startswith("#")}
-
-
 def test_compose_loads_and_requires_grafana_password() -> None:
     result = load()
     assert result.returncode != 0
@@ -55,7 +50,7 @@ def test_services(project: dict[str, Any]) -> None:
 
 
 def test_images_are_pinned_to_the_tested_release_lines(project: dict[str, Any]) -> None:
-    v = versions()
+    v = pinned_versions()
     expected = {
         "prometheus": f"prom/prometheus:v{v['PROMETHEUS_VERSION']}",
         "alertmanager": f"prom/alertmanager:v{v['ALERTMANAGER_VERSION']}",
@@ -75,7 +70,7 @@ def test_images_are_pinned_to_the_tested_release_lines(project: dict[str, Any]) 
 
 def test_manifest_and_image_share_the_collector_release() -> None:
     manifest = (ROOT / "collector/builder-config.yaml").read_text()
-    core = versions()["OTELCOL_CORE_VERSION"]
+    core = pinned_versions()["OTELCOL_CORE_VERSION"]
     assert f"v{core}" in manifest
     minor = ".".join(core.split(".")[:2])
     upstream = re.findall(r"gomod: (?!github.com/otel-ccmon/)\S+ (v0\.\d+\.\d+)", manifest)
@@ -87,7 +82,7 @@ def test_collector_image_is_built_from_the_tested_manifest(project: dict[str, An
     service = project["services"]["otel-collector"]
     assert service["build"]["context"].endswith("/collector")
     dockerfile = (ROOT / "collector" / "Dockerfile").read_text()
-    core = versions()["OTELCOL_CORE_VERSION"]
+    core = pinned_versions()["OTELCOL_CORE_VERSION"]
     assert re.search(rf"^ARG OTELCOL_CORE_VERSION={re.escape(core)}$", dockerfile, re.M)
     assert service["build"]["args"]["OTELCOL_CORE_VERSION"] == core
     go_version = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout
