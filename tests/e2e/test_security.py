@@ -125,9 +125,14 @@ def test_every_hop_carries_its_credentials(stack: Stack) -> None:
         60,
         "the Watchdog through Prometheus -> Alertmanager (TLS + auth) -> receiver (token)",
     )
+
     # alerts went out over TLS with basic auth (errors while Alertmanager was still starting do not count)
-    sent = stack.prom_query("sum(prometheus_notifications_sent_total)")
-    assert sent and float(sent[0]["value"][1]) > 0
+    # (Prometheus scrapes its own counter a second after the notification went out)
+    def sent() -> bool:
+        result = stack.prom_query("sum(prometheus_notifications_sent_total)")
+        return bool(result) and float(result[0]["value"][1]) > 0
+
+    wait_for(sent, 30, "Prometheus's own count of notifications sent to Alertmanager")
 
 
 def test_no_secret_in_the_repository_arguments_or_logs(stack: Stack) -> None:
