@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mixin.config import SETTINGS
 from mixin.model import Alert, Scenario
+from otel_ccmon.claude_code._completeness import cut_points_expr, dropped_value_expr
 
 CC = SETTINGS.claude_code
 COST = "claude_code_cost_usage_USD_total"
@@ -226,6 +227,47 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
             active_from=60 * START,
         ),
         for_="30m",
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeTotalsIncomplete",
+        severity="P2",
+        component="claude-code",
+        expr=f"{cut_points_expr('15m', CC.services)} > 0",
+        summary="Claude Code totals are incomplete: a stream budget cuts data",
+        description=(
+            "{{ $value | humanize }} Claude Code data points were cut in the last 15 minutes by the collector's "
+            "stream budget: spend and tokens shown for this time are too low."
+        ),
+        impact="Spend, token and budget figures (dashboard, report, budget alerts) read low for every affected window.",
+        meaning=(
+            "The collector dropped Claude Code data points (claudecode processor: over_limit; cardinality guard: "
+            "over_budget, too_many_services or value_not_allowed for the Claude Code services) in the last 15 minutes, "
+            "for 5 minutes."
+        ),
+        diagnosis=(
+            cut_points_expr("1h", CC.services),
+            dropped_value_expr("claude_code.cost.usage", "1h") + "   # USD not counted, at least",
+            'otelcol_ccmon_claude_code_streams, otelcol_ccmon_guard_stream_budget{service=~"claude-code.*"}',
+            "ccmon claude-code report --since 1d   # names the incomplete days and the missing amount",
+        ),
+        mitigation=(
+            "More developers than claude_code.expected_developers in mixin/settings.yml: raise it, `make generate`, "
+            "roll out the collector config (or set CCMON_CLAUDE_CODE_STREAM_BUDGET).",
+            "A client sending unexpected attribute values (a new model family is fine; IDs are not): see which "
+            "metric grows in otelcol_ccmon_claude_code_streams and fix the client's OTEL_RESOURCE_ATTRIBUTES.",
+        ),
+        scenario=Scenario(
+            firing={f'{POINTS}{{job="otel-collector",instance="c1",outcome="over_limit"}}': "0+10x200"},
+            healthy={f'{POINTS}{{job="otel-collector",instance="c1",outcome="over_limit"}}': "0x200"},
+            value=70,
+            labels={},
+            active_from=1,
+        ),
+        for_="5m",
+        threshold=0,
         group="claude_code",
         service_label=False,
         push_variant=False,

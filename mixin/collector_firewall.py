@@ -24,12 +24,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mixin.config import SETTINGS, ClaudeCodeSettings
 from mixin.rule_files import dump_yaml
 from otel_ccmon._catalog import (
     CATALOG,
     CLAUDE_CODE_CATALOG,
     CLAUDE_CODE_DURATION_BUCKETS,
-    CLAUDE_CODE_SERVICE,
+    CLAUDE_CODE_IDENTITY_KEYS,
     MetricSpec,
     Source,
 )
@@ -62,9 +63,59 @@ def default_budget(settings: Settings | None = None) -> int:
     return sum(streams_allowed(spec, settings) for spec in CATALOG)
 
 
+CLAUDE_CODE_ORG_STREAMS = 5000
+"""Claude Code's organisation-wide streams (edit decisions by tool and language, the event-derived
+metrics by model, tool and status): not per developer, bounded by the tools and models in use."""
+CLAUDE_CODE_HEADROOM = 1.5
+"""Budget over the expected size: sessions of one developer with more models, more terminals."""
+
+
+def claude_code_series_per_developer(models: int) -> int:
+    """Streams one developer adds with ``models`` models: the per-developer Claude Code metrics.
+
+    A metric is per developer when it keeps ``user.id``; its other attributes are the model
+    (``models`` values) and bounded types (their allowed values); identity keys add nothing.
+
+    >>> claude_code_series_per_developer(3)
+    26
+    """
+    total = 0
+    for spec in CLAUDE_CODE_CATALOG:
+        keys = spec.attribute_keys
+        if "user.id" not in keys:
+            continue
+        n = 1
+        for a in spec.attributes:
+            if a.key in CLAUDE_CODE_IDENTITY_KEYS:
+                continue
+            if a.key == "model":
+                n *= models
+            elif a.allowed:
+                n *= len(a.allowed)
+            else:
+                raise ValueError(f"{spec.otel_name}: {a.key} is unbounded on a per-developer metric")
+        total += n
+    return total
+
+
+def claude_code_stream_budget(settings: ClaudeCodeSettings | None = None) -> int:
+    """Claude Code's streams in the collector: expected developers x series each x headroom, plus
+    the organisation-wide streams. Both the claudecode processor's ``max_streams`` and the guard's
+    budget of each Claude Code service.
+
+    >>> claude_code_stream_budget(ClaudeCodeSettings(expected_developers=1000, models_per_developer=3))
+    44000
+    """
+    cc = settings or SETTINGS.claude_code
+    per_developer = claude_code_series_per_developer(cc.models_per_developer)
+    return math.ceil(cc.expected_developers * per_developer * CLAUDE_CODE_HEADROOM) + CLAUDE_CODE_ORG_STREAMS
+
+
 def firewall(budget: int | None = None) -> dict[str, Any]:
     """The ``cardinalityguard`` processor, as collector configuration."""
     settings = Settings()
+    services = list(SETTINGS.claude_code.services)
+    cc_budget = f"${{env:CCMON_CLAUDE_CODE_STREAM_BUDGET:-{claude_code_stream_budget()}}}"
     catalog = {
         spec.otel_name: {"attributes": {a.key: sorted(a.allowed) if a.allowed else [] for a in spec.attributes}}
         for spec in CATALOG + CLAUDE_CODE_CATALOG
@@ -77,7 +128,7 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
     return {
         "connectors": {
             "claudecode_events": {
-                "services": [CLAUDE_CODE_SERVICE],
+                "services": list(services),
                 "duration_buckets": list(CLAUDE_CODE_DURATION_BUCKETS),
                 "max_tokens_per_request": 10_000_000,
                 "max_cost_per_request": 1000,
@@ -86,12 +137,14 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
         },
         "processors": {
             "claudecode": {
-                "services": [CLAUDE_CODE_SERVICE],
+                "services": list(services),
                 # at least the scrape interval; ccmon stack sets both from its own scrape interval
                 "emit_interval": "${env:CCMON_CLAUDE_CODE_EMIT_INTERVAL:-5s}",
                 "first_value_delay": "${env:CCMON_CLAUDE_CODE_FIRST_VALUE_DELAY:-45s}",
                 "max_stale": "${env:CCMON_CLAUDE_CODE_MAX_STALE:-6h}",
-                "max_streams": "${env:CCMON_CLAUDE_CODE_MAX_STREAMS:-50000}",
+                # sized from claude_code.expected_developers (mixin/settings.yml); one pool for all
+                # Claude Code services, so it is reached before any guard budget below
+                "max_streams": cc_budget,
                 "max_value_length": settings.attribute_max_length,
                 "user_email": "${env:CCMON_CLAUDE_CODE_USER_EMAIL:-drop}",
                 "email_hash_key": "${env:CCMON_CLAUDE_CODE_EMAIL_HASH_KEY:-}",
@@ -111,6 +164,8 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
             },
             "cardinalityguard": {
                 "max_streams_per_service": f"${{env:CCMON_SERIES_BUDGET:-{budget or default_budget()}}}",
+                # Claude Code is sized by developers, not by the catalog of one application
+                "max_streams_by_service": dict.fromkeys(services, cc_budget),
                 "max_services": "${env:CCMON_MAX_SERVICES:-1000}",
                 "expiry": "${env:CCMON_SERIES_EXPIRY:-15m}",
                 "max_value_length": settings.attribute_max_length,

@@ -29,6 +29,11 @@ class ClaudeCodeSettings(BaseModel):
     cache_read_share_min: float = Field(default=0.2, gt=0, lt=1)
     cache_min_tokens_per_hour: int = Field(default=100_000, ge=1)
     working_hours_utc: tuple[int, int] = (8, 18)  # telemetry is expected from the first hour to before the second
+    # the service.name values handled as Claude Code (the CLI; Claude Desktop's Code tab)
+    services: tuple[str, ...] = Field(default=("claude-code", "claude-code-desktop"), min_length=1, max_length=20)
+    # sizes Claude Code's stream budget (mixin/collector_firewall.py): developers x series each
+    expected_developers: int = Field(default=2000, ge=1, le=1_000_000)
+    models_per_developer: int = Field(default=3, ge=1, le=50)
 
 
 class MixinSettings(BaseModel):
@@ -79,6 +84,8 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "otelcol_receiver_accepted_metric_points",
             "otelcol_receiver_refused_metric_points",
             "otelcol_receiver_failed_metric_points",
+            "otelcol_receiver_accepted_spans",
+            "otelcol_receiver_refused_spans",
             "otelcol_exporter_sent_metric_points",
             "otelcol_exporter_send_failed_metric_points",
             "otelcol_exporter_queue_size",
@@ -91,6 +98,7 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "otelcol_ccmon_guard_stream_budget",
             # our claudecode processor and claudecode_events connector
             "otelcol_ccmon_claude_code_points",
+            "otelcol_ccmon_claude_code_dropped_value",
             "otelcol_ccmon_claude_code_streams",
             "otelcol_ccmon_claude_code_events",
         }

@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mixin.config import SETTINGS
 from mixin.dashboards import Board, Panel, Row, datasource_variable, label_variable, query
+from otel_ccmon.claude_code._completeness import cut_points_expr, dropped_value_expr
 
 OUTPUT = Path("grafana") / "dashboards" / "claude-code.json"
 COST = "claude_code_cost_usage_USD_total"
@@ -61,6 +63,27 @@ ROWS: tuple[Row, ...] = (
                 unit="percentunit",
                 description="Cost from api_request events over cost.usage: 100% when both agree.",
                 width=4,
+            ),
+            Panel(
+                kind="stat",
+                title="Data Points Cut (range)",
+                queries=(query(expr=cut_points_expr("$__range", SETTINGS.claude_code.services)),),
+                unit="short",
+                description=(
+                    "Claude Code points the collector's stream budget dropped in the dashboard's time range: "
+                    "0 means the totals shown are complete; more means they read low (by at least the next panel)."
+                ),
+                alert="ClaudeCodeTotalsIncomplete",
+                width=6,
+            ),
+            Panel(
+                kind="stat",
+                title="Spend Not Counted, at Least (range)",
+                queries=(query(expr=dropped_value_expr("claude_code.cost.usage", "$__range")),),
+                unit="currencyUSD",
+                description="USD of the cost points that were cut in the time range (increase(), so approximate; `ccmon claude-code report` gives the exact lower bound): the spend shown is low by about this.",
+                alert="ClaudeCodeTotalsIncomplete",
+                width=6,
             ),
             Panel(
                 kind="timeseries",
@@ -175,8 +198,8 @@ ROWS: tuple[Row, ...] = (
                     query(
                         expr=(
                             "sum by (tool_name, language) (increase(claude_code_code_edit_tool_decision_total"
-                            f'{{{USER},decision="accept"}}[1d])) / sum by (tool_name, language) '
-                            f"(increase(claude_code_code_edit_tool_decision_total{{{USER}}}[1d]))"
+                            '{decision="accept"}[1d])) / sum by (tool_name, language) '
+                            "(increase(claude_code_code_edit_tool_decision_total[1d]))"
                         ),
                         legend="{{tool_name}} {{language}}",
                     ),

@@ -94,9 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     root = find_repo(args.repo)
     targets = list(TARGETS) if args.target == "all" else [args.target]
-    written = outputs(root, targets)
-    for path, content in written.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    print(f"wrote {len(written)} files under {root}")
+    written = 0
+    for target in targets:  # one at a time: k8s reads the rules, configs and dashboards just written
+        for path, content in outputs(root, [target]).items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+            written += 1
+    print(f"wrote {written} files under {root}")
     return 0

@@ -467,18 +467,20 @@ CATALOG: tuple[MetricSpec, ...] = (
 # The attributes are those *kept* by the collector's claudecode processor: session.id,
 # anthropic.custom_base_url, start_type and the agent/skill/plugin/MCP names are dropped (series
 # churn), user.email is dropped unless the operator chooses hash or keep (docs/claude-code.md).
+#
+# Series per developer (issue 20): only who (the identity keys, one value per developer), the
+# model and a bounded type are kept on per-developer metrics; terminal.type, provider,
+# query_source, speed and effort would multiply every developer's series and answer no question
+# the dashboard, alerts or report ask. Edit decisions by tool and language are kept per
+# organisation only. mixin/collector_firewall.py sizes Claude Code's stream budget from this.
 CLAUDE_CODE_SERVICE = "claude-code"
-"""The ``service.name`` Claude Code reports."""
+"""The ``service.name`` Claude Code reports (Claude Desktop's Code tab: ``claude-code-desktop``)."""
 
-_CC_USER = (
-    Attribute("user.id"),
-    Attribute("user.account_uuid"),
-    Attribute("organization.id"),
-    Attribute("user.email"),
-    Attribute("terminal.type"),
-    Attribute("anthropic.provider"),
-)
-_CC_MODEL = (Attribute("model"), Attribute("query_source"), Attribute("speed"), Attribute("effort"))
+CLAUDE_CODE_IDENTITY_KEYS: tuple[str, ...] = ("user.id", "user.account_uuid", "organization.id", "user.email")
+"""Attributes that name the developer: one value each per developer, so they multiply no series."""
+
+_CC_USER = tuple(Attribute(k) for k in CLAUDE_CODE_IDENTITY_KEYS)
+_CC_MODEL = (Attribute("model"),)
 TOKEN_TYPES: tuple[str, ...] = ("input", "output", "cacheRead", "cacheCreation")
 """The ``type`` values of ``claude_code.token.usage``, in Claude Code's spelling."""
 CLAUDE_CODE_DURATION_BUCKETS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
@@ -552,8 +554,8 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         "claude_code_code_edit_tool_decision_total",
         _C,
         "",
-        "Decisions on Claude Code's edit tools (accept/reject), by tool, source and language.",
-        (*_CC_USER, Attribute("tool_name"), Attribute("decision"), Attribute("source"), Attribute("language")),
+        "Decisions on Claude Code's edit tools (accept/reject), by tool, source and language (per organisation).",
+        (Attribute("tool_name"), Attribute("decision"), Attribute("source"), Attribute("language")),
         source=Source.CLAUDE_CODE,
     ),
     # derived in the collector (claudecode_events connector) from the log events

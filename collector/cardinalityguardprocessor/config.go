@@ -26,6 +26,10 @@ type Config struct {
 	// MaxStreamsPerService is the number of distinct streams (metric name + data point
 	// attributes) one service may have; points of further new streams are dropped and counted.
 	MaxStreamsPerService int `mapstructure:"max_streams_per_service"`
+	// MaxStreamsByService overrides MaxStreamsPerService for the services named: a source whose
+	// size is known in advance (Claude Code: expected developers x series per developer) gets
+	// its own budget instead of the one sized for an application.
+	MaxStreamsByService map[string]int `mapstructure:"max_streams_by_service"`
 	// MaxServices bounds the number of services tracked; points of further services are dropped.
 	MaxServices int `mapstructure:"max_services"`
 	// ServiceAttribute is the resource attribute that names the service.
@@ -44,6 +48,11 @@ func (c *Config) Validate() error {
 	var errs []error
 	if c.MaxStreamsPerService < 1 {
 		errs = append(errs, fmt.Errorf("max_streams_per_service must be at least 1 (got %d)", c.MaxStreamsPerService))
+	}
+	for name, n := range c.MaxStreamsByService {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("max_streams_by_service: %q must be at least 1 (got %d)", name, n))
+		}
 	}
 	if c.MaxServices < 1 {
 		errs = append(errs, fmt.Errorf("max_services must be at least 1 (got %d)", c.MaxServices))

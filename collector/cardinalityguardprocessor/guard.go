@@ -31,6 +31,7 @@ type rule struct {
 
 type service struct {
 	streams map[uint64]time.Time // stream key -> last point seen
+	budget  int                  // max_streams_by_service[name] or max_streams_per_service
 }
 
 type guard struct {
@@ -74,6 +75,11 @@ func newGuard(cfg *Config, set component.TelemetrySettings) (*guard, error) {
 	if err != nil {
 		return nil, err
 	}
+	// services with a budget of their own have their drop counter at 0 from the start, so that
+	// increase() counts their first drop (Claude Code's completeness check reads it)
+	for name := range cfg.MaxStreamsByService {
+		g.points.Add(context.Background(), 0, metric.WithAttributes(attribute.String("service", name), attribute.String("reason", reasonOverBudget)))
+	}
 	_, err = meter.Int64ObservableGauge(
 		"otelcol_ccmon_guard_active_streams",
 		metric.WithDescription("Streams each service has in its budget now."),
@@ -92,10 +98,13 @@ func newGuard(cfg *Config, set component.TelemetrySettings) (*guard, error) {
 	}
 	_, err = meter.Int64ObservableGauge(
 		"otelcol_ccmon_guard_stream_budget",
-		metric.WithDescription("The stream budget of every service (max_streams_per_service)."),
+		metric.WithDescription("The stream budget of every service (max_streams_per_service); with a service label, that service's own (max_streams_by_service)."),
 		metric.WithUnit("{stream}"),
 		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(int64(cfg.MaxStreamsPerService))
+			for name, n := range cfg.MaxStreamsByService {
+				o.Observe(int64(n), metric.WithAttributes(attribute.String("service", name)))
+			}
 			return nil
 		}),
 	)
@@ -174,7 +183,7 @@ func (g *guard) admit(s *service, key uint64, now time.Time) bool {
 		s.streams[key] = now
 		return true
 	}
-	if len(s.streams) >= g.cfg.MaxStreamsPerService {
+	if len(s.streams) >= s.budget {
 		return false
 	}
 	s.streams[key] = now
@@ -205,7 +214,11 @@ func (g *guard) serviceFor(name string) *service {
 	if len(g.services) >= g.cfg.MaxServices {
 		return nil
 	}
-	s := &service{streams: map[uint64]time.Time{}}
+	budget, ok := g.cfg.MaxStreamsByService[name]
+	if !ok {
+		budget = g.cfg.MaxStreamsPerService
+	}
+	s := &service{streams: map[uint64]time.Time{}, budget: budget}
 	g.services[name] = s
 	return s
 }

@@ -140,3 +140,20 @@ func TestInvalidConfigIsRejected(t *testing.T) {
 		}
 	}
 }
+
+func TestServiceBudgetOverride(t *testing.T) {
+	g := newTestGuard(t, 10, 100)
+	g.cfg.MaxStreamsByService = map[string]int{"claude-code": 40}
+	ctx := context.Background()
+	if got, _ := g.process(ctx, batch("claude-code", "errors", errorsOf(50)...)); got.DataPointCount() != 40 {
+		t.Fatalf("claude-code kept %d points, want its own budget 40", got.DataPointCount())
+	}
+	if got, _ := g.process(ctx, batch("other", "errors", errorsOf(50)...)); got.DataPointCount() != 10 {
+		t.Fatalf("another service kept %d points, want the default budget 10", got.DataPointCount())
+	}
+	bad := &Config{MaxStreamsPerService: 1, MaxServices: 1, ServiceAttribute: "service.name", Expiry: time.Minute,
+		MaxValueLength: 1, MaxStreamsByService: map[string]int{"claude-code": 0}}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), `"claude-code" must be at least 1`) {
+		t.Fatalf("a zero override must be named, got %v", err)
+	}
+}

@@ -77,7 +77,8 @@ type accumulator struct {
 	stop chan struct{}
 	done chan struct{}
 
-	points metric.Int64Counter
+	points  metric.Int64Counter
+	dropped metric.Float64Counter
 }
 
 func set(values []string) map[string]struct{} {
@@ -108,6 +109,25 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 	)
 	if err != nil {
 		return nil, err
+	}
+	// what a cut costs, in the metric's own unit (USD, tokens, ...): the "at least" figure that
+	// the report and the dashboard show next to totals that are incomplete (issue 20)
+	a.dropped, err = meter.Float64Counter(
+		"otelcol_ccmon_claude_code_dropped_value",
+		metric.WithDescription("Sum of the increments of Claude Code points the claudecode processor dropped (max_streams reached), by metric."),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if next != nil {
+		// the cut counters exist at 0 from the start: increase() then counts their first drop
+		// (a counter that appears with its first value loses that value to increase())
+		for _, outcome := range []string{outcomeOverLimit, outcomeInvalid, outcomeNegative} {
+			a.points.Add(context.Background(), 0, metric.WithAttributes(attribute.String("outcome", outcome)))
+		}
+		for name := range cfg.Metrics {
+			a.dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("metric", name)))
+		}
 	}
 	_, err = meter.Int64ObservableGauge(
 		"otelcol_ccmon_claude_code_streams",
@@ -270,11 +290,18 @@ func (a *accumulator) stream(m pmetric.Metric, res pcommon.Map, resKey uint64, a
 
 // increment turns a cumulative point into the increment since the source's previous point.
 // rawKey identifies the source's resource (all its attributes), hashed once per resource.
+//
+// A source is also told apart by its start time: Claude Code's resource names no process, and
+// with OTEL_METRICS_INCLUDE_SESSION_ID=false parallel sessions of one user send identical
+// streams; each process's cumulative series starts at its own first measurement, so the start
+// time separates their running totals (keyed without it they interleave and every switch looked
+// like a reset: 13 of 10 sessions counted, issue 20). A restarted process is a new source too.
 func (a *accumulator) increment(m pmetric.Metric, rawKey uint64, p pmetric.NumberDataPoint, value float64, now time.Time) (float64, string) {
 	var h maphash.Hash
 	h.SetSeed(a.seed)
 	h.WriteString(m.Name())
 	h.Write(binary.LittleEndian.AppendUint64(nil, rawKey))
+	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(p.StartTimestamp())))
 	a.hashMap(&h, p.Attributes())
 	key := h.Sum64()
 	src, ok := a.sources[key]
@@ -286,7 +313,7 @@ func (a *accumulator) increment(m pmetric.Metric, rawKey uint64, p pmetric.Numbe
 		return value, outcomeAdded
 	}
 	src.seen = now
-	if p.StartTimestamp() != src.start || value < src.last {
+	if value < src.last {
 		src.start, src.last = p.StartTimestamp(), value
 		return value, outcomeReset
 	}
@@ -294,6 +321,16 @@ func (a *accumulator) increment(m pmetric.Metric, rawKey uint64, p pmetric.Numbe
 	src.last = value
 	return inc, outcomeAdded
 }
+
+// tally collects one batch's outcomes and dropped values, recorded after the lock is released.
+type tally struct {
+	counts map[string]int64
+	lost   map[string]float64
+}
+
+func (t *tally) count(outcome string) { t.counts[outcome]++ }
+
+func (t *tally) lose(name string, v float64) { t.lost[name] += v }
 
 func numberValue(p pmetric.NumberDataPoint) float64 {
 	if p.ValueType() == pmetric.NumberDataPointValueTypeInt {
@@ -306,7 +343,8 @@ func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 
 // accumulate adds one metric's points to the totals; it returns false for metrics it leaves in
 // the batch (gauges, non-monotonic sums: only their attributes are reduced).
-func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Map, resKey uint64, now time.Time, count func(string)) bool {
+func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Map, resKey uint64, now time.Time, t *tally) bool {
+	count := t.count
 	switch {
 	case m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic():
 		delta := m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityDelta
@@ -330,6 +368,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Ma
 			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
 			if s == nil {
 				count(outcomeOverLimit)
+				t.lose(m.Name(), v)
 				continue
 			}
 			s.total += v
@@ -352,6 +391,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Ma
 			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
 			if s == nil {
 				count(outcomeOverLimit)
+				t.lose(m.Name(), p.Sum())
 				continue
 			}
 			if s.counts == nil {
@@ -403,8 +443,7 @@ func reduceInPlace(m pmetric.Metric, reduce func(pcommon.Map) pcommon.Map) {
 
 func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	now := a.now()
-	counts := map[string]int64{}
-	count := func(outcome string) { counts[outcome]++ }
+	t := &tally{counts: map[string]int64{}, lost: map[string]float64{}}
 	a.mu.Lock()
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
 		name, _ := rm.Resource().Attributes().Get("service.name")
@@ -416,7 +455,7 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 		rawKey, resKey := a.mapKey(rawRes), a.mapKey(res)
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
-				return a.accumulate(m, rawKey, res, resKey, now, count)
+				return a.accumulate(m, rawKey, res, resKey, now, t)
 			})
 			return sm.Metrics().Len() == 0
 		})
@@ -426,8 +465,11 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 		return rm.ScopeMetrics().Len() == 0
 	})
 	a.mu.Unlock()
-	for outcome, n := range counts {
+	for outcome, n := range t.counts {
 		a.points.Add(ctx, n, metric.WithAttributes(attribute.String("outcome", outcome)))
+	}
+	for name, v := range t.lost {
+		a.dropped.Add(ctx, v, metric.WithAttributes(attribute.String("metric", name)))
 	}
 	if md.ResourceMetrics().Len() == 0 {
 		return md, processorhelper.ErrSkipProcessingData

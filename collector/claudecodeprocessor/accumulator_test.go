@@ -276,3 +276,38 @@ func TestLogsLoseEmailAndContent(t *testing.T) {
 		t.Fatalf("want only model left, got %v", got)
 	}
 }
+
+// OTEL_METRICS_INCLUDE_SESSION_ID=false with the cumulative preference: parallel processes of one
+// user send identical streams, told apart only by their start times (issue 20: 13 of 10 sessions).
+func TestCumulativeWithoutSessionIDKeepsProcessesApart(t *testing.T) {
+	a, c := newTestAccumulator(t, nil)
+	u := map[string]string{"user.id": "u1", "model": "opus"}
+	starts := []time.Time{t0.Add(time.Second), t0.Add(2 * time.Second), t0.Add(3 * time.Second)}
+	for round := 1; round <= 4; round++ { // every process exports every interval, interleaved
+		for i, st := range starts {
+			v := float64(round * (i + 1))
+			mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityCumulative,
+				pt{u, v, st, st.Add(time.Duration(round) * time.Second)}))
+		}
+	}
+	c.t = t0.Add(time.Minute)
+	got := totals(a.snapshot(c.now()))[cost+"{model=opus,user.id=u1}"]
+	if want := 4.0 + 8 + 12; !near(got, want) {
+		t.Fatalf("three processes' final values add up to %v, got %v", want, got)
+	}
+}
+
+func TestDroppedValueIsTallied(t *testing.T) {
+	a, _ := newTestAccumulator(t, func(c *Config) { c.MaxStreams = 1 })
+	u := func(user string) map[string]string { return map[string]string{"user.id": user, "model": "opus"} }
+	tl := &tally{counts: map[string]int64{}, lost: map[string]float64{}}
+	md := sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+		pt{u("a"), 1.5, t0, t0}, pt{u("b"), 0.25, t0, t0}, pt{u("c"), 0.5, t0, t0})
+	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+	a.mu.Lock()
+	a.accumulate(m, 1, pcommon.NewMap(), 2, t0, tl)
+	a.mu.Unlock()
+	if tl.counts[outcomeOverLimit] != 2 || !near(tl.lost[cost], 0.75) {
+		t.Fatalf("two points over max_streams, 0.75 USD lost; got %v %v", tl.counts, tl.lost)
+	}
+}

@@ -7,14 +7,27 @@
 
 from __future__ import annotations
 
+from otel_ccmon.claude_code._completeness import Completeness
 from otel_ccmon.claude_code._env import env_settings, managed_settings, shell_exports
-from otel_ccmon.claude_code._simulator import CLIENT_VERSION, PRICES, Client, Identity, Ledger, Team, TeamPlan, cost_usd
+from otel_ccmon.claude_code._simulator import (
+    CLIENT_VERSION,
+    PRICES,
+    Client,
+    Identity,
+    Include,
+    Ledger,
+    Team,
+    TeamPlan,
+    cost_usd,
+)
 
 __all__ = [
     "CLIENT_VERSION",
     "PRICES",
     "Client",
+    "Completeness",
     "Identity",
+    "Include",
     "Ledger",
     "Team",
     "TeamPlan",

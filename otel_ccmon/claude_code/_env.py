@@ -11,6 +11,7 @@ def env_settings(
     endpoint: str,
     *,
     token: str | None = None,
+    ca_file: str | None = None,
     metric_interval_ms: int = 60_000,
     logs_interval_ms: int = 5_000,
 ) -> dict[str, str]:
@@ -18,13 +19,17 @@ def env_settings(
 
     Cumulative temporality is *not* required: the collector's claudecode processor counts delta
     (Claude Code's default) exactly. ``token`` adds the bearer header of a collector that
-    requires one (docs/security.md).
+    requires one (docs/security.md). ``ca_file`` is the CA certificate of a collector with a
+    private CA, as ``NODE_EXTRA_CA_CERTS``: the CLI (Node.js) trusts it for every TLS connection;
+    it ignores ``OTEL_EXPORTER_OTLP_CERTIFICATE`` (measured with the real client, issue 20).
 
     >>> env = env_settings("https://otel.example.com:4318", token="s3cr3t")
     >>> env["OTEL_EXPORTER_OTLP_HEADERS"]
     'Authorization=Bearer s3cr3t'
     >>> env["OTEL_EXPORTER_OTLP_PROTOCOL"]
     'http/protobuf'
+    >>> env_settings("https://otel.example.com:4318", ca_file="/etc/ccmon/ca.pem")["NODE_EXTRA_CA_CERTS"]
+    '/etc/ccmon/ca.pem'
     """
     env = {
         "CLAUDE_CODE_ENABLE_TELEMETRY": "1",
@@ -37,6 +42,8 @@ def env_settings(
     }
     if token:
         env["OTEL_EXPORTER_OTLP_HEADERS"] = f"Authorization=Bearer {token}"
+    if ca_file:
+        env["NODE_EXTRA_CA_CERTS"] = ca_file
     return env
 
 

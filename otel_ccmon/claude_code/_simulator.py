@@ -86,6 +86,15 @@ def _kv(attrs: Iterable[tuple[str, str | bool | int | float]]) -> list[KeyValue]
 
 
 @dataclass(frozen=True)
+class Include:
+    """The client's ``OTEL_METRICS_INCLUDE_*`` switches (defaults as the real client's)."""
+
+    session_id: bool = True  # OTEL_METRICS_INCLUDE_SESSION_ID
+    account_uuid: bool = True  # OTEL_METRICS_INCLUDE_ACCOUNT_UUID
+    version: bool = False  # OTEL_METRICS_INCLUDE_VERSION: app.version on every point
+
+
+@dataclass(frozen=True)
 class Identity:
     """Who runs a session: ``email`` set means a login (account and organization known)."""
 
@@ -93,14 +102,17 @@ class Identity:
     email: str | None = None
     terminal: str = "vscode"
 
-    def attributes(self, session_id: str) -> Attrs:
-        attrs: list[tuple[str, str | bool | int | float]] = [("user.id", self.user_id), ("session.id", session_id)]
+    def attributes(self, session_id: str, include: Include = Include()) -> Attrs:
+        attrs: list[tuple[str, str | bool | int | float]] = [("user.id", self.user_id)]
+        if include.session_id:
+            attrs.append(("session.id", session_id))
+        if include.version:
+            attrs.append(("app.version", CLIENT_VERSION))
         if self.email:
-            attrs += [
-                ("user.email", self.email),
-                ("user.account_uuid", str(uuid.uuid5(uuid.NAMESPACE_URL, self.email))),
-                ("organization.id", "org-simulated"),
-            ]
+            attrs.append(("user.email", self.email))
+            if include.account_uuid:
+                attrs.append(("user.account_uuid", str(uuid.uuid5(uuid.NAMESPACE_URL, self.email))))
+            attrs.append(("organization.id", "org-simulated"))
         attrs += [
             ("anthropic.provider", "firstParty"),
             ("anthropic.custom_base_url", True),
@@ -164,6 +176,8 @@ class Client:
         headers: Mapping[str, str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        service_name: str = CLAUDE_CODE_SERVICE,
+        include: Include = Include(),
     ) -> None:
         self.endpoint = endpoint.rstrip("/")
         self.identity = identity
@@ -177,14 +191,14 @@ class Client:
         self.events: list[logs_pb2.LogRecord] = []
         self.sent_events: list[tuple[str, dict[str, str | bool | int | float]]] = []  # every event, in order
         self.sequence = 0
-        self.common = identity.attributes(self.session_id)
+        self.common = identity.attributes(self.session_id, include)
         self.resource = Resource(
             attributes=_kv(
                 [
                     ("host.arch", "amd64"),
                     ("os.type", "linux"),
                     ("os.version", "6.1.0"),
-                    ("service.name", CLAUDE_CODE_SERVICE),
+                    ("service.name", service_name),
                     ("service.version", CLIENT_VERSION),
                 ]
             )
@@ -399,6 +413,8 @@ class TeamPlan:
     models: tuple[str, ...] = tuple(PRICES)
     seed: int = 7
     email_every: int = 2  # every n-th user is logged in (e-mail known)
+    service_name: str = CLAUDE_CODE_SERVICE  # or claude-code-desktop (Claude Desktop's Code tab)
+    include: Include = Include()
 
 
 @dataclass
@@ -432,7 +448,15 @@ class Team:
         for n in range(plan.sessions):
             who = people[n % plan.users]
             model = plan.models[n % len(plan.models)]
-            client = Client(endpoint, who, ledger=self.ledger, temporality=plan.temporality, headers=headers)
+            client = Client(
+                endpoint,
+                who,
+                ledger=self.ledger,
+                temporality=plan.temporality,
+                headers=headers,
+                service_name=plan.service_name,
+                include=plan.include,
+            )
             start = rnd.uniform(0, plan.seconds * 0.4)
             end = min(plan.seconds, start + rnd.uniform(plan.seconds * 0.3, plan.seconds * 0.6))
             actions: list[tuple[float, Callable[[], None]]] = []

@@ -9,13 +9,21 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from otel_ccmon._catalog import CLAUDE_CODE_SERVICE
 from otel_ccmon.claude_code._env import env_settings, managed_settings, shell_exports
-from otel_ccmon.claude_code._simulator import Team, TeamPlan
+from otel_ccmon.claude_code._simulator import Include, Team, TeamPlan
 
 
 def _env(args: argparse.Namespace) -> int:
     token = Path(args.token_file).read_text().strip() if args.token_file else None
-    env = env_settings(args.endpoint, token=token)
+    ca_file = None
+    if args.ca_file:
+        ca = Path(args.ca_file).resolve()
+        if not ca.is_file() or "BEGIN CERTIFICATE" not in ca.read_text(errors="replace"):
+            print(f"ccmon claude-code env: {ca} is not a PEM certificate file", file=sys.stderr)
+            return 2
+        ca_file = str(ca)
+    env = env_settings(args.endpoint, token=token, ca_file=ca_file)
     if args.format == "managed-settings":
         print(managed_settings(env))
     else:
@@ -33,7 +41,14 @@ def run_team_forever(endpoint: str, plan: TeamPlan, stop: threading.Event) -> No
 
 def _simulate(args: argparse.Namespace) -> int:
     plan = TeamPlan(
-        users=args.users, sessions=args.sessions, seconds=args.seconds, temporality=args.temporality, seed=args.seed
+        users=args.users,
+        sessions=args.sessions,
+        seconds=args.seconds,
+        export_interval=args.export_interval,
+        temporality=args.temporality,
+        seed=args.seed,
+        service_name=args.service_name,
+        include=Include(session_id=not args.no_session_id),
     )
     print(
         f"ccmon claude-code: simulating {plan.users} users, {plan.sessions} sessions per {plan.seconds:g} s", flush=True
@@ -53,22 +68,36 @@ _SINCE = re.compile(r"^(\d+)d$")
 
 
 def _report(args: argparse.Namespace) -> int:
-    from otel_ccmon.claude_code._report import collect, table, write_csv, write_html
+    from otel_ccmon.claude_code._report import (
+        collect,
+        completeness,
+        completeness_lines,
+        table,
+        write_csv,
+        write_html,
+    )
 
     match = _SINCE.match(args.since)
     if not match or int(match.group(1)) < 1:
         print(f"ccmon claude-code report: --since takes days, like 7d (got {args.since!r})", file=sys.stderr)
         return 2
+    days = int(match.group(1))
     try:
-        rows = collect(args.prometheus, int(match.group(1)))
+        rows = collect(args.prometheus, days)
+        cut = completeness(args.prometheus, days)
     except OSError as exc:
         print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 1
     print(table(rows))
+    warnings = completeness_lines(cut)
+    for line in warnings:
+        print(line)
+    if not warnings:
+        print("complete: no budget, cap or collector outage cut Claude Code data in this window")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "claude-code-report.csv")
-    write_html(rows, out / "claude-code-report.html", f"Claude Code: cost and tokens, last {args.since}")
+    write_csv(rows, out / "claude-code-report.csv", cut)
+    write_html(rows, out / "claude-code-report.html", f"Claude Code: cost and tokens, last {args.since}", cut)
     print(f"ccmon claude-code report: wrote {out / 'claude-code-report.html'} and {out / 'claude-code-report.csv'}")
     return 0
 
@@ -80,6 +109,11 @@ def add_commands(sub: Any) -> None:
     env = cc.add_parser("env", help="the settings that point Claude Code at the collector")
     env.add_argument("--endpoint", default="http://127.0.0.1:4318", help="the collector's OTLP/HTTP endpoint")
     env.add_argument("--token-file", help="bearer token of a collector that requires one (read from this file)")
+    env.add_argument(
+        "--ca-file",
+        help="the CA certificate (PEM) of a collector with a private CA; printed as NODE_EXTRA_CA_CERTS, "
+        "which the CLI honours (OTEL_EXPORTER_OTLP_CERTIFICATE it does not)",
+    )
     env.add_argument("--format", choices=("shell", "managed-settings"), default="shell")
     env.set_defaults(func=_env)
     sim = cc.add_parser("simulate", help="a simulated team emitting what Claude Code emits")
@@ -87,7 +121,16 @@ def add_commands(sub: Any) -> None:
     sim.add_argument("--users", type=int, default=5)
     sim.add_argument("--sessions", type=int, default=24)
     sim.add_argument("--seconds", type=float, default=60.0)
+    sim.add_argument("--export-interval", type=float, default=1.0, help="seconds between a session's exports")
     sim.add_argument("--temporality", choices=("delta", "cumulative"), default="delta")
+    sim.add_argument(
+        "--service-name",
+        default=CLAUDE_CODE_SERVICE,
+        help="the client's service.name: claude-code (CLI) or claude-code-desktop (Claude Desktop's Code tab)",
+    )
+    sim.add_argument(
+        "--no-session-id", action="store_true", help="as with OTEL_METRICS_INCLUDE_SESSION_ID=false on the clients"
+    )
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--forever", action="store_true", help="start new rounds of sessions until stopped")
     sim.set_defaults(func=_simulate)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from otel_ccmon.claude_code._simulator import TOKEN_KINDS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack, StackConfig
-from tests.anthropic_stub import Stub, Turn, Usage, serve
+from tests.anthropic_stub import Stub, Turn, Usage
 from tests.otlp_capture import otlp_capture
 from tests.support import ROOT, pinned_versions
 
@@ -55,16 +55,31 @@ RUNS = [  # (scenario, model, temporality): parallel sessions, three models, bot
 
 
 def run_cli(
-    base_url: str, otlp: str, scenario: str, model: str, temporality: str, protocol: str, *, email: bool = True
+    base_url: str,
+    otlp: str,
+    scenario: str,
+    model: str,
+    temporality: str,
+    protocol: str,
+    *,
+    email: bool = True,
+    settings: Mapping[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
+    home: str | None = None,
 ) -> subprocess.Popen[str]:
-    home = tempfile.mkdtemp(prefix="cc-home-")
+    """One real CLI session. ``settings`` replaces what ``ccmon claude-code env`` would print for
+    ``otlp`` (a test passes that command's own output); ``extra`` adds or overrides variables;
+    sessions sharing ``home`` are one developer's (one ``user.id``), each else its own."""
+    home = home or tempfile.mkdtemp(prefix="cc-home-")
     env = {
         "PATH": os.environ["PATH"],
         "HOME": home,
         "ANTHROPIC_BASE_URL": base_url,
         "ANTHROPIC_API_KEY": "sk-ant-test-not-a-key",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        **env_settings(otlp, metric_interval_ms=1000, logs_interval_ms=1000),
+        **(settings if settings is not None else env_settings(otlp)),
+        "OTEL_METRIC_EXPORT_INTERVAL": "1000",
+        "OTEL_LOGS_EXPORT_INTERVAL": "1000",
         "OTEL_EXPORTER_OTLP_PROTOCOL": protocol,
         "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": temporality,
     }
@@ -72,6 +87,7 @@ def run_cli(
         # Claude Code copies these onto every point and event: a stand-in for the user.email a
         # logged-in user's points carry (an API-key run has none)
         env["OTEL_RESOURCE_ATTRIBUTES"] = "user.email=dev@example.com,team=platform"
+    env.update(extra or {})
     argv = [str(CLAUDE), "-p", f"[[{scenario}]] please do it", "--model", model, "--allowedTools", "Bash"]
     return subprocess.Popen(argv, env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -86,17 +102,6 @@ def finish(procs: list[subprocess.Popen[str]]) -> None:
             if p.poll() is None:
                 p.kill()
                 p.wait()
-
-
-@pytest.fixture
-def stub() -> Iterator[tuple[Stub, str]]:
-    s = Stub(SCENARIOS)
-    server, url = serve(s)
-    try:
-        yield s, url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -119,12 +124,10 @@ def total(stack: Stack, expr: str) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
-def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: Stack) -> None:
-    s, base = stub
-    procs = [run_cli(base, stack.config.url("otlp_http"), *run, protocol="http/protobuf") for run in RUNS]
-    finish(procs)
+def served_totals(s: Stub, runs: list[tuple[str, str, str]]) -> tuple[dict[str, int], float, int]:
+    """Tokens by type, cost and request count of every request the stub answered for ``runs``."""
     served = [x for x in s.served if x.usage is not None]
-    assert len(served) == sum(len(SCENARIOS[r[0]]) for r in RUNS), [(x.scenario, x.model) for x in s.served]
+    assert len(served) == sum(len(SCENARIOS[r[0]]) for r in runs), [(x.scenario, x.model) for x in s.served]
     tokens = dict.fromkeys(TOKEN_KINDS, 0)
     cost = 0.0
     for x in served:
@@ -138,23 +141,42 @@ def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: 
         for kind, n in zip(TOKEN_KINDS, usage, strict=True):
             tokens[kind] += n
         cost += cost_usd(x.model, usage)
-    expected = {f'claude_code_token_usage_tokens_total{{type="{k}"}}': float(v) for k, v in tokens.items()}
-    expected |= {
-        'ccmon_claude_code_api_requests_total{status_code="200"}': float(len(served)),
-        "ccmon_claude_code_api_tokens_total": float(sum(tokens.values())),
-        "claude_code_session_count_total": float(len(RUNS)),
-    }
+    return tokens, cost, len(served)
 
-    costs = ("claude_code_cost_usage_USD_total", "ccmon_claude_code_api_cost_USD_total")
+
+def assert_exact_totals(
+    stack: Stack, s: Stub, runs: list[tuple[str, str, str]], job: str = "claude-code", timeout: float = 45
+) -> None:
+    """Prometheus holds exactly what the stub served to ``runs``: tokens by type, cost (counters and
+    events), requests and sessions, all under ``job``."""
+    tokens, cost, requests = served_totals(s, runs)
+    j = f'job="{job}"'
+    expected = {f'claude_code_token_usage_tokens_total{{{j},type="{k}"}}': float(v) for k, v in tokens.items()}
+    expected |= {
+        f'ccmon_claude_code_api_requests_total{{{j},status_code="200"}}': float(requests),
+        f"ccmon_claude_code_api_tokens_total{{{j}}}": float(sum(tokens.values())),
+        f"claude_code_session_count_total{{{j}}}": float(len(runs)),
+    }
+    costs = (f"claude_code_cost_usage_USD_total{{{j}}}", f"ccmon_claude_code_api_cost_USD_total{{{j}}}")
 
     def arrived() -> bool:
         exact = all(total(stack, e) == v for e, v in expected.items())
         return exact and all(abs(total(stack, c) - cost) <= 1e-9 for c in costs)
 
-    wait_for(arrived, 45, "the CLI's totals in Prometheus")
-    assert {e: total(stack, e) for e in expected} == expected
-    assert total(stack, "claude_code_cost_usage_USD_total") == pytest.approx(cost, rel=1e-9)
-    assert total(stack, "ccmon_claude_code_api_cost_USD_total") == pytest.approx(cost, rel=1e-9)
+    try:
+        wait_for(arrived, timeout, "the CLI's totals in Prometheus")
+    finally:
+        got = {e: total(stack, e) for e in (*expected, *costs)}
+        assert {e: got[e] for e in expected} == expected, (got, cost)
+        for c in costs:
+            assert got[c] == pytest.approx(cost, rel=1e-9), (c, got[c], cost)
+
+
+def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: Stack) -> None:
+    s, base = stub
+    procs = [run_cli(base, stack.config.url("otlp_http"), *run, protocol="http/protobuf") for run in RUNS]
+    finish(procs)
+    assert_exact_totals(stack, s, RUNS)
     assert total(stack, 'ccmon_claude_code_tool_results_total{tool_name="Bash",success="true"}') == 3
     labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
     assert "session_id" not in labels and "user_id" in labels and "model" in labels

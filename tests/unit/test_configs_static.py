@@ -18,7 +18,7 @@ def test_collector_manifest_matches_configs() -> None:
     module_types = {
         "otlpreceiver": "otlp", "memorylimiterprocessor": "memory_limiter", "batchprocessor": "batch",
         "resourceprocessor": "resource", "otlpexporter": "otlp_grpc", "otlphttpexporter": "otlp_http",
-        "debugexporter": "debug", "prometheusexporter": "prometheus",
+        "debugexporter": "debug", "nopexporter": "nop", "prometheusexporter": "prometheus",
         "prometheusremotewriteexporter": "prometheus_remote_write", "healthcheckextension": "health_check",
         "filestorage": "file_storage", "bearertokenauthextension": "bearertokenauth",
         "cardinalityguardprocessor": "cardinalityguard",
