@@ -126,6 +126,12 @@ def main() -> None:
     memory = part("bench.pipeline", "collector-memory", "10000" if smoke else "100000")
     results["collector_bytes_per_active_series"] = memory["bytes_per_series"]
 
+    # Claude Code's ingest path (issue 20): Go benchmarks, and an organisation end to end at the
+    # client's default intervals (metrics 60 s, events 5 s); smoke: a small team, short intervals
+    results["claude_code_ingest"] = part("bench.claude_code", "ingest", "200ms" if smoke else "3s")
+    org = ("50", "12", "2", "1") if smoke else ("5000", "240", "60", "5")
+    results["claude_code_org"] = part("bench.claude_code", "org", *org, timeout=1800)
+
     if args.scaling:
         scaling = []
         for n in (1000, 10000, 100000):
@@ -170,6 +176,12 @@ def print_table(r: dict[str, Any]) -> None:
          f"{r['p99_during_export_ratio_10k']:.2f} / {r['p99_during_export_ratio_100k']:.2f}"),
         ("collector guarded ÷ plain points/s; bytes per active series",
          f"{r['collector_guarded_ratio']:.2f}; {r['collector_bytes_per_active_series']:.0f}"),
+        ("Claude Code: processor points / connector events per CPU-second",
+         f"{r['claude_code_ingest']['processor_points_per_cpu_s']:,.0f} / {r['claude_code_ingest']['connector_events_per_cpu_s']:,.0f}"),
+        (f"Claude Code, {r['claude_code_org']['developers']} developers: exact; collector CPU s, RSS MiB; series",
+         f"{r['claude_code_org']['exact']}; {r['claude_code_org']['collector_cpu_s']:.1f}, "
+         f"{r['claude_code_org']['collector_rss_peak_mib']:.0f}; {r['claude_code_org']['claude_code_series']:.0f} "
+         f"(head {r['claude_code_org']['prometheus_head_series']:.0f})"),
     ]  # fmt: skip
     width = max(len(a) for a, _ in rows)
     print(f"otel-ccmon benchmarks ({r['mode']}, Python {r['environment']['python']}, "

@@ -408,7 +408,8 @@ class TeamPlan:
     users: int = 5
     sessions: int = 24
     seconds: float = 20.0
-    export_interval: float = 1.0
+    export_interval: float = 1.0  # metrics (the client's OTEL_METRIC_EXPORT_INTERVAL, default 60 s)
+    logs_interval: float | None = None  # events (OTEL_LOGS_EXPORT_INTERVAL, default 5 s); None: export_interval
     temporality: str = "delta"
     models: tuple[str, ...] = tuple(PRICES)
     seed: int = 7
@@ -424,6 +425,7 @@ class _Planned:
     end: float
     actions: list[tuple[float, Callable[[], None]]]
     next_export: float = 0.0
+    next_logs: float = 0.0
     started: bool = False
     closed: bool = False
 
@@ -493,16 +495,24 @@ class Team:
             for s in pending:
                 if s.closed or now < s.start:
                     continue
+                logs_interval = self.plan.logs_interval or self.plan.export_interval
                 if not s.started:
-                    s.started, s.next_export = True, s.start + self.plan.export_interval
+                    s.started, s.next_export, s.next_logs = (
+                        True,
+                        s.start + self.plan.export_interval,
+                        s.start + logs_interval,
+                    )
                 while s.actions and s.actions[0][0] <= now:
                     s.actions.pop(0)[1]()
                 if now >= s.end and not s.actions:
                     s.client.close()
                     s.closed = True
-                elif now >= s.next_export:
+                    continue
+                if now >= s.next_export:
                     s.client.export_metrics()
-                    s.client.export_logs()
                     s.next_export += self.plan.export_interval
+                if now >= s.next_logs:
+                    s.client.export_logs()
+                    s.next_logs += logs_interval
             # pacing of the workload itself (not a test synchronisation)
             time.sleep(0.02)

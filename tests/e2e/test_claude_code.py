@@ -110,12 +110,13 @@ def test_parallel_sessions_counted_exactly(make_stack: Callable[..., Stack], tem
     # no session.id, no e-mail: parallel sessions were merged, personal data dropped by default
     labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
     assert "session_id" not in labels and "user_email" not in labels, labels
-    assert {"user_id", "model", "type", "terminal_type"} <= labels
+    assert {"user_id", "model", "type"} <= labels
+    assert not labels & {"terminal_type", "query_source", "anthropic_provider"}, "not per developer (issue 20)"
     # churn bound: series = users x models x kept attribute values, not x sessions
     series = scalar(stack, 'count({job="claude-code", __name__=~"claude_code_.*"})')
     # per user: each model's cost + 4 token types; session, 2 active-time types, 2 line types,
-    # commits, pull requests, Edit decisions accept/reject
-    assert series <= plan.users * (len(plan.models) * (1 + 4) + 1 + 2 + 2 + 1 + 1 + 2), series
+    # commits, pull requests; Edit decisions per organisation (tool x decision)
+    assert series <= plan.users * (len(plan.models) * (1 + 4) + 1 + 2 + 2 + 1 + 1) + 3 * 2, series
 
 
 def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[..., Stack], tmp_path: Path) -> None:

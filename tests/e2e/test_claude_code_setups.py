@@ -6,6 +6,7 @@ simulated developers beyond one application's stream budget. Each of these read 
 from __future__ import annotations
 
 import csv
+import json
 import shlex
 import subprocess
 from collections.abc import Callable, Iterator
@@ -73,7 +74,9 @@ def test_traces_on_keeps_totals_exact(stub: tuple[Stub, str], make_stack: Callab
 
 
 @cli_only
-def test_secured_stack_with_what_ccmon_env_prints(stub: tuple[Stub, str], make_stack: Callable[..., Stack]) -> None:
+def test_secured_stack_with_what_ccmon_env_prints(
+    stub: tuple[Stub, str], make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
     """TLS with a private CA and the token: exactly the variables `ccmon claude-code env --token-file
     --ca-file` prints (it printed no CA before, and the documented OTEL_EXPORTER_OTLP_CERTIFICATE
     delivered nothing)."""
@@ -82,12 +85,23 @@ def test_secured_stack_with_what_ccmon_env_prints(stub: tuple[Stub, str], make_s
     secrets = stack.workdir / "secrets"
     otlp = stack.config.url("otlp_http")
     assert otlp.startswith("https://")
-    settings = env_from_ccmon(
-        "--endpoint", otlp, "--token-file", str(secrets / "otlp_token"), "--ca-file", str(secrets / security.CA)
-    )
+    args = ("--endpoint", otlp, "--token-file", str(secrets / "otlp_token"), "--ca-file", str(secrets / security.CA))
+    settings = env_from_ccmon(*args)
     assert settings["NODE_EXTRA_CA_CERTS"] == str((secrets / security.CA).resolve())
     assert "OTEL_EXPORTER_OTLP_CERTIFICATE" not in settings
-    finish([run_cli(base, otlp, *run, protocol="http/protobuf", settings=settings) for run in RUNS])
+    # half the sessions from the shell exports, half from the managed-settings format's env block
+    # (written as the user's settings file: the same env block; /etc is not ours to write in a test)
+    managed = subprocess.run(
+        [venv_bin("ccmon"), "claude-code", "env", *args, "--format", "managed-settings"],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert json.loads(managed)["env"] == settings
+    home = tmp_path / "managed"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text(managed)
+    procs = [run_cli(base, otlp, *run, protocol="http/protobuf", settings=settings) for run in RUNS[:3]]
+    procs += [run_cli(base, otlp, *run, protocol="http/protobuf", settings={}, home=str(home)) for run in RUNS[3:]]
+    finish(procs)
     assert_exact_totals(stack, s, RUNS)
 
 

@@ -16,7 +16,7 @@ REQUIRED = [
     "render_10k_ratio", "fastapi_ratio", "freshness_s", "alert_latency_s", "collector_points_per_s",
     "environment", "targets", "otlp_export_us_per_series_1k", "otlp_export_us_per_series_100k",
     "otlp_export_sdk_us_per_series_100k", "p99_during_export_ratio_10k", "p99_during_export_ratio_100k",
-    "collector_guarded_ratio", "collector_bytes_per_active_series",
+    "collector_guarded_ratio", "collector_bytes_per_active_series", "claude_code_ingest", "claude_code_org",
 ]  # fmt: skip
 
 
@@ -32,3 +32,4 @@ def test_benchmark_smoke_run_writes_every_key() -> None:
     assert data["counter_helper_ns"]["median"] > 0 and data["freshness_s"]["p50"] > 0
     assert {"python", "opentelemetry_sdk", "cpu", "cores"} <= set(data["environment"])
     assert "otel-ccmon benchmarks" in result.stdout
+    assert data["claude_code_org"]["exact"] and data["claude_code_ingest"]["processor_points_per_cpu_s"] > 0

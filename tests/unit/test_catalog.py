@@ -132,3 +132,26 @@ def test_claude_code_doc_names_every_metric_and_alert() -> None:
         assert spec.prom_name in doc, spec.prom_name
     for alert in CLAUDE_CODE_ALERTS:
         assert alert.name in doc, alert.name
+
+
+def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> None:
+    """Per-developer metrics keep only identity keys, the model and bounded types (issue 20)."""
+    from mixin.collector_firewall import (
+        CLAUDE_CODE_ORG_STREAMS,
+        claude_code_series_per_developer,
+        claude_code_stream_budget,
+        firewall,
+    )
+    from mixin.config import ClaudeCodeSettings
+
+    assert claude_code_series_per_developer(1) == 14 and claude_code_series_per_developer(3) == 26
+    settings = ClaudeCodeSettings(expected_developers=5000, models_per_developer=3)
+    assert claude_code_stream_budget(settings) == 5000 * 26 * 3 // 2 + CLAUDE_CODE_ORG_STREAMS
+    cfg = firewall()
+    services = cfg["processors"]["claudecode"]["services"]
+    assert services == ["claude-code", "claude-code-desktop"] == cfg["connectors"]["claudecode_events"]["services"]
+    budget = cfg["processors"]["claudecode"]["max_streams"]
+    assert cfg["processors"]["cardinalityguard"]["max_streams_by_service"] == dict.fromkeys(services, budget)
+    for spec in cat.CLAUDE_CODE_CATALOG:
+        if "user.id" in spec.attribute_keys:
+            assert not {"terminal.type", "query_source", "session.id"} & set(spec.attribute_keys), spec.otel_name
