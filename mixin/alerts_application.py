@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mixin.config import APP_JOB, APPLICATION_ROLE
+from mixin.config import APP_JOB, APPLICATION_ROLE, NOT_INFRASTRUCTURE
 from mixin.model import (
     BASE_LABELS,
     JOB_ONLY,
@@ -299,11 +299,15 @@ ALERTS: tuple[Alert, ...] = (
         name="HighMemoryUsage",
         severity="P1",
         component="resources",
-        expr="process_resident_memory_bytes > 104857600",
+        # the application's target: the stack's own components have theirs (ComponentMemoryHigh)
+        expr=f"process_resident_memory_bytes{{{NOT_INFRASTRUCTURE}}} > 104857600",
         summary="{{ $labels.job }} uses more than 100 MiB of memory",
         description="Resident memory is {{ $value | humanize1024 }}B (target under 100MiB).",
         impact="Risk of the process being killed for memory; pauses from garbage collection.",
-        meaning="The process's resident set is above 100 MiB (104857600 bytes), for 10 minutes.",
+        meaning=(
+            "The application process's resident set is above 100 MiB (104857600 bytes), for 10 minutes "
+            "(the stack's own components are excluded: see ComponentMemoryHigh)."
+        ),
         diagnosis=("process_resident_memory_bytes", "deriv(process_resident_memory_bytes[1h])"),
         mitigation=(
             "Look for growth (a leak) versus a one-off load.",
@@ -311,7 +315,11 @@ ALERTS: tuple[Alert, ...] = (
         ),
         scenario=Scenario(
             firing={app_series("process_resident_memory_bytes"): constant_values(157286400)},
-            healthy={app_series("process_resident_memory_bytes"): constant_values(52428800)},
+            # Prometheus itself at 150 MiB is healthy: not the application's 100 MiB target
+            healthy={
+                app_series("process_resident_memory_bytes"): constant_values(52428800),
+                'process_resident_memory_bytes{job="prometheus",instance="p1"}': constant_values(157286400),
+            },
             value=157286400,
             labels=BASE_LABELS,
             active_from=0,
@@ -529,17 +537,23 @@ ALERTS: tuple[Alert, ...] = (
         name="CPUUsageHigh",
         severity="P2",
         component="resources",
-        expr="rate(process_cpu_seconds_total[5m]) > 0.8",
+        expr=f"rate(process_cpu_seconds_total{{{NOT_INFRASTRUCTURE}}}[5m]) > 0.8",
         summary="{{ $labels.job }} uses more than 80% of a CPU",
         description="The process uses {{ $value | humanizePercentage }} of one CPU (threshold 80%).",
         impact="Latency rises and throughput drops under load.",
-        meaning="The process uses more than 0.8 CPU seconds per second (80 % of one core) as a 5-minute rate, for 30 minutes.",
+        meaning=(
+            "The application process uses more than 0.8 CPU seconds per second (80 % of one core) as a 5-minute "
+            "rate, for 30 minutes (the stack's own components are excluded)."
+        ),
         diagnosis=("rate(process_cpu_seconds_total[5m])", "job:neural_operations:rate5m"),
         mitigation=("Profile the process; check the neural operation rate.", "Scale out."),
         # partial windows: the extrapolated rate first exceeds 0.8 at 4m
         scenario=Scenario(
             firing={app_series("process_cpu_seconds_total"): counter_values(54)},
-            healthy={app_series("process_cpu_seconds_total"): counter_values(12)},
+            healthy={
+                app_series("process_cpu_seconds_total"): counter_values(12),
+                'process_cpu_seconds_total{job="prometheus",instance="p1"}': counter_values(54),
+            },
             value=0.9,
             labels=BASE_LABELS,
             active_from=4,

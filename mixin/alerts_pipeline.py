@@ -17,7 +17,50 @@ def _pipeline_scenario(
 COLLECTOR = {"job": "otel-collector", "instance": "c1"}
 COL = '{job="otel-collector",instance="c1"'
 
+_MEMORY = SETTINGS.component_memory_mib
+
+
+def _component_memory_expr() -> str:
+    return " or ".join(
+        f'process_resident_memory_bytes{{job="{job}"}} > {mib * 2**20}' for job, mib in sorted(_MEMORY.items())
+    )
+
+
 PIPELINE: tuple[Alert, ...] = (
+    Alert(
+        name="ComponentMemoryHigh",
+        severity="P2",
+        component="pipeline",
+        expr=_component_memory_expr(),
+        summary="{{ $labels.job }} uses more memory than planned",
+        description="{{ $labels.job }} ({{ $labels.instance }}) holds {{ $value | humanize1024 }}B resident.",
+        impact="The component risks being killed for memory; for Prometheus, queries and rule evaluation slow down.",
+        meaning=(
+            "A component of the stack has a resident set above its own limit in component_memory_mib "
+            "(mixin/settings.yml: "
+            + ", ".join(f"{job} {mib} MiB" for job, mib in sorted(_MEMORY.items()))
+            + "), for 30 minutes."
+        ),
+        diagnosis=(
+            "process_resident_memory_bytes",
+            "prometheus_tsdb_head_series   # Prometheus's memory follows its series",
+        ),
+        mitigation=(
+            'Prometheus: find the job whose series grew (count by (job) ({__name__=~".+"})) and bound its labels.',
+            "Planned growth: raise the component's limit in component_memory_mib and give it the memory.",
+        ),
+        scenario=_pipeline_scenario(
+            'process_resident_memory_bytes{job="prometheus",instance="p1"}',
+            constant_values((_MEMORY["prometheus"] + 512) * 2**20),
+            constant_values(114 * 2**20),
+            (_MEMORY["prometheus"] + 512) * 2**20,
+            {"job": "prometheus", "instance": "p1"},
+            0,
+        ),
+        for_="30m",
+        group="pipeline",
+        service_label=False,
+    ),
     Alert(
         name="OTelCollectorDown",
         severity="P1",

@@ -12,6 +12,18 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 
 SETTINGS_FILE = Path(__file__).with_name("settings.yml")
+INFRASTRUCTURE_JOBS: tuple[str, ...] = (
+    "otel-collector",
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "node-exporter",
+    "alert-receiver",
+)
+"""The stack's own scrape jobs: the application alerts' generic process metrics (memory, CPU)
+never select them; ComponentMemoryHigh gives each its own threshold (issue 23)."""
+NOT_INFRASTRUCTURE = f'job!~"{"|".join(INFRASTRUCTURE_JOBS)}"'
+"""Label matcher of every job that is not one of the stack's own components."""
 APPLICATION_ROLE = 'ccmon_role="application"'
 """Label matcher of the scrape jobs that watch applications directly (their `up` is liveness)."""
 
@@ -46,6 +58,10 @@ class MixinSettings(BaseModel):
     expected_services: tuple[str, ...] = Field(default=(), max_length=500)
     series_budget_per_service: int | None = Field(default=None, ge=1, le=10_000_000)
     prometheus_head_series_limit: int = Field(default=200_000, ge=1000)
+    # resident memory (MiB) above which ComponentMemoryHigh fires, per infrastructure job
+    component_memory_mib: dict[str, int] = Field(
+        default_factory=lambda: {"prometheus": 4096, "alertmanager": 512, "alert-receiver": 512, "node-exporter": 256}
+    )
 
 
 class SettingsError(ValueError):

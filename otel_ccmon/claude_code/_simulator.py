@@ -414,6 +414,7 @@ class TeamPlan:
     models: tuple[str, ...] = tuple(PRICES)
     seed: int = 7
     email_every: int = 2  # every n-th user is logged in (e-mail known)
+    error_rate: float = 0.1  # share of turns that end in a 429 (api_error event)
     service_name: str = CLAUDE_CODE_SERVICE  # or claude-code-desktop (Claude Desktop's Code tab)
     include: Include = Include()
 
@@ -438,8 +439,17 @@ class Team:
     3
     """
 
-    def __init__(self, endpoint: str, plan: TeamPlan, *, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        plan: TeamPlan,
+        *,
+        headers: Mapping[str, str] | None = None,
+        error_rate: Callable[[], float] | None = None,
+    ) -> None:
         self.plan = plan
+        # read when a turn happens, so that a fault switched on mid-round takes effect at once
+        self.error_rate = error_rate or (lambda: plan.error_rate)
         self.ledger = Ledger()
         rnd = random.Random(plan.seed)
         people = [
@@ -476,13 +486,17 @@ class Team:
                     actions.append(
                         (t, functools.partial(client.tool, tool, success=rnd.random() < 0.9, decision=decision))
                     )
-                if rnd.random() < 0.1:
-                    actions.append((t, functools.partial(client.api_error, model, 429)))
+                draw = rnd.random()
+                actions.append((t, functools.partial(self._maybe_rate_limited, client, model, draw)))
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 3.5, type="cli")))
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 1.5, type="user")))
             if n % 2 == 0:
                 actions.append((end, functools.partial(client.commit, pull_request=n % 4 == 0)))
             self.sessions.append(_Planned(client, start, end, actions))
+
+    def _maybe_rate_limited(self, client: Client, model: str, draw: float) -> None:
+        if draw < self.error_rate():
+            client.api_error(model, 429)
 
     def run(self, stop: threading.Event | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         """Play the plan; returns when every session has ended and flushed (or ``stop`` is set)."""

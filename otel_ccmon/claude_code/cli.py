@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +33,14 @@ def _env(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_team_forever(endpoint: str, plan: TeamPlan, stop: threading.Event) -> None:
-    """Play ``plan`` again and again (new sessions each round) until ``stop`` is set."""
+def run_team_forever(
+    endpoint: str, plan: TeamPlan, stop: threading.Event, error_rate: Callable[[], float] | None = None
+) -> None:
+    """Play ``plan`` again and again (new sessions each round) until ``stop`` is set; ``error_rate``
+    (read at every turn) overrides the plan's share of rate-limited turns."""
     round_ = 0
     while not stop.is_set():
-        Team(endpoint, TeamPlan(**{**plan.__dict__, "seed": plan.seed + round_})).run(stop)
+        Team(endpoint, dataclasses.replace(plan, seed=plan.seed + round_), error_rate=error_rate).run(stop)
         round_ += 1
 
 

@@ -50,7 +50,14 @@ FAULTS: dict[str, str] = {
     "unused_patterns": "2,000 idle patterns are added (UnusedPatternsAccumulating)",
     "degraded_neural": "neural operations drop to 100,000/s (NeuralOperationsDegraded)",
     "memory_hog": "holds 150 MiB of memory (HighMemoryUsage)",
+    "claude_code_errors": (
+        "30 % of the simulated Claude Code team's requests end in 429 (ClaudeCodeAPIErrorRate, "
+        "ClaudeCodeRateLimitStorm; with --claude-code-team)"
+    ),
 }
+CLAUDE_CODE_ERROR_RATE = 0.3
+"""Share of the simulated Claude Code team's turns rate-limited while ``claude_code_errors`` is on
+(none otherwise: a healthy demo pages nobody, issue 23)."""
 
 
 @dataclass
@@ -63,6 +70,9 @@ class DemoConfig:
     db_path: str = ":memory:"
     idle_seconds: float = 3600.0
     faults: frozenset[str] = frozenset()
+    # OTLP/HTTP endpoint of a simulated Claude Code team next to the agent system (make run), so
+    # that the Claude Code dashboard, alerts and report have data from the first minute
+    claude_code_team: str | None = None
 
 
 class PatternStore:
@@ -262,6 +272,9 @@ class AgentSystem:
         elif "memory_hog" not in self.faults:
             self._hog = None
 
+    def claude_code_error_rate(self) -> float:
+        return CLAUDE_CODE_ERROR_RATE if "claude_code_errors" in self.faults else 0.0
+
     def set_fault(self, name: str, on: bool) -> None:
         if name not in FAULTS:
             raise KeyError(name)
@@ -288,9 +301,21 @@ def create_app(config: DemoConfig | None = None) -> Any:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         task = asyncio.create_task(_loop(system)) if config.tick_seconds > 0 else None
+        team_stop = threading.Event()
+        if config.claude_code_team:
+            from otel_ccmon.claude_code._simulator import TeamPlan
+            from otel_ccmon.claude_code.cli import run_team_forever
+
+            plan = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0, error_rate=0.0)
+            threading.Thread(
+                target=run_team_forever,
+                args=(config.claude_code_team, plan, team_stop, system.claude_code_error_rate),
+                daemon=True,
+            ).start()
         try:
             yield
         finally:
+            team_stop.set()
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -30,19 +30,9 @@ def _demo(args: argparse.Namespace) -> int:
         db_path=args.db,
         idle_seconds=args.idle_seconds,
         faults=frozenset(args.fault),
+        claude_code_team=args.claude_code_team,
     )
     if args.claude_code_team:
-        import threading
-
-        from otel_ccmon.claude_code._simulator import TeamPlan
-        from otel_ccmon.claude_code.cli import run_team_forever
-
-        # a simulated team of Claude Code users next to the agent system, so that the Claude
-        # Code dashboard, alerts and report have data from the first minute of `make run`
-        team = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0)
-        threading.Thread(
-            target=run_team_forever, args=(args.claude_code_team, team, threading.Event()), daemon=True
-        ).start()
         print(f"ccmon demo: simulated Claude Code team exporting to {args.claude_code_team}", flush=True)
     print(f"ccmon demo: serving on http://{args.host}:{args.port} (metrics at /metrics)", flush=True)
     run(args.host, args.port, config)

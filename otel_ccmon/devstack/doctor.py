@@ -346,9 +346,13 @@ def substitute(expr: str) -> str:
 
     >>> substitute('rate(x{job=~"$job",user_id=~"$user"}[$__rate_interval])')
     'rate(x{job=~".*",user_id=~".*"}[1m])'
+    >>> substitute("increase(x[$__range])")
+    'increase(x[1h])'
     """
-    # every dashboard variable is a multi-value label matcher (`label=~"$name"`) with "All" = .*
-    return re.sub(r'=~"\$\w+"', '=~".*"', expr.replace("$__rate_interval", "1m"))
+    # every dashboard variable is a multi-value label matcher (`label=~"$name"`) with "All" = .*;
+    # the time range is taken as the last hour (Grafana's default)
+    expr = expr.replace("$__rate_interval", "1m").replace("$__range", "1h")
+    return re.sub(r'=~"\$\w+"', '=~".*"', expr)
 
 
 def dashboard_queries(dashboard: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -38,6 +38,8 @@ def test_every_panel_query_returns_data(live: Stack) -> None:
     app = live.config.url("app")
     for path in ("/patterns/1", "/patterns/424242", "/faults"):
         httpx.get(app + path)
+    # the simulated Claude Code team is healthy by default: its API-error panels need the fault
+    httpx.post(app + "/faults/claude_code_errors", timeout=60).raise_for_status()
     queries = [
         (row, spec.title, substitute(expr))
         for board in BOARDS

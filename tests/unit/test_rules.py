@@ -241,3 +241,18 @@ def test_collector_firewall_is_current_and_sized_for_the_catalog() -> None:
     assert events["duration_buckets"] == list(cat.CLAUDE_CODE_DURATION_BUCKETS)
     budget = config.SETTINGS.series_budget_per_service or collector_firewall.default_budget()
     assert guard["max_streams_per_service"] == f"${{env:CCMON_SERIES_BUDGET:-{budget}}}"
+
+
+def test_generic_process_alerts_never_select_the_stacks_own_jobs() -> None:
+    """HighMemoryUsage and CPUUsageHigh are the application's targets: every scrape job of the
+    stack is either an application path (app-metrics, ccmon_role=application) or excluded by name
+    (issue 23: Prometheus at 114 MiB paged the team)."""
+    for name in ("prometheus.yml", "prometheus-ha.yml", "prometheus-secure.yml"):
+        cfg = yaml.safe_load((ROOT / "prometheus" / name).read_text())
+        for job in cfg["scrape_configs"]:
+            labels = {k: v for sc in job.get("static_configs", []) for k, v in sc.get("labels", {}).items()}
+            app = job["job_name"] == "app-metrics" or labels.get("ccmon_role") == "application"
+            assert app or job["job_name"] in config.INFRASTRUCTURE_JOBS, (name, job["job_name"])
+    exprs = {a.name: a.expr for a in alerts.ALL_ALERTS}
+    for alert in ("HighMemoryUsage", "CPUUsageHigh"):
+        assert config.NOT_INFRASTRUCTURE in exprs[alert], alert
