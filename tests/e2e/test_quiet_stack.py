@@ -51,7 +51,7 @@ def test_a_healthy_stack_fires_only_the_watchdog(healthy: tuple[Stack, float]) -
         return alerts
 
     wait_for(lambda: received(alertname="Watchdog"), 90, "the Watchdog at the receiver (alerting works)")
-    wait_for(lambda: stack.prom_query('sum(claude_code_cost_usage_USD_total) > 0'), 120, "Claude Code data")
+    wait_for(lambda: stack.prom_query("sum(claude_code_cost_usage_USD_total) > 0"), 120, "Claude Code data")
     started = time.time()
     # workload time: the stack runs unattended past every `for` (+ a margin for the longest window
     # to fill); this is the observation period, not a synchronisation
