@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
+import signal
 import sys
 from typing import Any
 
@@ -22,6 +24,9 @@ def _demo(args: argparse.Namespace) -> int:
     if problem:
         print(f"ccmon demo: {problem}", file=sys.stderr)
         return 2
+    # `kill -USR1 PID` writes every thread's stack to stderr (the stack's app.log): the evidence
+    # for an intermittent stall seen once on a healthy stack (issue 23, docs/reliability.md)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     os.environ.setdefault("OTEL_SERVICE_NAME", DEMO_SERVICE_NAME)
     config = DemoConfig(
         tick_seconds=args.tick,

@@ -68,6 +68,19 @@ HA_PORTS: Mapping[str, int] = {
 }
 """Ports of the high-availability mode (`ccmon stack up --ha`): the second replicas, the gossip."""
 HA_COMPONENTS = ("prometheus_b", "alertmanager_b")
+START_ORDER = (
+    "sink",
+    "receiver",
+    "alertmanager",
+    "alertmanager_b",
+    "collector",
+    "node_exporter",
+    "app",
+    "prometheus",
+    "prometheus_b",
+)
+"""Prometheus last: its first scrape then finds every target up, so no `up == 0` alert starts
+pending while the stack starts (issue 23)."""
 TLS_PORTS = frozenset(
     {"prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "otlp_http", "collector_prometheus"}
 )
@@ -113,22 +126,37 @@ class StackError(RuntimeError):
     """The stack cannot start or is not what it should be; the message says why and what to do."""
 
 
+MIN_SHORT_FOR_S = 10
+"""The shortest `for` of shortened rules: longer than Prometheus's first scrape after a start (its
+scrape manager applies targets every 5 s) plus a slow scrape, so that absent() and up == 0 alerts do
+not fire while the stack starts or on one late scrape (issue 23; production's shortest `for`, 1m,
+spans 4 scrapes of 15 s)."""
+MIN_SHORT_RANGE_S = 5
+"""The shortest range of shortened rules: at least 5 samples at the fast mode's 1 s scrape."""
+
+
 def shorten(rules_text: str, factor: int) -> str:
-    """The documented test transformation: divide every ``for`` and range-vector duration by ``factor``.
+    """The documented test transformation: divide every ``for`` and range-vector duration by ``factor``,
+    keeping at least ``MIN_SHORT_FOR_S`` for a (non-zero) ``for`` and ``MIN_SHORT_RANGE_S`` for a range.
 
     For end-to-end tests and the fast demo mode (``ccmon stack up --fast-alerts``), which cannot
     wait minutes; nothing else in the rules changes.
 
     >>> shorten("rate(x[5m]) > 1\\nfor: 10m", 20)
     'rate(x[15s]) > 1\\nfor: 30s'
+    >>> shorten("rate(x[1m]) > 1\\nfor: 2m", 60)
+    'rate(x[5s]) > 1\\nfor: 10s'
+    >>> shorten("for: 0m", 60)
+    'for: 0s'
     """
 
-    def scaled(text: str) -> str:
-        return f"{max(1, int(duration_seconds(text)) // factor)}s"
+    def scaled(text: str, floor: int = 1) -> str:
+        seconds = int(duration_seconds(text))
+        return f"{max(floor, seconds // factor) if seconds else 0}s"
 
-    text = re.sub(r"\[((?:\d+[smhd])+)\]", lambda m: f"[{scaled(m.group(1))}]", rules_text)
+    text = re.sub(r"\[((?:\d+[smhd])+)\]", lambda m: f"[{scaled(m.group(1), MIN_SHORT_RANGE_S)}]", rules_text)
     text = re.sub(r"offset ((?:\d+[smhd])+)", lambda m: f"offset {scaled(m.group(1))}", text)
-    return re.sub(r"for: ((?:\d+[smhd])+)", lambda m: f"for: {scaled(m.group(1))}", text)
+    return re.sub(r"for: ((?:\d+[smhd])+)", lambda m: f"for: {scaled(m.group(1), MIN_SHORT_FOR_S)}", text)
 
 
 def write_shortened_rules(source: Path, target: Path, factor: int) -> Path:
@@ -534,7 +562,7 @@ class Stack:
             raise StackError("cannot start: " + "\n".join(conflicts))
         self.render()
         try:
-            for name in (*ALL_COMPONENTS, *HA_COMPONENTS):
+            for name in START_ORDER:
                 if name in self.config.components:
                     self.start(name)
         except BaseException:

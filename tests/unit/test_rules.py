@@ -112,6 +112,13 @@ def test_every_alert_routes_to_its_tier() -> None:
     assert by_severity == {"P0": "p0-critical", "P1": "p1-high", "P2": "p2-medium", "P3": "p3-low"}
 
 
+def test_every_component_has_a_start_position() -> None:
+    from otel_ccmon.devstack.stack import ALL_COMPONENTS, HA_COMPONENTS, START_ORDER
+
+    assert sorted(START_ORDER) == sorted((*ALL_COMPONENTS, *HA_COMPONENTS))
+    assert START_ORDER[-2:] == ("prometheus", "prometheus_b"), "Prometheus starts after its targets"
+
+
 def test_shorten_transformation() -> None:
     text = (ROOT / "prometheus/rules/alerts.yml").read_text()
     short = shorten(text, 60)
