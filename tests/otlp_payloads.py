@@ -16,9 +16,15 @@ def attribute(key: str, value: str) -> KeyValue:
 
 
 def counter_request(
-    resource: Mapping[str, str], metric: str, key: str, values: Iterable[str], start_ns: int, now_ns: int
+    resource: Mapping[str, str],
+    metric: str,
+    key: str,
+    values: Iterable[str],
+    start_ns: int,
+    now_ns: int,
+    value: float = 1.0,
 ) -> bytes:
-    """A cumulative monotonic sum ``metric`` with one point of value 1 per ``key`` value.
+    """A cumulative monotonic sum ``metric`` with one point of ``value`` per ``key`` value.
 
     >>> len(ExportMetricsServiceRequest.FromString(
     ...     counter_request({"service.name": "s"}, "m", "k", ["a", "b"], 1, 2)).resource_metrics[0]
@@ -27,9 +33,9 @@ def counter_request(
     """
     points = [
         metrics_pb2.NumberDataPoint(
-            attributes=[attribute(key, value)], start_time_unix_nano=start_ns, time_unix_nano=now_ns, as_double=1.0
+            attributes=[attribute(key, v)], start_time_unix_nano=start_ns, time_unix_nano=now_ns, as_double=value
         )
-        for value in values
+        for v in values
     ]
     sum_ = metrics_pb2.Sum(
         data_points=points,

@@ -542,6 +542,8 @@ class Stack:
             raise StackError(
                 f"{name} exited during start-up (exit code {code}); its log ({proc.log_path}), this run:\n{proc.tail()}"
             )
+        if (self.workdir / STATE_FILE).exists():
+            self._write_state()  # a restarted component: `ccmon stack status` follows its new pid
         return proc
 
     def stop(self, name: str) -> None:

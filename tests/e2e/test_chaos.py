@@ -1,0 +1,179 @@
+"""Chaos suite (issue 23): under load, ``kill -9`` in turn each component of the HA topology and
+measure what it costs. ``make test`` runs one round; ``make chaos`` runs ``CCMON_CHAOS_ROUNDS``
+(default there: 3). Figures: docs/reliability.md.
+
+Load: the demo app (its ``slow_planning`` fault keeps GOAPPlanningSlowdown firing all along), its
+simulated Claude Code team, and a push-only service whose cumulative counter is known exactly.
+After each kill:
+
+- ``ccmon stack status`` names the dead component and exits non-zero (the local stack does not
+  restart components: that is the supervisor's job, compose ``restart:`` or Kubernetes); the test
+  then restarts it as an operator would;
+- alerting is restored: the Watchdog reaches the receiver again within ``RECOVERY_S``;
+- an alert firing across the kill is not notified as resolved-and-firing again (the receiver's
+  history of it stays ``firing``); killing the app is itself an incident: ServiceDown fires and
+  resolves exactly once;
+- the push-only service's cumulative counter in Prometheus equals the last value the collector
+  acknowledged (cumulative temporality: a lost export is covered by the next one).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.stack import (
+    ALL_COMPONENTS,
+    FAST_ALERTS,
+    FAST_ALERTS_FACTOR,
+    HA_COMPONENTS,
+    Stack,
+    StackConfig,
+    write_shortened_rules,
+)
+from tests.otlp_payloads import counter_request
+from tests.support import ROOT, parse_prometheus, venv_bin
+
+ROUNDS = int(os.environ.get("CCMON_CHAOS_ROUNDS", "1"))
+KILLED = ("collector", "prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "receiver", "app")
+RECOVERY_S = 45.0
+"""Stated bound: after a component is restarted, the Watchdog reaches the receiver within this."""
+PUSHER = "chaos-pusher"
+
+
+@dataclass
+class Pusher:
+    """A push-only service: a cumulative counter, one increment per push; ``acked`` is the last
+    value the collector answered 2xx for."""
+
+    url: str
+    acked: float = 0.0
+    sent: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        start = time.time_ns()
+        value = 0.0
+        while not self.stop.is_set():
+            value += 1
+            body = counter_request({"service.name": PUSHER}, "neural.operations", "operation_type", ["learning"],
+                                   start, time.time_ns(), value)  # fmt: skip
+            try:
+                ok = httpx.post(self.url, content=body, headers={"content-type": "application/x-protobuf"}, timeout=2)
+                if ok.status_code < 300:
+                    self.acked = value
+            except httpx.HTTPError:
+                pass  # the collector is down: the next push carries the running total
+            self.sent += 1
+            self.stop.wait(0.5)  # the service's own export interval
+
+
+@pytest.fixture(scope="module")
+def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Pusher]]:
+    work = tmp_path_factory.mktemp("chaos")
+    rules = write_shortened_rules(ROOT / "prometheus" / "rules", work / "rules", FAST_ALERTS_FACTOR)
+    components = tuple(c for c in (*ALL_COMPONENTS, *HA_COMPONENTS) if c != "node_exporter")
+    options: dict[str, Any] = {
+        **FAST_ALERTS,
+        "app_args": ("--tick", "0.25", "--fault", "slow_planning"),
+        # the Watchdog repeats every few seconds, so its return after a kill is seen quickly
+        "alertmanager_timing": {"group_wait": "1s", "group_interval": "1s", "repeat_interval": "3s"},
+    }
+    st = Stack(
+        StackConfig.with_free_ports(
+            work / "stack", rules_dir=rules, components=components, ha=True, claude_code_team=True, **options
+        )
+    )
+    st.up()
+    pusher = Pusher(st.config.url("otlp_http", "/v1/metrics"))
+    thread = threading.Thread(target=pusher.run)
+    thread.start()
+    try:
+        wait_for(lambda: firing_history(st, "GOAPPlanningSlowdown") == ["firing"], 120, "the lasting alert firing")
+        yield st, pusher
+    finally:
+        pusher.stop.set()
+        thread.join()
+        st.down()
+
+
+def receiver_get(stack: Stack, path: str, **params: str) -> Any:
+    headers = {"Authorization": f"Bearer {stack.receiver_token()}"}
+    return httpx.get(stack.config.url("receiver", path), params=params, headers=headers, timeout=5).json()
+
+
+def firing_history(stack: Stack, name: str) -> list[str]:
+    """The receiver's stored status changes of ``name`` (all its alerts, in order)."""
+    out: list[str] = []
+    for alert in receiver_get(stack, "/alerts", alertname=name)["alerts"]:
+        out += [h["status"] for h in receiver_get(stack, f"/alerts/{alert['fingerprint']}")["history"]]
+    return out
+
+
+def watchdog_deliveries(stack: Stack) -> float:
+    """Watchdog notifications the receiver took (stored or recognised as repeats) since it started."""
+    text = httpx.get(stack.config.url("receiver", "/metrics"), timeout=5).text
+    return sum(
+        v
+        for name, labels, v in parse_prometheus(text)
+        if name in ("alert_receiver_notifications_total", "alert_receiver_duplicates_total")
+        and labels.get("receiver") == "watchdog"
+    )
+
+
+def holds(stack: Stack, prometheus: str, at_least: float) -> bool:
+    return counter_in(stack, prometheus) >= at_least > 0
+
+
+def counter_in(stack: Stack, prometheus: str) -> float:
+    url = stack.config.url(prometheus, "/api/v1/query")
+    result = httpx.get(url, params={"query": f'sum(neural_operations_total{{job="{PUSHER}"}})'}, timeout=5).json()
+    return float(result["data"]["result"][0]["value"][1]) if result["data"]["result"] else -1.0
+
+
+@pytest.mark.parametrize("round_", range(1, ROUNDS + 1))
+@pytest.mark.parametrize("component", KILLED)
+def test_kill9(chaos: tuple[Stack, Pusher], component: str, round_: int) -> None:
+    stack, pusher = chaos
+    lasting = "ServiceDown" if component == "app" else "GOAPPlanningSlowdown"
+    before = firing_history(stack, lasting)
+    stack.kill9(component)
+    killed_at = time.monotonic()
+    status = subprocess.run(
+        [venv_bin("ccmon"), "stack", "status", "--workdir", str(stack.workdir)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert status.returncode != 0 and f"{component:14}" in status.stdout and "DEAD" in status.stdout, status.stdout
+    if component == "app":
+        wait_for(lambda: firing_history(stack, "ServiceDown")[-1:] == ["firing"], 90, "ServiceDown for the killed app")
+    stack.start(component)
+    restarted_at = time.monotonic()
+    baseline = watchdog_deliveries(stack)
+    wait_for(lambda: watchdog_deliveries(stack) > baseline, RECOVERY_S, "the Watchdog at the receiver again")
+    recovered = time.monotonic() - restarted_at
+
+    # the push-only service's counter in both replicas: everything acknowledged so far is there,
+    # nothing more than was sent (no loss, no double count across the kill)
+    acked = pusher.acked
+    for prometheus in ("prometheus", "prometheus_b"):
+        wait_for(functools.partial(holds, stack, prometheus, acked), 60, f"{prometheus} holds the pusher's {acked:.0f}")
+        assert counter_in(stack, prometheus) <= pusher.sent, (prometheus, pusher.sent)
+    if component == "app":
+        wait_for(lambda: firing_history(stack, "ServiceDown")[len(before) :] == ["firing", "resolved"], 90, "resolved")
+    else:
+        assert firing_history(stack, lasting) == before == ["firing"], (component, firing_history(stack, lasting))
+    print(
+        f"\nchaos: kill -9 {component} (round {round_}): down {restarted_at - killed_at:.1f} s, Watchdog back "
+        f"{recovered:.1f} s after the restart; {lasting} history {firing_history(stack, lasting)}; "
+        f"pusher {pusher.acked:.0f} acknowledged of {pusher.sent} sent"
+    )
