@@ -2,7 +2,7 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: k8s run run-fast test gotest unit integration e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
+.PHONY: k8s run run-fast test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
@@ -30,6 +30,14 @@ integration: bootstrap
 
 e2e: bootstrap
 	$(PYTEST) tests/e2e
+
+# kill -9 of every HA component in turn, under load, three rounds (make test runs one); docs/reliability.md
+chaos: bootstrap
+	CCMON_CHAOS_ROUNDS=3 $(PYTEST) tests/e2e/test_chaos.py -s
+
+# the e2e layer five times on a fresh clone while a CPU hog holds one core (per-test pass counts)
+busy-e2e: bootstrap
+	$(PY) scripts/busy_e2e.py --runs 5
 
 lint:
 	.venv/bin/ruff check .
