@@ -10,6 +10,9 @@ settings of ``ccmon stack up --fast-alerts``).
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +113,42 @@ def test_p1_and_p2_alerts_fire_are_delivered_and_resolve(stack: Stack) -> None:
         30,
         "resolved Slack message",
     )
+
+
+def history(stack: Stack, name: str) -> list[str]:
+    """The receiver's stored status changes of ``name``, over all its alerts, oldest first."""
+    headers = {"Authorization": f"Bearer {stack.receiver_token()}"}
+    out: list[str] = []
+    for alert in reversed(receiver_alerts(stack, alertname=name)):
+        url = stack.config.url("receiver", f"/alerts/{alert['fingerprint']}")
+        out += [h["status"] for h in httpx.get(url, headers=headers).json()["history"]]
+    return out
+
+
+def test_an_app_stall_does_not_page_twice(stack: Stack) -> None:
+    """The cause of the `firing, resolved, firing, resolved` history (issue 23): with rules shortened
+    to 5 s windows, a stall of the app longer than the window (seen on a busy machine) emptied
+    the p95's rate window, resolved the alert and paged it again. Reproduced by pausing the app
+    for 7 s; with the shortened ranges' 10 s floor the incident stays one page."""
+    app = stack.config.url("app")
+    before = len(history(stack, "DatabaseSlowQueries"))
+    httpx.post(f"{app}/faults/slow_db", timeout=60).raise_for_status()
+    try:
+        wait_for(lambda: history(stack, "DatabaseSlowQueries")[before:] == ["firing"], 90, "DatabaseSlowQueries firing")
+        pid = stack.procs["app"].pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            time.sleep(7)  # the stall being reproduced (longer than the old 5 s windows)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:  # a re-page would come within the shortened `for`
+            assert history(stack, "DatabaseSlowQueries")[before:] == ["firing"]
+            time.sleep(0.5)  # sampling the receiver for a resolve-and-refire, not a synchronisation
+    finally:
+        httpx.delete(f"{app}/faults/slow_db", timeout=60)
+    wait_for(lambda: history(stack, "DatabaseSlowQueries")[before:] == ["firing", "resolved"], 120, "one resolve")
 
 
 def test_service_down_pages_and_resolves(stack: Stack) -> None:
