@@ -12,10 +12,9 @@ import csv
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,32 +24,11 @@ from otel_ccmon.claude_code import Client, Identity, Ledger, Team, TeamPlan
 from otel_ccmon.claude_code._report import collect
 from otel_ccmon.claude_code._simulator import TOKEN_KINDS
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.otlp_capture import otlp_capture
 from tests.support import venv_bin
 
-FAST = {"scrape_interval": "1s", "evaluation_interval": "1s", "components": ("collector", "prometheus")}
 COST, TOKENS = "claude_code_cost_usage_USD_total", "claude_code_token_usage_tokens_total"
-
-
-@pytest.fixture
-def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
-    stacks: list[Stack] = []
-
-    def make(**kwargs: Any) -> Stack:
-        stack = Stack(StackConfig.with_free_ports(tmp_path / f"stack{len(stacks)}", **{**FAST, **kwargs}))
-        stacks.append(stack)
-        stack.up()
-        # clients start once Prometheus scrapes the collector, as in production: a stream's zero
-        # (shown for first_value_delay) is then always scraped before its value
-        wait_for(lambda: scalar(stack, 'up{job="otel-collector"}') == 1, 30, "Prometheus scraping the collector")
-        return stack
-
-    try:
-        yield make
-    finally:
-        for stack in stacks:
-            stack.down()
 
 
 def scalar(stack: Stack, expr: str, at: float | None = None) -> float:

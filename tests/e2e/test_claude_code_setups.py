@@ -9,40 +9,26 @@ import csv
 import json
 import shlex
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from otel_ccmon.claude_code import Include, Team, TeamPlan
 from otel_ccmon.devstack import security
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub
 from tests.e2e.test_claude_code_cli import CLAUDE, RUNS, assert_exact_totals, finish, run_cli, total
 from tests.support import venv_bin
 
 cli_only = pytest.mark.skipif(not CLAUDE.exists(), reason="the Claude Code CLI is not installed (bootstrap)")
-FAST: dict[str, Any] = {"scrape_interval": "1s", "evaluation_interval": "1s", "components": ("collector", "prometheus")}
 
 
-@pytest.fixture
-def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
-    stacks: list[Stack] = []
-
-    def make(**kwargs: Any) -> Stack:
-        st = Stack(StackConfig.with_free_ports(tmp_path / f"stack{len(stacks)}", **{**FAST, **kwargs}))
-        stacks.append(st)
-        st.up()
-        wait_for(lambda: st.prom_query('up{job="otel-collector"} == 1'), 30, "Prometheus scraping the collector")
-        return st
-
-    try:
-        yield make
-    finally:
-        for st in stacks:
-            st.down()
+def report(stack: Stack, out: Path) -> subprocess.CompletedProcess[str]:
+    """`ccmon claude-code report --since 1d` against the stack's Prometheus, into ``out``."""
+    argv = [venv_bin("ccmon"), "claude-code", "report", "--since", "1d", "--prometheus", stack.config.url("prometheus")]
+    return subprocess.run([*argv, "--out", str(out)], capture_output=True, text=True, timeout=120, check=True)
 
 
 def env_from_ccmon(*args: str) -> dict[str, str]:
@@ -182,11 +168,7 @@ def test_an_organisation_beyond_one_applications_budget_is_exact(
     assert total(stack, 'otelcol_ccmon_claude_code_points{outcome="over_limit"}') == 0
     assert len({r["metric"]["user_id"] for r in stack.prom_query("claude_code_session_count_total")}) == 800
     out = tmp_path / "report"
-    done = subprocess.run(
-        [venv_bin("ccmon"), "claude-code", "report", "--since", "1d", "--prometheus", stack.config.url("prometheus"),
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    done = report(stack, out)
     assert "complete: no budget, cap or collector outage cut" in done.stdout, done.stdout[-2000:]
     rows = list(csv.DictReader((out / "claude-code-report.csv").open()))
     assert {r["complete"] for r in rows} == {"yes"}
@@ -211,11 +193,7 @@ def test_a_cut_is_flagged_with_the_missing_amount(make_stack: Callable[..., Stac
     held = total(stack, "claude_code_cost_usage_USD_total")
     assert held < recorded
     out = tmp_path / "report"
-    done = subprocess.run(
-        [venv_bin("ccmon"), "claude-code", "report", "--since", "1d", "--prometheus", stack.config.url("prometheus"),
-         "--out", str(out)],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+    done = report(stack, out)
     flagged = [line for line in done.stdout.splitlines() if "INCOMPLETE" in line]
     assert len(flagged) == 1 and "cut by a stream budget" in flagged[0], done.stdout[-2000:]
     at_least = float(flagged[0].split("at least ")[1].split(" USD")[0])
