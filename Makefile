@@ -2,22 +2,26 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: k8s run run-fast test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
+.PHONY: k8s run run-fast bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
 
-run: bootstrap
+run: bootstrap-stack
 	.venv/bin/ccmon stack up
 
 # demo mode: rules shortened 60x, so `curl -X POST localhost:3000/faults/NAME` alerts within about a minute
-run-fast: bootstrap
+run-fast: bootstrap-stack
 	.venv/bin/ccmon stack up --fast-alerts
 
 test: bootstrap lint typecheck gotest pytest
 
 bootstrap:
 	@bash scripts/bootstrap.sh all
+
+# only what the default stack starts (make run's first run builds nothing else)
+bootstrap-stack:
+	@bash scripts/bootstrap.sh stack
 
 venv:
 	@bash scripts/bootstrap.sh python

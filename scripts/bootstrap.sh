@@ -251,7 +251,9 @@ case "${1:-all}" in
   tools) composecheck ;;
   claude-code) claude_code ;;
   k8s) k8s_tools ;;
+  # what `make run` starts, nothing more (the CLI, kubeconform and schemas are for the tests)
+  stack) python_env; debian_binaries; prometheus3; alertmanager; collector ;;
   all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools ;;
-  *) echo "usage: $0 [all|python|binaries|collector|tools|claude-code|k8s]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"
