@@ -151,6 +151,46 @@ PIPELINE: tuple[Alert, ...] = (
         service_label=False,
     ),
     Alert(
+        name="OTelCollectorExportStalled",
+        severity="P2",
+        component="pipeline",
+        # retries without a deadline never count as failed, and a 10,000-batch queue takes hours to
+        # reach 80 %: an unreachable backend (DNS, TLS, down) shows as a queue that never drains
+        expr=(
+            "max by (job, instance, exporter) (min_over_time(otelcol_exporter_queue_size[10m])) > 0"
+            " unless on (job, instance, exporter)"
+            " sum by (job, instance, exporter) (rate(otelcol_exporter_sent_metric_points[10m])) > 0"
+        ),
+        summary="{{ $labels.exporter }} sends nothing: its queue holds data",
+        description="{{ $labels.exporter }} has held at least {{ $value }} batches for 10 minutes and sent none.",
+        impact="The backend behind that exporter receives nothing; the queue fills and then drops data.",
+        meaning=(
+            "An exporter's sending queue was never empty over the last 10 minutes and it sent no data points in "
+            "those 10 minutes, for 15 minutes: its backend is unreachable (DNS, TLS, refused, down)."
+        ),
+        diagnosis=(
+            "otelcol_exporter_queue_size, rate(otelcol_exporter_sent_metric_points[10m])",
+            "the collector's log: the exporter's error (name resolution, certificate, status code)",
+        ),
+        mitigation=(
+            "Fix the endpoint (CCMON_FORWARD_OTLP_ENDPOINT), its DNS name, CA or credentials.",
+            "The persistent queue keeps what it holds across restarts; it drains once the backend answers.",
+        ),
+        scenario=Scenario(
+            firing={f'otelcol_exporter_queue_size{COL},exporter="otlp_http/forward"}}': constant_values(5)},
+            healthy={
+                f'otelcol_exporter_queue_size{COL},exporter="otlp_http/forward"}}': constant_values(5),
+                f'otelcol_exporter_sent_metric_points{COL},exporter="otlp_http/forward"}}': counter_values(100),
+            },
+            value=5,
+            labels={**COLLECTOR, "exporter": "otlp_http/forward"},
+            active_from=0,
+        ),
+        for_="15m",
+        group="pipeline",
+        service_label=False,
+    ),
+    Alert(
         name="OTelCollectorMemoryLimiterRefusing",
         severity="P1",
         component="pipeline",

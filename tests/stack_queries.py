@@ -32,10 +32,12 @@ def tick(stack: Stack, n: int = 1) -> None:
         httpx.post(stack.config.url("app", "/tick"), timeout=30).raise_for_status()
 
 
-def sink_records(stack: Stack) -> list[dict[str, Any]]:
-    """What the local notification sink (Slack/PagerDuty stand-ins, SMTP) recorded, in order."""
+def sink_records(stack: Stack, *, refused: bool = False) -> list[dict[str, Any]]:
+    """What the local notification sink (Slack/PagerDuty stand-ins, SMTP) accepted, in order; with
+    ``refused``, only the requests it refused under an injected fault."""
     path = stack.workdir / "sink.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    records = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+    return [r for r in records if ("refused" in r) == refused]
 
 
 def recorded(stack: Stack) -> dict[str, int]:

@@ -1,9 +1,11 @@
 """``ccmon sink``: local stand-ins for Slack, PagerDuty and an SMTP server.
 
 Records every notification as one JSON line (``--out``), so the local stack shows
-what would have been delivered and the end-to-end tests can assert on it. Not a
-production component. HTTP uses the standard library (a recorder needs no
-framework); SMTP uses aiosmtpd, a real SMTP server implementation.
+what would have been delivered and the end-to-end tests can assert on it; Slack and
+PagerDuty can be made to fail (``PUT /faults/slack/error`` or ``…/hang``), and what
+they refused is recorded with ``"refused"``. Not a production component. HTTP uses the
+standard library (a recorder needs no framework); SMTP uses aiosmtpd, a real SMTP server
+implementation.
 """
 
 from __future__ import annotations
@@ -24,10 +26,18 @@ from otel_ccmon._extras import require
 require("the notification sink", "cli", "aiosmtpd")
 
 
+FAULT_MODES = ("error", "hang")
+"""Outside-world faults a channel can be given (``PUT /faults/slack/error``, ``DELETE /faults/slack``):
+``error`` answers 500 (the request is recorded as refused), ``hang`` answers nothing for
+``HANG_SECONDS`` (longer than Alertmanager's notification timeout) and then 500."""
+HANG_SECONDS = 30.0
+
+
 class _Recorder:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.lock = threading.Lock()
+        self.faults: dict[str, str] = {}
 
     def write(self, record: dict[str, Any]) -> None:
         record["received_at"] = time.time()
@@ -42,6 +52,27 @@ def _handler(recorder: _Recorder) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             self._reply(200, b'{"status":"ok"}')
 
+        def do_PUT(self) -> None:
+            parts = self.path.strip("/").split("/")
+            if (
+                len(parts) == 3
+                and parts[0] == "faults"
+                and parts[1] in ("slack", "pagerduty")
+                and parts[2] in FAULT_MODES
+            ):
+                recorder.faults[parts[1]] = parts[2]
+                self._reply(200, json.dumps(recorder.faults).encode())
+            else:
+                self._reply(404, b'{"error":"PUT /faults/{slack|pagerduty}/{error|hang}"}')
+
+        def do_DELETE(self) -> None:
+            parts = self.path.strip("/").split("/")
+            if len(parts) == 2 and parts[0] == "faults":
+                recorder.faults.pop(parts[1], None)
+                self._reply(200, json.dumps(recorder.faults).encode())
+            else:
+                self._reply(404, b'{"error":"DELETE /faults/{slack|pagerduty}"}')
+
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length)
@@ -50,6 +81,13 @@ def _handler(recorder: _Recorder) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 body = raw.decode(errors="replace")
             kind = "pagerduty" if self.path.startswith("/pagerduty") else "slack"
+            fault = recorder.faults.get(kind)
+            if fault is not None:
+                recorder.write({"channel": kind, "path": self.path, "body": body, "refused": fault})
+                if fault == "hang":
+                    time.sleep(HANG_SECONDS)  # the outage being simulated: no answer
+                self._reply(500, b'{"error":"injected fault"}')
+                return
             recorder.write({"channel": kind, "path": self.path, "body": body})
             self._reply(202 if kind == "pagerduty" else 200, b'{"status":"success"}' if kind == "pagerduty" else b"ok")
 

@@ -1,0 +1,139 @@
+"""Faults of the outside world (issue 23), on the real binaries: Slack answering 500 or hanging
+(Alertmanager retries; the other channels still get theirs), and a forward overlay whose backend
+cannot be resolved (the queue holds what it cannot send, bounded; the Prometheus path is untouched;
+an alert says so)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mixin.alerts import BY_NAME
+from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
+from tests.otlp_payloads import counter_request
+from tests.stack_queries import sink_records
+from tests.support import ROOT, parse_prometheus
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work = tmp_path_factory.mktemp("outside")
+    rules = write_shortened_rules(ROOT / "prometheus" / "rules", work / "rules", FAST_ALERTS_FACTOR)
+    components = ("sink", "collector", "prometheus", "alertmanager", "receiver", "app")
+    st = Stack(StackConfig.with_free_ports(work / "stack", rules_dir=rules, components=components, **FAST_ALERTS))
+    st.up()
+    try:
+        yield st
+    finally:
+        st.down()
+
+
+def channel(stack: Stack, name: str, alert: str, *, refused: bool = False) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in sink_records(stack, refused=refused)
+        if r["channel"] == name and alert in json.dumps(r.get("body")) + r.get("subject", "")
+    ]
+
+
+def receiver_has(stack: Stack, alert: str) -> bool:
+    headers = {"Authorization": f"Bearer {stack.receiver_token()}"}
+    url = stack.config.url("receiver", "/alerts")
+    return bool(httpx.get(url, params={"alertname": alert}, headers=headers).json()["alerts"])
+
+
+def failed_notifications(stack: Stack, integration: str) -> float:
+    text = httpx.get(stack.config.url("alertmanager", "/metrics")).text
+    return sum(
+        v
+        for name, labels, v in parse_prometheus(text)
+        if name == "alertmanager_notifications_failed_total" and labels.get("integration") == integration
+    )
+
+
+def sink_fault(stack: Stack, method: str, path: str) -> None:
+    httpx.request(method, stack.config.url("sink_http", path), timeout=10).raise_for_status()
+
+
+@pytest.mark.parametrize("mode", ["error", "hang"])
+def test_slack_down_others_still_notified_then_slack_retried(stack: Stack, mode: str) -> None:
+    alert = "DatabaseSlowQueries"  # P1: Slack, e-mail and the receiver
+    sink_fault(stack, "PUT", f"/faults/slack/{mode}")
+    app = stack.config.url("app")
+    failed_before = failed_notifications(stack, "slack")
+    n = {c: len(channel(stack, c, alert)) for c in ("slack", "email")}
+    tried = len(channel(stack, "slack", alert, refused=True))
+    httpx.post(f"{app}/faults/slow_db", timeout=60).raise_for_status()
+    try:
+        wait_for(
+            lambda: len(channel(stack, "slack", alert, refused=True)) > tried, 90, f"Alertmanager trying Slack ({mode})"
+        )
+        wait_for(lambda: len(channel(stack, "email", alert)) > n["email"], 60, "the e-mail, Slack notwithstanding")
+        wait_for(lambda: receiver_has(stack, alert), 60, "the receiver, Slack notwithstanding")
+        assert len(channel(stack, "slack", alert)) == n["slack"], "Slack accepted nothing while it failed"
+        if mode == "error":
+            wait_for(
+                lambda: failed_notifications(stack, "slack") > failed_before, 30, "failed Slack notifications counted"
+            )
+        sink_fault(stack, "DELETE", "/faults/slack")
+        # Alertmanager retries: the notification arrives once Slack answers again
+        wait_for(
+            lambda: len(channel(stack, "slack", alert)) > n["slack"], 90, "the Slack message after Slack recovered"
+        )
+    finally:
+        sink_fault(stack, "DELETE", "/faults/slack")
+        httpx.delete(f"{app}/faults/slow_db", timeout=60)
+    resolved = lambda: any("RESOLVED" in json.dumps(r["body"]) for r in channel(stack, "slack", alert)[n["slack"] :])  # noqa: E731
+    wait_for(resolved, 120, "the resolve at Slack")
+
+
+def test_forward_backend_unresolvable_queue_holds_and_prometheus_path_is_exact(tmp_path: Path) -> None:
+    st = Stack(
+        StackConfig.with_free_ports(
+            tmp_path / "stack",
+            scrape_interval="1s",
+            evaluation_interval="1s",
+            components=("collector", "prometheus"),
+            collector_overlays=("forward-otlp.yaml",),
+            collector_env={
+                "CCMON_FORWARD_OTLP_ENDPOINT": "http://otlp-backend.invalid:4318",
+                "CCMON_FORWARD_QUEUE_SIZE": "50",
+            },
+        )
+    )
+    st.up()
+    try:
+        start = time.time_ns()
+        for value in range(1, 31):
+            body = counter_request({"service.name": "forwarded"}, "neural.operations", "operation_type", ["learning"],
+                                   start, time.time_ns(), float(value))  # fmt: skip
+            response = httpx.post(st.config.url("otlp_http", "/v1/metrics"), content=body,
+                                  headers={"content-type": "application/x-protobuf"})  # fmt: skip
+            assert response.status_code == 200, response.text  # the DNS failure does not refuse ingest
+            time.sleep(0.1)  # the service's pace (batches of a few points each), not a synchronisation
+
+        def total(expr: str) -> float:
+            result = st.prom_query(f"sum({expr})")
+            return float(result[0]["value"][1]) if result else 0.0
+
+        wait_for(lambda: total('neural_operations_total{job="forwarded"}') == 30, 30, "the Prometheus path exact")
+        queued = 'otelcol_exporter_queue_size{exporter="otlp_http/forward"}'
+        wait_for(lambda: total(queued) > 0, 30, "the forward queue holding what it cannot send")
+        capacity = total('otelcol_exporter_queue_capacity{exporter="otlp_http/forward"}')
+        assert capacity == 50 and total(queued) <= capacity
+        assert total('otelcol_exporter_sent_metric_points{exporter="otlp_http/forward"}') == 0
+        # the alert that says so (its 10-minute windows shortened: the stack is seconds old)
+        stalled = BY_NAME["OTelCollectorExportStalled"].expr.replace("[10m]", "[5s]")
+        found = wait_for(lambda: st.prom_query(stalled), 30, "OTelCollectorExportStalled's condition")
+        assert {r["metric"]["exporter"] for r in found} == {"otlp_http/forward"}
+        log = (st.logs / "collector.log").read_text()
+        assert "otlp-backend.invalid" in log, "the collector's log names the unreachable backend"
+    finally:
+        st.down()
