@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,6 +21,8 @@ def _env(name: str, default: str) -> str:
 
 
 def _webhook(args: argparse.Namespace) -> int:
+    # `kill -USR1 PID` writes every thread's stack to stderr: evidence for a stall (docs/reliability.md)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     from otel_ccmon.receiver.app import ReceiverSettings, check_bind, read_token, serve
     from otel_ccmon.receiver.hooks import load_hooks
 

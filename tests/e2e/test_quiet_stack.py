@@ -61,13 +61,15 @@ def test_a_healthy_stack_fires_only_the_watchdog(healthy: tuple[Stack, float]) -
     time.sleep(observe)
     window = int(time.time() - started) + 1
     fired = stack.prom_query(f'max_over_time(ALERTS{{alertstate="firing",alertname!="Watchdog"}}[{window}s])')
-    if fired and stack.prom_query('min_over_time(up{job="claude-code-app"}[30s]) == 0'):
-        # the app stopped answering: its threads' stacks go to its log (faulthandler on SIGUSR1)
-        app = stack.procs["app"]
-        if app.pid is not None:
-            os.kill(app.pid, signal.SIGUSR1)
-            wait_for(lambda: "Thread 0x" in (stack.logs / "app.log").read_text(), 10, "the app's thread dump")
-    log_tail = (stack.logs / "app.log").read_text()[-6000:] if fired else ""
+    log_tail = ""
+    for component, job in (("app", "claude-code-app"), ("receiver", "alert-receiver")):
+        if fired and stack.prom_query(f'min_over_time(up{{job="{job}"}}[{window}s]) == 0'):
+            # it stopped answering its scrapes: its threads' stacks go to its log (faulthandler, SIGUSR1)
+            proc, log = stack.procs[component], stack.logs / f"{component}.log"
+            if proc.pid is not None:
+                os.kill(proc.pid, signal.SIGUSR1)
+                wait_for(lambda log=log: "Thread 0x" in log.read_text(), 10, f"the {component}'s thread dump")  # type: ignore[misc]
+            log_tail += f"\n--- {component}.log\n" + log.read_text()[-6000:]
     assert not fired, (sorted(f"{r['metric']['alertname']}{{job={r['metric'].get('job')}}}" for r in fired), log_tail)
     others = [a["labels"]["alertname"] for a in received() if a["labels"]["alertname"] != "Watchdog"]
     assert not others, others
