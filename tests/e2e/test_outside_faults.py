@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -94,46 +93,38 @@ def test_slack_down_others_still_notified_then_slack_retried(stack: Stack, mode:
     wait_for(resolved, 120, "the resolve at Slack")
 
 
-def test_forward_backend_unresolvable_queue_holds_and_prometheus_path_is_exact(tmp_path: Path) -> None:
-    st = Stack(
-        StackConfig.with_free_ports(
-            tmp_path / "stack",
-            scrape_interval="1s",
-            evaluation_interval="1s",
-            components=("collector", "prometheus"),
-            collector_overlays=("forward-otlp.yaml",),
-            collector_env={
-                "CCMON_FORWARD_OTLP_ENDPOINT": "http://otlp-backend.invalid:4318",
-                "CCMON_FORWARD_QUEUE_SIZE": "50",
-            },
-        )
+def test_forward_backend_unresolvable_queue_holds_and_prometheus_path_is_exact(
+    make_stack: Callable[..., Stack],
+) -> None:
+    st = make_stack(
+        collector_overlays=("forward-otlp.yaml",),
+        collector_env={
+            "CCMON_FORWARD_OTLP_ENDPOINT": "http://otlp-backend.invalid:4318",
+            "CCMON_FORWARD_QUEUE_SIZE": "50",
+        },
     )
-    st.up()
-    try:
-        start = time.time_ns()
-        for value in range(1, 31):
-            body = counter_request({"service.name": "forwarded"}, "neural.operations", "operation_type", ["learning"],
-                                   start, time.time_ns(), float(value))  # fmt: skip
-            response = httpx.post(st.config.url("otlp_http", "/v1/metrics"), content=body,
-                                  headers={"content-type": "application/x-protobuf"})  # fmt: skip
-            assert response.status_code == 200, response.text  # the DNS failure does not refuse ingest
-            time.sleep(0.1)  # the service's pace (batches of a few points each), not a synchronisation
+    start = time.time_ns()
+    for value in range(1, 31):
+        body = counter_request({"service.name": "forwarded"}, "neural.operations", "operation_type", ["learning"],
+                               start, time.time_ns(), float(value))  # fmt: skip
+        response = httpx.post(st.config.url("otlp_http", "/v1/metrics"), content=body,
+                              headers={"content-type": "application/x-protobuf"})  # fmt: skip
+        assert response.status_code == 200, response.text  # the DNS failure does not refuse ingest
+        time.sleep(0.1)  # the service's pace (batches of a few points each), not a synchronisation
 
-        def total(expr: str) -> float:
-            result = st.prom_query(f"sum({expr})")
-            return float(result[0]["value"][1]) if result else 0.0
+    def total(expr: str) -> float:
+        result = st.prom_query(f"sum({expr})")
+        return float(result[0]["value"][1]) if result else 0.0
 
-        wait_for(lambda: total('neural_operations_total{job="forwarded"}') == 30, 30, "the Prometheus path exact")
-        queued = 'otelcol_exporter_queue_size{exporter="otlp_http/forward"}'
-        wait_for(lambda: total(queued) > 0, 30, "the forward queue holding what it cannot send")
-        capacity = total('otelcol_exporter_queue_capacity{exporter="otlp_http/forward"}')
-        assert capacity == 50 and total(queued) <= capacity
-        assert total('otelcol_exporter_sent_metric_points{exporter="otlp_http/forward"}') == 0
-        # the alert that says so (its 10-minute windows shortened: the stack is seconds old)
-        stalled = BY_NAME["OTelCollectorExportStalled"].expr.replace("[10m]", "[5s]")
-        found = wait_for(lambda: st.prom_query(stalled), 30, "OTelCollectorExportStalled's condition")
-        assert {r["metric"]["exporter"] for r in found} == {"otlp_http/forward"}
-        log = (st.logs / "collector.log").read_text()
-        assert "otlp-backend.invalid" in log, "the collector's log names the unreachable backend"
-    finally:
-        st.down()
+    wait_for(lambda: total('neural_operations_total{job="forwarded"}') == 30, 30, "the Prometheus path exact")
+    queued = 'otelcol_exporter_queue_size{exporter="otlp_http/forward"}'
+    wait_for(lambda: total(queued) > 0, 30, "the forward queue holding what it cannot send")
+    capacity = total('otelcol_exporter_queue_capacity{exporter="otlp_http/forward"}')
+    assert capacity == 50 and total(queued) <= capacity
+    assert total('otelcol_exporter_sent_metric_points{exporter="otlp_http/forward"}') == 0
+    # the alert that says so (its 10-minute windows shortened: the stack is seconds old)
+    stalled = BY_NAME["OTelCollectorExportStalled"].expr.replace("[10m]", "[5s]")
+    found = wait_for(lambda: st.prom_query(stalled), 30, "OTelCollectorExportStalled's condition")
+    assert {r["metric"]["exporter"] for r in found} == {"otlp_http/forward"}
+    log = (st.logs / "collector.log").read_text()
+    assert "otlp-backend.invalid" in log, "the collector's log names the unreachable backend"
