@@ -2,7 +2,7 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: k8s run run-fast bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-smoke clean
+.PHONY: k8s run run-fast bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-soak bench-smoke clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
@@ -77,6 +77,10 @@ generate:
 
 bench: bootstrap
 	$(PY) -m bench.run --scaling
+
+# not in CI: an hour by default (CCMON_SOAK_MINUTES=15 make bench-soak for a shorter one)
+bench-soak: bootstrap
+	$(PY) -m bench.soak
 
 bench-smoke: bootstrap
 	$(PY) -m bench.run --smoke

@@ -197,6 +197,7 @@ class StackConfig:
     claude_code_team: bool = False  # the demo app also runs a simulated Claude Code team (make run)
     direct_otlp: bool = False  # the app pushes OTLP to Prometheus's own receiver (no collector needed)
     ha: bool = False  # two Prometheus replicas, two clustered Alertmanagers (prometheus-ha.yml)
+    receiver_db: Path | None = None  # the receiver's SQLite file (default: in the workdir)
     secure: bool = False  # TLS + token on OTLP, TLS + basic auth on Prometheus/Alertmanager (docs/security.md)
 
     @classmethod
@@ -500,7 +501,7 @@ class Stack:
                 "--port",
                 str(p["receiver"]),
                 "--db",
-                str(w / "receiver.sqlite"),
+                str(cfg.receiver_db or w / "receiver.sqlite"),
                 "--token-file",
                 str(w / "secrets" / "receiver_token"),
                 "--runbooks-dir",

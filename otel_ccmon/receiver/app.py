@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -138,7 +139,12 @@ def create_app(settings: ReceiverSettings) -> Any:
             return reject(exc)
         if receiver_path is not None and receiver_path != notification.receiver:
             _log.info("path receiver %r differs from payload receiver %r", receiver_path, notification.receiver)
-        result = await asyncio.to_thread(store.store, notification, raw.decode(), settings.hooks)
+        try:
+            result = await asyncio.to_thread(store.store, notification, raw.decode(), settings.hooks)
+        except sqlite3.Error as exc:
+            # nothing was acknowledged: a 5xx makes Alertmanager retry the same notification
+            _log.error("cannot store the notification (%s); answering 503, Alertmanager retries", exc)
+            return reject(_Reject(503, "storage_unavailable", str(exc)[:200]))
         rec.observe("alert_receiver.processing.duration", time.perf_counter() - started)
         if result.duplicate:
             rec.add("alert_receiver.duplicates", 1, notification.receiver, notification.status)

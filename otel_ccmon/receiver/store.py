@@ -98,9 +98,20 @@ class AlertStore:
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                # a COMMIT that fails (disk full) leaves the transaction open: end it, or every
+                # later BEGIN fails too, after the disk has space again
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def store(self, n: NotificationModel, raw: str, hooks: tuple[Hook, ...]) -> StoreResult:
         now = time.time()

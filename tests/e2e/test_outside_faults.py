@@ -5,13 +5,18 @@ an alert says so)."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
+import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from mixin.alerts import BY_NAME
 from otel_ccmon.devstack.procs import wait_for
@@ -93,23 +98,63 @@ def test_slack_down_others_still_notified_then_slack_retried(stack: Stack, mode:
     wait_for(resolved, 120, "the resolve at Slack")
 
 
-def test_forward_backend_unresolvable_queue_holds_and_prometheus_path_is_exact(
-    make_stack: Callable[..., Stack],
+@contextlib.contextmanager
+def untrusted_tls_backend() -> Iterator[tuple[str, list[str]]]:
+    """An HTTPS server whose certificate comes from a CA the collector does not trust; yields its
+    URL and the paths of the requests that got through TLS (none should)."""
+    ca = trustme.CA(organization_name="a CA nobody trusts")
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            requests.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("fault", ["dns", "tls"])
+def test_forward_backend_unreachable_queue_holds_and_prometheus_path_is_exact(
+    make_stack: Callable[..., Stack], fault: str
 ) -> None:
-    st = make_stack(
-        collector_overlays=("forward-otlp.yaml",),
-        collector_env={
-            "CCMON_FORWARD_OTLP_ENDPOINT": "http://otlp-backend.invalid:4318",
-            "CCMON_FORWARD_QUEUE_SIZE": "50",
-        },
-    )
+    """The forward overlay's backend cannot be reached: its name does not resolve (``dns``), or it
+    presents a certificate of a CA the collector does not trust (``tls``)."""
+    with contextlib.ExitStack() as exits:
+        if fault == "dns":
+            endpoint, got, named = "http://otlp-backend.invalid:4318", [], "otlp-backend.invalid"
+        else:
+            endpoint, got = exits.enter_context(untrusted_tls_backend())
+            named = "certificate signed by unknown authority"
+        st = make_stack(
+            collector_overlays=("forward-otlp.yaml",),
+            collector_env={"CCMON_FORWARD_OTLP_ENDPOINT": endpoint, "CCMON_FORWARD_QUEUE_SIZE": "50"},
+        )
+        forward_fails_safely(st, named)
+        assert got == [], "nothing got through TLS"
+
+
+def forward_fails_safely(st: Stack, named: str) -> None:
     start = time.time_ns()
     for value in range(1, 31):
         body = counter_request({"service.name": "forwarded"}, "neural.operations", "operation_type", ["learning"],
                                start, time.time_ns(), float(value))  # fmt: skip
         response = httpx.post(st.config.url("otlp_http", "/v1/metrics"), content=body,
                               headers={"content-type": "application/x-protobuf"})  # fmt: skip
-        assert response.status_code == 200, response.text  # the DNS failure does not refuse ingest
+        assert response.status_code == 200, response.text  # the backend's failure does not refuse ingest
         time.sleep(0.1)  # the service's pace (batches of a few points each), not a synchronisation
 
     def total(expr: str) -> float:
@@ -127,4 +172,4 @@ def test_forward_backend_unresolvable_queue_holds_and_prometheus_path_is_exact(
     found = wait_for(lambda: st.prom_query(stalled), 30, "OTelCollectorExportStalled's condition")
     assert {r["metric"]["exporter"] for r in found} == {"otlp_http/forward"}
     log = (st.logs / "collector.log").read_text()
-    assert "otlp-backend.invalid" in log, "the collector's log names the unreachable backend"
+    assert named in log, f"the collector's log says why ({named!r})"

@@ -239,3 +239,24 @@ def test_fuzz_raw_bytes(client: TestClient, raw: bytes) -> None:
     assert r.status_code in (200, 400, 413, 422), r.text
     if r.status_code != 200:
         assert counts(client) == before
+
+
+def test_a_full_database_fails_the_write_and_recovers_once_there_is_room(tmp_path: Path) -> None:
+    """Issue 23: SQLITE_FULL (a full disk; here the database's page cap) fails the write with an
+    error the app turns into a 503, leaves no transaction open, and the next write succeeds once
+    there is room. The e2e test does the same with a real full filesystem."""
+    import sqlite3
+
+    store = AlertStore(tmp_path / "r.db")
+    first = NotificationModel.model_validate(notification(alert("0000f1f1")))
+    assert not store.store(first, json.dumps(notification(alert("0000f1f1"))), ()).duplicate
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count={pages}")
+    big = notification(*(alert(f"{i + 16:08x}", name=f"Alert{i}") for i in range(200)))
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        store.store(NotificationModel.model_validate(big), json.dumps(big) * 20, ())
+    assert not store._db.in_transaction
+    store._db.execute(f"PRAGMA max_page_count={pages * 1000}")
+    result = store.store(NotificationModel.model_validate(big), json.dumps(big), ())
+    assert not result.duplicate and len(result.new_events) == 200
+    assert store.counts()["alerts"] == 201
