@@ -36,6 +36,35 @@ def _over_budget(budget: float) -> Scenario:
     )
 
 
+def _spend_over_budget(label: str, budget_record: str) -> str:
+    """Spend of each ``label`` value over the last day and the last 30 days, against its budgets."""
+    spend = [
+        f'label_replace(sum by ({label}) (increase({COST}[{window}])), "period", "{period}", "", "")'
+        for period, window in (("daily", "1d"), ("monthly", "30d"))
+    ]
+    return f"({spend[0]} or {spend[1]}) > on ({label}, period) group_left () {budget_record}"
+
+
+def _budget_scenario(label: str, value: str, budget_record: str) -> Scenario:
+    """A 10 USD daily budget; spend of 1 USD a minute crosses it at minute 11, 0.05 never does."""
+    budget = {f'{budget_record}{{{label}="{value}",period="daily"}}': "10x200"}
+    series = f'{COST}{{{OPUS},{label}="{value}"}}'
+    return Scenario(
+        firing={**budget, series: _per_min(1)},
+        healthy={**budget, series: _per_min(0.05)},
+        value=11 + 6,
+        labels={label: value, "period": "daily"},
+        active_from=11,
+    )
+
+
+RETRIES = "ccmon_claude_code_api_retries_exhausted_total"
+REFUSALS = "ccmon_claude_code_api_refusals_total"
+MCP = "ccmon_claude_code_mcp_connections_total"
+HOOKS = "ccmon_claude_code_hook_executions_total"
+TEAM_BUDGET = "ccmon:claude_code_team_budget_usd"
+COST_CENTER_BUDGET = "ccmon:claude_code_cost_center_budget_usd"
+
 CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
     Alert(
         name="ClaudeCodeHourlySpendOverBudget",
@@ -80,6 +109,68 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
         scenario=_over_budget(CC.daily_budget_usd),
         for_="5m",
         threshold=CC.daily_budget_usd,
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeTeamOverBudget",
+        severity="P2",
+        component="claude-code",
+        expr=_spend_over_budget("team_id", TEAM_BUDGET),
+        summary="Claude Code spend of team {{ $labels.team_id }} over its {{ $labels.period }} budget",
+        description=(
+            "Team {{ $labels.team_id }} spent {{ $value | humanize }} USD over its {{ $labels.period }} window "
+            "(1 day, or 30 days for the monthly budget), above its budget."
+        ),
+        impact="The team's Claude Code spend is over plan; finance's chargeback for the team grows past its budget.",
+        meaning=(
+            "A team's (team.id) estimated Claude Code cost over the last 1 day is above its daily_usd, or over the "
+            "last 30 days above its monthly_usd (claude_code.team_budgets in mixin/settings.yml), for 5 minutes. "
+            "The 30-day window needs 30 days of data: with Prometheus's 15-day retention it sees 15 days at most "
+            "(a long-term store answers the whole month, docs/long-term.md)."
+        ),
+        diagnosis=(
+            f'topk(10, sum by (user_id, model) (increase({COST}{{team_id="<team>"}}[1d])))',
+            f'sum by (agent_name, skill_name, mcp_server_name) (increase({COST}{{team_id="<team>"}}[1d]))',
+            "ccmon claude-code report --by team --by user --since 30d",
+        ),
+        mitigation=(
+            "Tell the team's lead; look for runaway automation (agents in loops, CI jobs) under the team's users.",
+            "Raise the team's budget in claude_code.team_budgets if the spend is planned; `make generate`.",
+        ),
+        scenario=_budget_scenario("team_id", "platform", TEAM_BUDGET),
+        for_="5m",
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeCostCenterOverBudget",
+        severity="P2",
+        component="claude-code",
+        expr=_spend_over_budget("cost_center", COST_CENTER_BUDGET),
+        summary="Claude Code spend of cost centre {{ $labels.cost_center }} over its {{ $labels.period }} budget",
+        description=(
+            "Cost centre {{ $labels.cost_center }} spent {{ $value | humanize }} USD over its {{ $labels.period }} "
+            "window (1 day, or 30 days for the monthly budget), above its budget."
+        ),
+        impact="A cost centre's Claude Code spend is over plan: its chargeback exceeds what finance agreed.",
+        meaning=(
+            "A cost centre's (cost_center) estimated Claude Code cost over the last 1 day is above its daily_usd, "
+            "or over the last 30 days above its monthly_usd (claude_code.cost_center_budgets in "
+            "mixin/settings.yml), for 5 minutes."
+        ),
+        diagnosis=(
+            f'sum by (team_id, department) (increase({COST}{{cost_center="<cost centre>"}}[1d]))',
+            "ccmon claude-code report --by cost_center --by team --since 30d",
+        ),
+        mitigation=(
+            "Find the teams behind the spend (diagnosis) and agree with their leads.",
+            "Raise the budget in claude_code.cost_center_budgets if the spend is planned; `make generate`.",
+        ),
+        scenario=_budget_scenario("cost_center", "eng-123", COST_CENTER_BUDGET),
+        for_="5m",
         group="claude_code",
         service_label=False,
         push_variant=False,
@@ -313,6 +404,166 @@ CLAUDE_CODE_ALERTS: tuple[Alert, ...] = (
         ),
         for_="1h",
         threshold=CC.cache_read_share_min,
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeRetriesExhausted",
+        severity="P2",
+        component="claude-code",
+        expr=f"sum by (model) (increase({RETRIES}[10m])) > {CC.retries_exhausted_per_10m}",
+        summary="Claude Code requests to {{ $labels.model }} fail after every retry",
+        description=(
+            "{{ $value | humanize }} Claude Code requests to {{ $labels.model }} gave up after every retry "
+            "in 10 minutes (api_retries_exhausted)."
+        ),
+        impact="Developers' turns end in errors after minutes of retrying: work stops, not just slows down.",
+        meaning=(
+            f"More than retries_exhausted_per_10m ({CC.retries_exhausted_per_10m}) Claude Code API requests to one "
+            "model exhausted their retries within 10 minutes, for 5 minutes."
+        ),
+        diagnosis=(
+            f"sum by (model, status_code) (increase({RETRIES}[10m]))",
+            f"sum by (model, status_code) (rate({REQUESTS}[10m]))",
+            "https://status.anthropic.com",
+        ),
+        mitigation=(
+            "529/5xx: a provider incident or overload; check the status page, switch model meanwhile.",
+            "429: the organisation's rate limit (see ClaudeCodeRateLimitStorm).",
+        ),
+        scenario=Scenario(
+            firing={f'{RETRIES}{{{SONNET},status_code="529"}}': "0+1x200"},
+            healthy={f'{RETRIES}{{{SONNET},status_code="529"}}': "0+0.1x200"},
+            value=10,
+            labels={"model": "claude-sonnet-4-5"},
+            active_from=CC.retries_exhausted_per_10m + 1,
+        ),
+        for_="5m",
+        threshold=float(CC.retries_exhausted_per_10m),
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeRefusalStorm",
+        severity="P3",
+        component="claude-code",
+        expr=f"sum by (model) (increase({REFUSALS}[10m])) > {CC.refusals_per_10m}",
+        summary="Claude Code requests to {{ $labels.model }} are refused",
+        description="{{ $value | humanize }} Claude Code requests to {{ $labels.model }} were refused in 10 minutes.",
+        impact="Developers get refusals instead of work: a prompt pattern, a tool or a repository trips the model's policy.",
+        meaning=(
+            f"More than refusals_per_10m ({CC.refusals_per_10m}) Claude Code API requests to one model were refused "
+            "(api_refusal) within 10 minutes, for 10 minutes."
+        ),
+        diagnosis=(
+            f"sum by (model, team_id) (increase({REFUSALS}[1h]))",
+            'sum by (team_id, project) (increase(ccmon_claude_code_events_total{event="api_refusal"}[1h]))',
+        ),
+        mitigation=(
+            "Find the team or project behind them (diagnosis) and the automation or prompt that triggers them.",
+        ),
+        scenario=Scenario(
+            firing={f"{REFUSALS}{{{SONNET}}}": "0+2x200"},
+            healthy={f"{REFUSALS}{{{SONNET}}}": "0+0.5x200"},
+            value=20,
+            labels={"model": "claude-sonnet-4-5"},
+            active_from=CC.refusals_per_10m // 2 + 1,
+        ),
+        for_="10m",
+        threshold=float(CC.refusals_per_10m),
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeMCPServerFailing",
+        severity="P3",
+        component="claude-code",
+        expr=(
+            f'sum by (mcp_server_name, transport_type) (increase({MCP}{{status="failed"}}[30m])) '
+            f"> {CC.mcp_failures_per_30m}"
+        ),
+        summary="Claude Code cannot connect to MCP server {{ $labels.mcp_server_name }}",
+        description=(
+            "{{ $value | humanize }} Claude Code connections to MCP server {{ $labels.mcp_server_name }} "
+            "({{ $labels.transport_type }}) failed in 30 minutes."
+        ),
+        impact="Developers' sessions lack that server's tools: tasks that need it fail or take detours.",
+        meaning=(
+            f"More than mcp_failures_per_30m ({CC.mcp_failures_per_30m}) connections to one MCP server failed "
+            "(mcp_server_connection, status failed) within 30 minutes, for 10 minutes. The server is named only "
+            "when clients log tool details (OTEL_LOG_TOOL_DETAILS=1); otherwise `unknown`."
+        ),
+        diagnosis=(
+            f"sum by (mcp_server_name, status, team_id) (increase({MCP}[1h]))",
+            "claude mcp list   # on a developer's machine: the server's own error",
+        ),
+        mitigation=(
+            "A remote server: check its status and credentials (OAuth tokens expire).",
+            "A local (stdio) server: a missing binary or a changed path after an update; fix the MCP config rollout.",
+        ),
+        scenario=Scenario(
+            firing={
+                f'{MCP}{{{JOB},mcp_server_name="github",status="failed",transport_type="http"}}': "0+1x200",
+            },
+            healthy={
+                f'{MCP}{{{JOB},mcp_server_name="github",status="connected",transport_type="http"}}': "0+1x200",
+            },
+            value=CC.mcp_failures_per_30m + 1 + 11,  # 1 a minute, checked 1 minute after `for: 10m`
+            labels={"mcp_server_name": "github", "transport_type": "http"},
+            active_from=CC.mcp_failures_per_30m + 1,
+        ),
+        for_="10m",
+        threshold=float(CC.mcp_failures_per_30m),
+        group="claude_code",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="ClaudeCodeHooksFailing",
+        severity="P3",
+        component="claude-code",
+        expr=(
+            f'sum by (hook_event) (increase({HOOKS}{{outcome=~"non_blocking_error|cancelled"}}[30m])) '
+            f"/ sum by (hook_event) (increase({HOOKS}[30m])) > {CC.hook_failure_ratio:g}"
+        ),
+        summary="Claude Code {{ $labels.hook_event }} hooks fail or time out",
+        description=(
+            "{{ $value | humanizePercentage }} of Claude Code's {{ $labels.hook_event }} hook runs failed or timed "
+            "out in 30 minutes."
+        ),
+        impact=(
+            "What the hooks enforce or record (policy checks, formatting, audit logs) silently does not happen for "
+            "those runs."
+        ),
+        meaning=(
+            f"The share of hook runs of one hook event that ended in an error or were cancelled (timed out) is above "
+            f"hook_failure_ratio ({CC.hook_failure_ratio:g}) over 30 minutes, for 15 minutes."
+        ),
+        diagnosis=(
+            f"sum by (hook_event, outcome, team_id) (increase({HOOKS}[1h]))",
+            "histogram_quantile(0.95, sum by (hook_event, le) (rate(ccmon_claude_code_hook_duration_seconds_bucket[1h])))",
+        ),
+        mitigation=(
+            "Timeouts: a hook calling a slow service; raise its timeout or make it asynchronous.",
+            "Errors: a hook script broken by a rollout (managed settings, a plugin update); roll it back.",
+        ),
+        scenario=Scenario(
+            firing={
+                f'{HOOKS}{{{JOB},hook_event="PreToolUse",outcome="success"}}': "0+2x200",
+                f'{HOOKS}{{{JOB},hook_event="PreToolUse",outcome="cancelled"}}': "0+2x200",
+            },
+            healthy={
+                f'{HOOKS}{{{JOB},hook_event="PreToolUse",outcome="success"}}': "0+20x200",
+                f'{HOOKS}{{{JOB},hook_event="PreToolUse",outcome="cancelled"}}': "0+1x200",
+            },
+            value=0.5,
+            labels={"hook_event": "PreToolUse"},
+        ),
+        for_="15m",
+        threshold=CC.hook_failure_ratio,
         group="claude_code",
         service_label=False,
         push_variant=False,

@@ -464,9 +464,17 @@ PIPELINE: tuple[Alert, ...] = (
         summary="The alert receiver rejects requests ({{ $labels.reason }})",
         description="{{ $value | humanize }} requests per second are rejected ({{ $labels.reason }}).",
         impact="Notifications may be lost if Alertmanager's token or payloads are wrong.",
-        meaning="The receiver answered 4xx (wrong token, bad payloads, oversized bodies) over the last 15 minutes (a rate above 0), for 15 minutes.",
+        meaning=(
+            "The receiver answered 4xx (wrong token, bad payloads, oversized bodies) or 503 (`storage_unavailable`: "
+            "its database could not be written, e.g. a full disk) over the last 15 minutes (a rate above 0), "
+            "for 15 minutes."
+        ),
         diagnosis=("sum by (reason) (rate(alert_receiver_rejections_total[15m]))",),
-        mitigation=("For `unauthorized`: compare the receiver token file with Alertmanager's credentials_file.",),
+        mitigation=(
+            "For `unauthorized`: compare the receiver token file with Alertmanager's credentials_file.",
+            "For `storage_unavailable`: free space on the receiver's disk (its log names the SQLite error); "
+            "nothing is lost, Alertmanager retries the 503s and the receiver stores them once it can write.",
+        ),
         scenario=_pipeline_scenario(
             'alert_receiver_rejections_total{job="alert-receiver",instance="r1",reason="unauthorized"}',
             counter_values(

@@ -28,11 +28,13 @@ from mixin.config import SETTINGS, ClaudeCodeSettings
 from mixin.rule_files import dump_yaml
 from otel_ccmon._catalog import (
     CATALOG,
+    CLAUDE_CODE_ATTRIBUTION_KEYS,
+    CLAUDE_CODE_CAPPED_KEYS,
     CLAUDE_CODE_CATALOG,
     CLAUDE_CODE_DURATION_BUCKETS,
     CLAUDE_CODE_IDENTITY_KEYS,
+    CLAUDE_CODE_WORK_KEYS,
     MetricSpec,
-    Source,
 )
 from otel_ccmon._settings import Settings
 
@@ -63,21 +65,27 @@ def default_budget(settings: Settings | None = None) -> int:
     return sum(streams_allowed(spec, settings) for spec in CATALOG)
 
 
-CLAUDE_CODE_ORG_STREAMS = 5000
-"""Claude Code's organisation-wide streams (edit decisions by tool and language, the event-derived
-metrics by model, tool and status): not per developer, bounded by the tools and models in use."""
+CLAUDE_CODE_ORG_STREAMS_PER_TEAM = 500
+"""Claude Code's organisation-wide streams per team (edit decisions by tool and language, the
+event-derived metrics by model, tool, hook, status): not per developer, bounded by the tools and
+models in use, and cut by the attribution keys (one team's values each)."""
 CLAUDE_CODE_HEADROOM = 1.5
 """Budget over the expected size: sessions of one developer with more models, more terminals."""
 
 
-def claude_code_series_per_developer(models: int) -> int:
+def claude_code_series_per_developer(models: int, projects: int = 1, work_contexts: int = 1) -> int:
     """Streams one developer adds with ``models`` models: the per-developer Claude Code metrics.
 
     A metric is per developer when it keeps ``user.id``; its other attributes are the model
-    (``models`` values) and bounded types (their allowed values); identity keys add nothing.
+    (``models`` values), bounded types (their allowed values), the project (``projects`` values)
+    and, on cost and tokens, the subagent / skill / plugin / MCP context (``work_contexts``
+    combinations); identity keys and the other attribution keys (one team, one cost centre per
+    developer) add nothing.
 
     >>> claude_code_series_per_developer(3)
     26
+    >>> claude_code_series_per_developer(3, projects=2, work_contexts=2)
+    82
     """
     total = 0
     for spec in CLAUDE_CODE_CATALOG:
@@ -85,10 +93,16 @@ def claude_code_series_per_developer(models: int) -> int:
         if "user.id" not in keys:
             continue
         n = 1
+        if set(CLAUDE_CODE_WORK_KEYS) & set(keys):
+            n *= work_contexts
         for a in spec.attributes:
-            if a.key in CLAUDE_CODE_IDENTITY_KEYS:
+            if a.key in CLAUDE_CODE_IDENTITY_KEYS or a.key in CLAUDE_CODE_WORK_KEYS:
                 continue
-            if a.key == "model":
+            if a.key == "project":
+                n *= projects
+            elif a.key in CLAUDE_CODE_ATTRIBUTION_KEYS:
+                continue
+            elif a.key == "model":
                 n *= models
             elif a.allowed:
                 n *= len(a.allowed)
@@ -100,15 +114,24 @@ def claude_code_series_per_developer(models: int) -> int:
 
 def claude_code_stream_budget(settings: ClaudeCodeSettings | None = None) -> int:
     """Claude Code's streams in the collector: expected developers x series each x headroom, plus
-    the organisation-wide streams. Both the claudecode processor's ``max_streams`` and the guard's
-    budget of each Claude Code service.
+    the organisation-wide streams of each team. Both the claudecode processor's ``max_streams``
+    and the guard's budget of each Claude Code service.
 
     >>> claude_code_stream_budget(ClaudeCodeSettings(expected_developers=1000, models_per_developer=3))
-    44000
+    71500
     """
     cc = settings or SETTINGS.claude_code
-    per_developer = claude_code_series_per_developer(cc.models_per_developer)
-    return math.ceil(cc.expected_developers * per_developer * CLAUDE_CODE_HEADROOM) + CLAUDE_CODE_ORG_STREAMS
+    per_developer = claude_code_series_per_developer(
+        cc.models_per_developer, cc.projects_per_developer, cc.work_contexts_per_developer
+    )
+    org = CLAUDE_CODE_ORG_STREAMS_PER_TEAM * cc.expected_teams
+    return math.ceil(cc.expected_developers * per_developer * CLAUDE_CODE_HEADROOM) + org
+
+
+def _claude_code_keys(spec: MetricSpec) -> list[str]:
+    """A Claude Code metric's kept keys, with the attribution keys of the settings."""
+    own = [k for k in spec.attribute_keys if k not in CLAUDE_CODE_ATTRIBUTION_KEYS]
+    return own + list(SETTINGS.claude_code.attribution_keys)
 
 
 def firewall(budget: int | None = None) -> dict[str, Any]:
@@ -118,13 +141,14 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
     cc_budget = f"${{env:CCMON_CLAUDE_CODE_STREAM_BUDGET:-{claude_code_stream_budget()}}}"
     catalog = {
         spec.otel_name: {"attributes": {a.key: sorted(a.allowed) if a.allowed else [] for a in spec.attributes}}
-        for spec in CATALOG + CLAUDE_CODE_CATALOG
+        for spec in CATALOG
     }
-    claude_code = {
-        spec.otel_name: {"attributes": list(spec.attribute_keys)}
-        for spec in CLAUDE_CODE_CATALOG
-        if spec.source is Source.CLAUDE_CODE
-    }
+    for spec in CLAUDE_CODE_CATALOG:
+        allowed = {a.key: sorted(a.allowed) if a.allowed else [] for a in spec.attributes}
+        catalog[spec.otel_name] = {"attributes": {k: allowed.get(k, []) for k in _claude_code_keys(spec)}}
+    claude_code = {spec.otel_name: {"attributes": _claude_code_keys(spec)} for spec in CLAUDE_CODE_CATALOG}
+    attribution = list(SETTINGS.claude_code.attribution_keys)
+    capped = attribution + [k for k in CLAUDE_CODE_CAPPED_KEYS if k not in CLAUDE_CODE_ATTRIBUTION_KEYS]
     return {
         "connectors": {
             "claudecode_events": {
@@ -161,6 +185,10 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
                     "error_details",
                 ],
                 "metrics": claude_code,
+                # attribution (OTEL_RESOURCE_ATTRIBUTES) from the resource when a point lacks it
+                "from_resource": [*attribution, "enduser.id"],
+                "capped_keys": capped,
+                "max_values_per_key": SETTINGS.claude_code.max_values_per_key,
             },
             "cardinalityguard": {
                 "max_streams_per_service": f"${{env:CCMON_SERIES_BUDGET:-{budget or default_budget()}}}",

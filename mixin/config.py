@@ -3,12 +3,14 @@ the exporters that rules and dashboards may use besides the catalog."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from otel_ccmon._catalog import CLAUDE_CODE_ATTRIBUTION_KEYS, CLAUDE_CODE_IDENTITY_KEYS
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 
 SETTINGS_FILE = Path(__file__).with_name("settings.yml")
@@ -28,6 +30,17 @@ APPLICATION_ROLE = 'ccmon_role="application"'
 """Label matcher of the scrape jobs that watch applications directly (their `up` is liveness)."""
 
 
+class SpendBudget(BaseModel):
+    """A team's or a cost centre's Claude Code budget, and where its alerts go."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    daily_usd: float | None = Field(default=None, gt=0)
+    monthly_usd: float | None = Field(default=None, gt=0)
+    # an Alertmanager receiver of alertmanager/alertmanager.yml; None: the severity routes
+    receiver: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
 class ClaudeCodeSettings(BaseModel):
     """Thresholds of the Claude Code alerts (``claude_code:`` in ``mixin/settings.yml``)."""
 
@@ -40,12 +53,36 @@ class ClaudeCodeSettings(BaseModel):
     rate_limited_per_5m: int = Field(default=10, ge=1)
     cache_read_share_min: float = Field(default=0.2, gt=0, lt=1)
     cache_min_tokens_per_hour: int = Field(default=100_000, ge=1)
+    retries_exhausted_per_10m: int = Field(default=5, ge=1)  # requests given up after every retry
+    refusals_per_10m: int = Field(default=10, ge=1)
+    mcp_failures_per_30m: int = Field(default=3, ge=1)  # failed MCP server connections, per server
+    hook_failure_ratio: float = Field(default=0.2, gt=0, lt=1)  # hooks failed or timed out, per hook event
     working_hours_utc: tuple[int, int] = (8, 18)  # telemetry is expected from the first hour to before the second
     # the service.name values handled as Claude Code (the CLI; Claude Desktop's Code tab)
     services: tuple[str, ...] = Field(default=("claude-code", "claude-code-desktop"), min_length=1, max_length=20)
     # sizes Claude Code's stream budget (mixin/collector_firewall.py): developers x series each
     expected_developers: int = Field(default=2000, ge=1, le=1_000_000)
     models_per_developer: int = Field(default=3, ge=1, le=50)
+    # who pays (issue 21): OTEL_RESOURCE_ATTRIBUTES keys kept as labels on every Claude Code metric
+    attribution_keys: tuple[str, ...] = Field(default=CLAUDE_CODE_ATTRIBUTION_KEYS, max_length=10)
+    # distinct values kept per attribution, subagent, skill, plugin or MCP key; the rest: __other__
+    max_values_per_key: int = Field(default=200, ge=1, le=100_000)
+    projects_per_developer: int = Field(default=1, ge=1, le=100)  # raise it when `project` is set
+    # distinct subagent / skill / plugin / MCP contexts a developer's spend splits over, per model
+    work_contexts_per_developer: int = Field(default=2, ge=1, le=100)
+    expected_teams: int = Field(default=20, ge=1, le=10_000)
+    team_budgets: dict[str, SpendBudget] = Field(default_factory=dict)  # by team.id
+    cost_center_budgets: dict[str, SpendBudget] = Field(default_factory=dict)  # by cost_center
+
+    @field_validator("attribution_keys")
+    @classmethod
+    def _attribution_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            if not re.fullmatch(r"[a-z][a-z0-9_.]{0,63}", key):
+                raise ValueError(f"attribution key {key!r}: lower-case letters, digits, '_' and '.' only")
+            if key in CLAUDE_CODE_IDENTITY_KEYS:
+                raise ValueError(f"attribution key {key!r} is an identity key (kept per developer already)")
+        return keys
 
 
 class MixinSettings(BaseModel):

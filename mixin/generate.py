@@ -17,6 +17,7 @@ from mixin.dashboard_claude_code import CLAUDE_CODE
 from mixin.promtool_tests import tests_yaml
 from mixin.rule_files import alerts_yaml, recording_yaml, services_yaml
 from mixin.runbooks import runbook
+from mixin.team_routes import with_team_routes
 from otel_ccmon.devstack.repo import find_repo
 
 
@@ -30,6 +31,8 @@ def rule_outputs(root: Path) -> dict[Path, str]:
     }
     for alert in ALL_ALERTS:
         out[root / "docs" / "runbooks" / f"{alert.name}.md"] = runbook(alert)
+    alertmanager = root / "alertmanager" / "alertmanager.yml"
+    out[alertmanager] = with_team_routes(alertmanager.read_text())
     return out
 
 

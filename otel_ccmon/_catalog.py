@@ -113,6 +113,7 @@ REJECTION_REASONS = (
     "malformed_json",
     "too_deep",
     "invalid_schema",
+    "storage_unavailable",  # 503: the database cannot be written (disk full): Alertmanager retries
 )
 AGENT_ID = Attribute("agent_id")
 REASON = Attribute("reason")
@@ -476,14 +477,199 @@ CATALOG: tuple[MetricSpec, ...] = (
 CLAUDE_CODE_SERVICE = "claude-code"
 """The ``service.name`` Claude Code reports (Claude Desktop's Code tab: ``claude-code-desktop``)."""
 
-CLAUDE_CODE_IDENTITY_KEYS: tuple[str, ...] = ("user.id", "user.account_uuid", "organization.id", "user.email")
+CLAUDE_CODE_IDENTITY_KEYS: tuple[str, ...] = (
+    "user.id",
+    "user.account_uuid",
+    "organization.id",
+    "user.email",
+    "enduser.id",  # API-key, Bedrock and Vertex users, whom no account names (set in OTEL_RESOURCE_ATTRIBUTES)
+)
 """Attributes that name the developer: one value each per developer, so they multiply no series."""
 
-_CC_USER = tuple(Attribute(k) for k in CLAUDE_CODE_IDENTITY_KEYS)
+CLAUDE_CODE_ATTRIBUTION_KEYS: tuple[str, ...] = ("department", "team.id", "cost_center", "project")
+"""Who pays (issue 21): the keys Claude Code's docs recommend in ``OTEL_RESOURCE_ATTRIBUTES``
+(``department``, ``team.id``, ``cost_center``) and ``project``, set per repository through its
+``.claude/settings.json`` (docs/claude-code.md). A label on every Claude Code metric; the default of
+``claude_code.attribution_keys`` in mixin/settings.yml. Capped per key in the collector."""
+
+CLAUDE_CODE_WORK_KEYS: tuple[str, ...] = ("agent.name", "skill.name", "plugin.name", "mcp_server.name", "mcp_tool.name")
+"""What spent: the subagent, skill, plugin and MCP server or tool on cost and token points. Capped."""
+
+CLAUDE_CODE_CAPPED_KEYS: tuple[str, ...] = (
+    *CLAUDE_CODE_ATTRIBUTION_KEYS,
+    *CLAUDE_CODE_WORK_KEYS,
+    "agent_type",
+    "error_name",
+)
+"""Keys whose values come from users or configuration: the collector keeps a bounded number of
+distinct values of each (``claude_code.max_values_per_key``), folds the rest into ``__other__``
+and counts them (``otelcol_ccmon_claude_code_folded_values``)."""
+
+_CC_ORG = tuple(Attribute(k) for k in CLAUDE_CODE_ATTRIBUTION_KEYS)
+_CC_USER = tuple(Attribute(k) for k in CLAUDE_CODE_IDENTITY_KEYS) + _CC_ORG
+_CC_WORK = tuple(Attribute(k) for k in CLAUDE_CODE_WORK_KEYS)
 _CC_MODEL = (Attribute("model"),)
 TOKEN_TYPES: tuple[str, ...] = ("input", "output", "cacheRead", "cacheCreation")
 """The ``type`` values of ``claude_code.token.usage``, in Claude Code's spelling."""
 CLAUDE_CODE_DURATION_BUCKETS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+
+CLAUDE_CODE_EVENTS: tuple[str, ...] = (
+    "user_prompt",
+    "assistant_response",
+    "tool_result",
+    "api_request",
+    "api_error",
+    "api_refusal",
+    "api_request_body",
+    "api_response_body",
+    "tool_decision",
+    "permission_mode_changed",
+    "auth",
+    "mcp_server_connection",
+    "internal_error",
+    "plugin_installed",
+    "plugin_loaded",
+    "skill_activated",
+    "at_mention",
+    "api_retries_exhausted",
+    "hook_registered",
+    "hook_execution_start",
+    "hook_execution_complete",
+    "hook_plugin_metrics",
+    "compaction",
+    "subagent_completed",
+    "feedback_survey",
+    "retention_sweep",
+)
+"""The events Claude Code's documentation lists (late 2026), counted by name; others are ``other``
+(the collector's claudecodeeventsconnector holds the same list: a unit test compares them)."""
+HOOK_OUTCOMES: tuple[str, ...] = ("success", "blocking", "non_blocking_error", "cancelled")
+MCP_CONNECTION_STATUSES: tuple[str, ...] = ("connected", "disconnected", "failed", "unknown")
+
+
+def _event_metric(
+    otel_name: str,
+    prom_name: str,
+    unit: str,
+    description: str,
+    attributes: tuple[Attribute, ...],
+    *,
+    histogram: bool = False,
+) -> MetricSpec:
+    kind = Kind.HISTOGRAM if histogram else Kind.COUNTER
+    return MetricSpec(
+        otel_name,
+        prom_name,
+        kind,
+        unit,
+        description,
+        (*attributes, *_CC_ORG),
+        CLAUDE_CODE_DURATION_BUCKETS if histogram else None,
+        source=Source.CLAUDE_CODE_EVENTS,
+    )
+
+
+_EVENT_METRICS: tuple[MetricSpec, ...] = (
+    _event_metric(
+        "ccmon.claude_code.events",
+        "ccmon_claude_code_events_total",
+        "{event}",
+        "Claude Code events by name (the documented names; others are `other`).",
+        (Attribute("event", _values(*CLAUDE_CODE_EVENTS, "other")),),
+    ),
+    _event_metric(
+        "ccmon.claude_code.api.retries_exhausted",
+        "ccmon_claude_code_api_retries_exhausted_total",
+        "{request}",
+        "Claude Code API requests that failed after every retry (api_retries_exhausted), by model and status code.",
+        (Attribute("model"), Attribute("status_code")),
+    ),
+    _event_metric(
+        "ccmon.claude_code.api.refusals",
+        "ccmon_claude_code_api_refusals_total",
+        "{request}",
+        "Claude Code API requests the model refused (api_refusal), by model.",
+        (Attribute("model"),),
+    ),
+    _event_metric(
+        "ccmon.claude_code.compactions",
+        "ccmon_claude_code_compactions_total",
+        "{compaction}",
+        "Claude Code context compactions, by trigger (auto, manual) and success.",
+        (Attribute("trigger"), Attribute("success", _values("true", "false", "unknown"))),
+    ),
+    _event_metric(
+        "ccmon.claude_code.compaction.duration",
+        "ccmon_claude_code_compaction_duration_seconds",
+        "s",
+        "Duration of Claude Code's context compactions.",
+        (Attribute("trigger"),),
+        histogram=True,
+    ),
+    _event_metric(
+        "ccmon.claude_code.subagents",
+        "ccmon_claude_code_subagents_total",
+        "{subagent}",
+        "Claude Code subagent runs completed, by agent type (custom agents: `custom`).",
+        (Attribute("agent_type"),),
+    ),
+    _event_metric(
+        "ccmon.claude_code.subagent.duration",
+        "ccmon_claude_code_subagent_duration_seconds",
+        "s",
+        "Duration of Claude Code's subagent runs.",
+        (Attribute("agent_type"),),
+        histogram=True,
+    ),
+    _event_metric(
+        "ccmon.claude_code.subagent.tokens",
+        "ccmon_claude_code_subagent_tokens_total",
+        "{token}",
+        "Tokens used by Claude Code's subagent runs (subagent_completed.total_tokens).",
+        (Attribute("agent_type"),),
+    ),
+    _event_metric(
+        "ccmon.claude_code.hook.executions",
+        "ccmon_claude_code_hook_executions_total",
+        "{hook}",
+        "Claude Code hook executions by hook event and outcome "
+        "(non_blocking_error: failed; cancelled: timed out or aborted).",
+        (Attribute("hook_event"), Attribute("outcome", _values(*HOOK_OUTCOMES))),
+    ),
+    _event_metric(
+        "ccmon.claude_code.hook.duration",
+        "ccmon_claude_code_hook_duration_seconds",
+        "s",
+        "Duration of Claude Code's hook runs (all hooks of one event together).",
+        (Attribute("hook_event"),),
+        histogram=True,
+    ),
+    _event_metric(
+        "ccmon.claude_code.mcp.connections",
+        "ccmon_claude_code_mcp_connections_total",
+        "{connection}",
+        "Claude Code MCP server connections by server (named only with OTEL_LOG_TOOL_DETAILS), status and transport.",
+        (
+            Attribute("mcp_server.name"),
+            Attribute("status", _values(*MCP_CONNECTION_STATUSES)),
+            Attribute("transport_type"),
+        ),
+    ),
+    _event_metric(
+        "ccmon.claude_code.internal_errors",
+        "ccmon_claude_code_internal_errors_total",
+        "{error}",
+        "Claude Code internal errors by error name.",
+        (Attribute("error_name"),),
+    ),
+    _event_metric(
+        "ccmon.claude_code.permission_mode.changes",
+        "ccmon_claude_code_permission_mode_changes_total",
+        "{change}",
+        "Claude Code permission-mode changes, by the mode changed to.",
+        (Attribute("to_mode"),),
+    ),
+)
 
 CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
     MetricSpec(
@@ -500,8 +686,9 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         "claude_code_cost_usage_USD_total",
         _C,
         "USD",
-        "Estimated cost of Claude Code's API requests (the client's estimate, not billing).",
-        _CC_USER + _CC_MODEL,
+        "Estimated cost of Claude Code's API requests (the client's estimate, not billing), by model and by the "
+        "subagent, skill, plugin or MCP server that spent it.",
+        _CC_USER + _CC_MODEL + _CC_WORK,
         source=Source.CLAUDE_CODE,
     ),
     MetricSpec(
@@ -510,7 +697,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "tokens",
         "Tokens used by Claude Code's API requests, by type.",
-        (*_CC_USER, *_CC_MODEL, Attribute("type", _values(*TOKEN_TYPES))),
+        (*_CC_USER, *_CC_MODEL, Attribute("type", _values(*TOKEN_TYPES)), *_CC_WORK),
         source=Source.CLAUDE_CODE,
     ),
     MetricSpec(
@@ -555,7 +742,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "",
         "Decisions on Claude Code's edit tools (accept/reject), by tool, source and language (per organisation).",
-        (Attribute("tool_name"), Attribute("decision"), Attribute("source"), Attribute("language")),
+        (Attribute("tool_name"), Attribute("decision"), Attribute("source"), Attribute("language"), *_CC_ORG),
         source=Source.CLAUDE_CODE,
     ),
     # derived in the collector (claudecode_events connector) from the log events
@@ -565,7 +752,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "{request}",
         "Claude Code API requests by model and status code (200: api_request, others: api_error).",
-        (Attribute("model"), Attribute("status_code")),
+        (Attribute("model"), Attribute("status_code"), *_CC_ORG),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
     MetricSpec(
@@ -574,7 +761,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _H,
         "s",
         "Duration of Claude Code's successful API requests (api_request.duration_ms).",
-        (Attribute("model"),),
+        (Attribute("model"), *_CC_ORG),
         CLAUDE_CODE_DURATION_BUCKETS,
         source=Source.CLAUDE_CODE_EVENTS,
     ),
@@ -584,7 +771,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "USD",
         "Cost of Claude Code's API requests from api_request.cost_usd (cross-check of cost.usage).",
-        (Attribute("model"), Attribute("user.id")),
+        (Attribute("model"), Attribute("user.id"), Attribute("enduser.id"), *_CC_ORG),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
     MetricSpec(
@@ -593,7 +780,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "{token}",
         "Tokens of Claude Code's API requests from the api_request events, by type.",
-        (Attribute("model"), Attribute("type", _values(*TOKEN_TYPES))),
+        (Attribute("model"), Attribute("type", _values(*TOKEN_TYPES)), *_CC_ORG),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
     MetricSpec(
@@ -602,7 +789,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "{result}",
         "Claude Code tool executions by tool and success.",
-        (Attribute("tool_name"), Attribute("success", _values("true", "false", "unknown"))),
+        (Attribute("tool_name"), Attribute("success", _values("true", "false", "unknown")), *_CC_ORG),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
     MetricSpec(
@@ -611,7 +798,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _H,
         "s",
         "Duration of Claude Code tool executions.",
-        (Attribute("tool_name"),),
+        (Attribute("tool_name"), *_CC_ORG),
         CLAUDE_CODE_DURATION_BUCKETS,
         source=Source.CLAUDE_CODE_EVENTS,
     ),
@@ -621,7 +808,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "{decision}",
         "Claude Code permission decisions on tool use, by tool, decision and source.",
-        (Attribute("tool_name"), Attribute("decision"), Attribute("source")),
+        (Attribute("tool_name"), Attribute("decision"), Attribute("source"), *_CC_ORG),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
     MetricSpec(
@@ -630,9 +817,10 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "{prompt}",
         "Prompts submitted to Claude Code.",
-        (Attribute("user.id"),),
+        (Attribute("user.id"), Attribute("enduser.id"), *_CC_ORG),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
+    *_EVENT_METRICS,
 )
 
 ALL_METRICS: tuple[MetricSpec, ...] = CATALOG + CLAUDE_CODE_CATALOG

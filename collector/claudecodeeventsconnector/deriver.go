@@ -29,8 +29,25 @@ const (
 	MetricToolDuration    = "ccmon.claude_code.tool.duration"
 	MetricToolDecisions   = "ccmon.claude_code.tool.decisions"
 	MetricPrompts         = "ccmon.claude_code.prompts"
+	MetricEvents          = "ccmon.claude_code.events"
+	MetricRetriesOut      = "ccmon.claude_code.api.retries_exhausted"
+	MetricRefusals        = "ccmon.claude_code.api.refusals"
+	MetricCompactions     = "ccmon.claude_code.compactions"
+	MetricCompactionTime  = "ccmon.claude_code.compaction.duration"
+	MetricSubagents       = "ccmon.claude_code.subagents"
+	MetricSubagentTime    = "ccmon.claude_code.subagent.duration"
+	MetricSubagentTokens  = "ccmon.claude_code.subagent.tokens"
+	MetricHookRuns        = "ccmon.claude_code.hook.executions"
+	MetricHookTime        = "ccmon.claude_code.hook.duration"
+	MetricMCPConnections  = "ccmon.claude_code.mcp.connections"
+	MetricInternalErrors  = "ccmon.claude_code.internal_errors"
+	MetricPermissionModes = "ccmon.claude_code.permission_mode.changes"
+	otherEvent            = "other"
+	// a duration above a day is absurd for one request, tool, hook, compaction or subagent
+	maxDurationMs         = 86_400_000
 	outcomeConverted      = "converted"
 	outcomeIgnored        = "ignored"
+	outcomeCounted        = "counted" // a documented event without numbers: counted by name only
 	outcomeInvalidCost    = "invalid_cost"
 	outcomeInvalidTokens  = "invalid_tokens"
 	outcomeInvalidTiming  = "invalid_duration"
@@ -41,6 +58,35 @@ const (
 var units = map[string]string{
 	MetricAPIRequests: "{request}", MetricAPIDuration: "s", MetricAPICost: "USD", MetricAPITokens: "{token}",
 	MetricToolResults: "{result}", MetricToolDuration: "s", MetricToolDecisions: "{decision}", MetricPrompts: "{prompt}",
+	MetricEvents: "{event}", MetricRetriesOut: "{request}", MetricRefusals: "{request}", MetricCompactions: "{compaction}",
+	MetricCompactionTime: "s", MetricSubagents: "{subagent}", MetricSubagentTime: "s", MetricSubagentTokens: "{token}",
+	MetricHookRuns: "{hook}", MetricHookTime: "s", MetricMCPConnections: "{connection}", MetricInternalErrors: "{error}",
+	MetricPermissionModes: "{change}",
+}
+
+// DocumentedEvents are the event names Claude Code's documentation lists (late 2026): counted by
+// name; any other name is counted as "other" (names are not label values until documented).
+var DocumentedEvents = []string{
+	"user_prompt", "assistant_response", "tool_result", "api_request", "api_error", "api_refusal",
+	"api_request_body", "api_response_body", "tool_decision", "permission_mode_changed", "auth",
+	"mcp_server_connection", "internal_error", "plugin_installed", "plugin_loaded", "skill_activated",
+	"at_mention", "api_retries_exhausted", "hook_registered", "hook_execution_start",
+	"hook_execution_complete", "hook_plugin_metrics", "compaction", "subagent_completed",
+	"feedback_survey", "retention_sweep",
+}
+
+var documented = func() map[string]struct{} {
+	out := make(map[string]struct{}, len(DocumentedEvents))
+	for _, e := range DocumentedEvents {
+		out[e] = struct{}{}
+	}
+	return out
+}()
+
+// hookOutcomes: the counts hook_execution_complete carries (as strings), and their outcome label
+var hookOutcomes = [...]struct{ field, outcome string }{
+	{"num_success", "success"}, {"num_blocking", "blocking"},
+	{"num_non_blocking_error", "non_blocking_error"}, {"num_cancelled", "cancelled"},
 }
 
 // the token fields of api_request, and the `type` they get (Claude Code's own names)
@@ -181,17 +227,30 @@ func (o *out) observe(name string, seconds float64, attrs ...string) {
 	p.SetSum(seconds)
 }
 
+// duration observes a *_ms attribute in seconds; false if it is missing, negative or absurd.
+func (o *out) duration(name string, attrs pcommon.Map, field string, labels ...string) bool {
+	ms, ok := number(attrs, field)
+	if !ok || ms < 0 || ms > maxDurationMs {
+		return false
+	}
+	o.observe(name, ms/1000, labels...)
+	return true
+}
+
 // derive turns one event into points; it returns the outcome that is counted.
 func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
+	if _, ok := documented[name]; ok {
+		o.add(MetricEvents, 1, "event", name)
+	} else {
+		o.add(MetricEvents, 1, "event", otherEvent)
+	}
 	user := d.text(attrs, "user.id")
 	switch name {
 	case "api_request":
 		model := d.text(attrs, "model")
 		o.add(MetricAPIRequests, 1, "model", model, "status_code", successfulRequestCode)
 		outcome := outcomeConverted
-		if ms, ok := number(attrs, "duration_ms"); ok && ms >= 0 {
-			o.observe(MetricAPIDuration, ms/1000, "model", model)
-		} else {
+		if !o.duration(MetricAPIDuration, attrs, "duration_ms", "model", model) {
 			outcome = outcomeInvalidTiming
 		}
 		tokens := make([]float64, len(tokenFields))
@@ -220,14 +279,9 @@ func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
 		o.add(MetricAPIRequests, 1, "model", d.text(attrs, "model"), "status_code", code)
 	case "tool_result":
 		tool := d.text(attrs, "tool_name")
-		success := strings.ToLower(d.text(attrs, "success"))
-		if success != "true" && success != "false" {
-			success = unknownValue
-		}
+		success := d.flag(attrs, "success")
 		o.add(MetricToolResults, 1, "tool_name", tool, "success", success)
-		if ms, ok := number(attrs, "duration_ms"); ok && ms >= 0 {
-			o.observe(MetricToolDuration, ms/1000, "tool_name", tool)
-		} else {
+		if !o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool) {
 			return outcomeInvalidTiming
 		}
 	case "tool_decision":
@@ -235,10 +289,61 @@ func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
 			"decision", d.text(attrs, "decision"), "source", d.text(attrs, "source"))
 	case "user_prompt":
 		o.add(MetricPrompts, 1, "user.id", user)
+	case "api_retries_exhausted":
+		o.add(MetricRetriesOut, 1, "model", d.text(attrs, "model"), "status_code", d.text(attrs, "status_code"))
+	case "api_refusal":
+		o.add(MetricRefusals, 1, "model", d.text(attrs, "model"))
+	case "compaction":
+		trigger := d.text(attrs, "trigger")
+		o.add(MetricCompactions, 1, "trigger", trigger, "success", d.flag(attrs, "success"))
+		if !o.duration(MetricCompactionTime, attrs, "duration_ms", "trigger", trigger) {
+			return outcomeInvalidTiming
+		}
+	case "subagent_completed":
+		agent := d.text(attrs, "agent_type")
+		o.add(MetricSubagents, 1, "agent_type", agent)
+		if n, ok := number(attrs, "total_tokens"); ok && n >= 0 && n <= 100*d.cfg.MaxTokensPerRequest {
+			o.add(MetricSubagentTokens, n, "agent_type", agent)
+		} else if ok {
+			return outcomeInvalidTokens
+		}
+		if !o.duration(MetricSubagentTime, attrs, "duration_ms", "agent_type", agent) {
+			return outcomeInvalidTiming
+		}
+	case "hook_execution_complete":
+		hook := d.text(attrs, "hook_event")
+		for _, h := range hookOutcomes {
+			if n, ok := number(attrs, h.field); ok && n > 0 && n <= 10_000 {
+				o.add(MetricHookRuns, n, "hook_event", hook, "outcome", h.outcome)
+			}
+		}
+		if !o.duration(MetricHookTime, attrs, "total_duration_ms", "hook_event", hook) {
+			return outcomeInvalidTiming
+		}
+	case "mcp_server_connection":
+		// the server's name only when the client logs tool details (OTEL_LOG_TOOL_DETAILS)
+		o.add(MetricMCPConnections, 1, "mcp_server.name", d.text(attrs, "server_name"),
+			"status", d.text(attrs, "status"), "transport_type", d.text(attrs, "transport_type"))
+	case "internal_error":
+		o.add(MetricInternalErrors, 1, "error_name", d.text(attrs, "error_name"))
+	case "permission_mode_changed":
+		o.add(MetricPermissionModes, 1, "to_mode", d.text(attrs, "to_mode"))
 	default:
+		if _, ok := documented[name]; ok {
+			return outcomeCounted
+		}
 		return outcomeIgnored
 	}
 	return outcomeConverted
+}
+
+// flag reads a true/false attribute (sent as a string or a bool); anything else is "unknown".
+func (d *deriver) flag(attrs pcommon.Map, key string) string {
+	v := strings.ToLower(d.text(attrs, key))
+	if v != "true" && v != "false" {
+		return unknownValue
+	}
+	return v
 }
 
 func (d *deriver) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
@@ -271,7 +376,7 @@ func (d *deriver) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 				name := eventName(r)
 				outcome := d.derive(o, name, r.Attributes())
 				if outcome == outcomeIgnored {
-					name = "other" // unbounded event names never become label values
+					name = otherEvent // unbounded event names never become label values
 				}
 				counts[eventOutcome{name, outcome}]++
 			}

@@ -2,6 +2,7 @@ package claudecodeeventsconnector
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -136,5 +137,80 @@ func TestBadNumbersAreNeverAdded(t *testing.T) {
 func TestOtherServicesIgnored(t *testing.T) {
 	if got := derive(t, logs("some-app", request(1.0, int64(1)))); len(got) != 0 {
 		t.Fatalf("want nothing derived from another service, got %v", got)
+	}
+}
+
+func TestEveryDocumentedEventIsCountedByNameOthersAsOther(t *testing.T) {
+	var events []map[string]any
+	for _, name := range DocumentedEvents {
+		events = append(events, map[string]any{"event.name": name})
+	}
+	events = append(events, map[string]any{"event.name": "made_up_event_" + strings.Repeat("x", 500)},
+		map[string]any{"event.name": "another_new_one"})
+	got := derive(t, logs("claude-code", events...))
+	for _, name := range DocumentedEvents {
+		if got[MetricEvents+"|event="+name] != 1 {
+			t.Fatalf("%s not counted by name: %v", name, got)
+		}
+	}
+	if got[MetricEvents+"|event=other"] != 2 || len(DocumentedEvents) != 26 {
+		t.Fatalf("undocumented names are other: %v", got[MetricEvents+"|event=other"])
+	}
+}
+
+func TestOutcomeEventsAsTheRealClientSendsThem(t *testing.T) {
+	// attribute names and types as the 2.1.328 client sends them (numbers as strings)
+	got := derive(t, logs("claude-code",
+		map[string]any{"event.name": "api_retries_exhausted", "model": "claude-opus-4-5", "status_code": 529, "total_attempts": 11},
+		map[string]any{"event.name": "api_refusal", "model": "claude-opus-4-5", "request_id": "r1"},
+		map[string]any{"event.name": "compaction", "trigger": "auto", "success": "true", "duration_ms": "2500", "pre_tokens": "150000"},
+		map[string]any{"event.name": "subagent_completed", "agent_type": "Explore", "duration_ms": 30000, "total_tokens": 42000},
+		map[string]any{"event.name": "hook_execution_complete", "hook_event": "PreToolUse", "num_success": "2",
+			"num_blocking": "0", "num_non_blocking_error": "1", "num_cancelled": "1", "total_duration_ms": "1200"},
+		map[string]any{"event.name": "mcp_server_connection", "status": "failed", "transport_type": "stdio", "server_name": "github"},
+		map[string]any{"event.name": "mcp_server_connection", "status": "connected", "transport_type": "http"},
+		map[string]any{"event.name": "internal_error", "error_name": "TypeError"},
+		map[string]any{"event.name": "permission_mode_changed", "from_mode": "default", "to_mode": "plan"},
+	))
+	want := map[string]float64{
+		MetricRetriesOut + "|model=claude-opus-4-5|status_code=529":                            1,
+		MetricRefusals + "|model=claude-opus-4-5":                                              1,
+		MetricCompactions + "|trigger=auto|success=true":                                       1,
+		MetricCompactionTime + "|sum":                                                          2.5,
+		MetricSubagents + "|agent_type=Explore":                                                1,
+		MetricSubagentTokens + "|agent_type=Explore":                                           42000,
+		MetricSubagentTime + "|sum":                                                            30,
+		MetricHookRuns + "|hook_event=PreToolUse|outcome=success":                              2,
+		MetricHookRuns + "|hook_event=PreToolUse|outcome=non_blocking_error":                   1,
+		MetricHookRuns + "|hook_event=PreToolUse|outcome=cancelled":                            1,
+		MetricHookTime + "|sum":                                                                1.2,
+		MetricMCPConnections + "|mcp_server.name=github|status=failed|transport_type=stdio":    1,
+		MetricMCPConnections + "|mcp_server.name=unknown|status=connected|transport_type=http": 1,
+		MetricInternalErrors + "|error_name=TypeError":                                         1,
+		MetricPermissionModes + "|to_mode=plan":                                                1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("%s: got %v, want %v\nall: %v", k, got[k], v, got)
+		}
+	}
+	if _, blocking := got[MetricHookRuns+"|hook_event=PreToolUse|outcome=blocking"]; blocking {
+		t.Fatal("a zero count adds no point")
+	}
+}
+
+func TestAbsurdDurationsAndTokensAreNotAdded(t *testing.T) {
+	got := derive(t, logs("claude-code",
+		map[string]any{"event.name": "compaction", "trigger": "auto", "success": "true", "duration_ms": "1e30"},
+		map[string]any{"event.name": "subagent_completed", "agent_type": "x", "duration_ms": -5, "total_tokens": 1e18},
+		map[string]any{"event.name": "tool_result", "tool_name": "Bash", "success": "true", "duration_ms": "NaN"},
+	))
+	for _, m := range []string{MetricCompactionTime, MetricSubagentTime, MetricToolDuration} {
+		if got[m+"|count"] != 0 {
+			t.Fatalf("%s: an absurd duration was observed: %v", m, got)
+		}
+	}
+	if got[MetricSubagentTokens+"|agent_type=x"] != 0 {
+		t.Fatalf("absurd tokens added: %v", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -62,6 +63,8 @@ type accumulator struct {
 	rules     map[string]map[string]struct{}
 	drop      map[string]struct{}
 	keepRes   map[string]struct{}
+	fromRes   []string
+	capped    map[string]map[string]time.Time // capped key -> value -> last seen
 	dropLogs  map[string]struct{}
 	seed      maphash.Seed
 	next      consumer.Metrics
@@ -79,6 +82,7 @@ type accumulator struct {
 
 	points  metric.Int64Counter
 	dropped metric.Float64Counter
+	folded  metric.Int64Counter
 }
 
 func set(values []string) map[string]struct{} {
@@ -95,6 +99,10 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 		drop: set(cfg.DropAttributes), keepRes: set(cfg.KeepResource), dropLogs: set(cfg.DropLogAttributes), seed: maphash.MakeSeed(),
 		next: next, logger: tel.Logger, now: time.Now,
 		streams: map[uint64]*stream{}, sources: map[uint64]*source{},
+		fromRes: cfg.FromResource, capped: map[string]map[string]time.Time{},
+	}
+	for _, k := range cfg.CappedKeys {
+		a.capped[k] = map[string]time.Time{}
 	}
 	a.startedAt = pcommon.NewTimestampFromTime(a.now())
 	for name, r := range cfg.Metrics {
@@ -119,7 +127,18 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 	if err != nil {
 		return nil, err
 	}
+	a.folded, err = meter.Int64Counter(
+		"otelcol_ccmon_claude_code_folded_values",
+		metric.WithDescription("Claude Code points whose value of a capped attribute (team, project, subagent, ...) was folded into "+OtherValue+" (max_values_per_key reached), by key."),
+		metric.WithUnit("{point}"),
+	)
+	if err != nil {
+		return nil, err
+	}
 	if next != nil {
+		for _, k := range cfg.CappedKeys {
+			a.folded.Add(context.Background(), 0, metric.WithAttributes(attribute.String("key", k)))
+		}
 		// the cut counters exist at 0 from the start: increase() then counts their first drop
 		// (a counter that appears with its first value loses that value to increase())
 		for _, outcome := range []string{outcomeOverLimit, outcomeInvalid, outcomeNegative} {
@@ -206,6 +225,9 @@ func (a *accumulator) mapKey(m pcommon.Map) uint64 {
 }
 
 func (a *accumulator) truncate(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD") // label values must be UTF-8
+	}
 	if len(s) <= a.cfg.MaxValueLength {
 		return s
 	}
@@ -223,11 +245,12 @@ func (a *accumulator) hashEmail(v string) string {
 }
 
 // reduce returns the attributes kept on the metric's totals: the catalog's keys (or all but
-// drop_attributes for metrics outside it), with user.email dropped, hashed or kept.
-func (a *accumulator) reduce(name string, attrs pcommon.Map) pcommon.Map {
+// drop_attributes for metrics outside it), with user.email dropped, hashed or kept, the
+// from_resource keys the point lacks taken from its resource, and capped keys bounded.
+func (a *accumulator) reduce(name string, attrs, rawRes pcommon.Map, now time.Time, t *tally) pcommon.Map {
 	out := pcommon.NewMap()
 	rule, known := a.rules[name]
-	attrs.Range(func(k string, v pcommon.Value) bool {
+	put := func(k string, v pcommon.Value) bool {
 		if known {
 			if _, ok := rule[k]; !ok {
 				return true
@@ -244,10 +267,39 @@ func (a *accumulator) reduce(name string, attrs pcommon.Map) pcommon.Map {
 				value = a.hashEmail(value)
 			}
 		}
-		out.PutStr(k, a.truncate(value))
+		value = a.truncate(value)
+		if value == "" {
+			return true // an empty attribution value is an absent one: no series of its own
+		}
+		if values, ok := a.capped[k]; ok {
+			value = a.capValue(k, values, value, now, t)
+		}
+		out.PutStr(k, value)
 		return true
-	})
+	}
+	attrs.Range(put)
+	for _, k := range a.fromRes {
+		if _, has := out.Get(k); has {
+			continue
+		}
+		if _, onPoint := attrs.Get(k); onPoint {
+			continue // on the point but not kept for this metric
+		}
+		if v, ok := rawRes.Get(k); ok {
+			put(k, v)
+		}
+	}
 	return out
+}
+
+// capValue keeps value if it is known or there is room, else folds it into OtherValue.
+func (a *accumulator) capValue(key string, values map[string]time.Time, value string, now time.Time, t *tally) string {
+	if _, seen := values[value]; seen || len(values) < a.cfg.MaxValuesPerKey {
+		values[value] = now
+		return value
+	}
+	t.fold(key)
+	return OtherValue
 }
 
 func (a *accumulator) reduceResource(res pcommon.Map) pcommon.Map {
@@ -326,7 +378,10 @@ func (a *accumulator) increment(m pmetric.Metric, rawKey uint64, p pmetric.Numbe
 type tally struct {
 	counts map[string]int64
 	lost   map[string]float64
+	folded map[string]int64
 }
+
+func (t *tally) fold(key string) { t.folded[key]++ }
 
 func (t *tally) count(outcome string) { t.counts[outcome]++ }
 
@@ -343,7 +398,7 @@ func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 
 // accumulate adds one metric's points to the totals; it returns false for metrics it leaves in
 // the batch (gauges, non-monotonic sums: only their attributes are reduced).
-func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Map, resKey uint64, now time.Time, t *tally) bool {
+func (a *accumulator) accumulate(m pmetric.Metric, rawRes pcommon.Map, rawKey uint64, res pcommon.Map, resKey uint64, now time.Time, t *tally) bool {
 	count := t.count
 	switch {
 	case m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic():
@@ -365,7 +420,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Ma
 			} else {
 				v, outcome = a.increment(m, rawKey, p, v, now)
 			}
-			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
+			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes(), rawRes, now, t), now)
 			if s == nil {
 				count(outcomeOverLimit)
 				t.lose(m.Name(), v)
@@ -388,7 +443,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Ma
 				count(outcomeInvalid)
 				continue
 			}
-			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes()), now)
+			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes(), rawRes, now, t), now)
 			if s == nil {
 				count(outcomeOverLimit)
 				t.lose(m.Name(), p.Sum())
@@ -409,7 +464,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, res pcommon.Ma
 		}
 		return true
 	default:
-		reduceInPlace(m, func(attrs pcommon.Map) pcommon.Map { return a.reduce(m.Name(), attrs) })
+		reduceInPlace(m, func(attrs pcommon.Map) pcommon.Map { return a.reduce(m.Name(), attrs, rawRes, now, t) })
 		return false
 	}
 }
@@ -443,7 +498,7 @@ func reduceInPlace(m pmetric.Metric, reduce func(pcommon.Map) pcommon.Map) {
 
 func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	now := a.now()
-	t := &tally{counts: map[string]int64{}, lost: map[string]float64{}}
+	t := &tally{counts: map[string]int64{}, lost: map[string]float64{}, folded: map[string]int64{}}
 	a.mu.Lock()
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
 		name, _ := rm.Resource().Attributes().Get("service.name")
@@ -455,7 +510,7 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 		rawKey, resKey := a.mapKey(rawRes), a.mapKey(res)
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
-				return a.accumulate(m, rawKey, res, resKey, now, t)
+				return a.accumulate(m, rawRes, rawKey, res, resKey, now, t)
 			})
 			return sm.Metrics().Len() == 0
 		})
@@ -470,6 +525,9 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 	}
 	for name, v := range t.lost {
 		a.dropped.Add(ctx, v, metric.WithAttributes(attribute.String("metric", name)))
+	}
+	for key, n := range t.folded {
+		a.folded.Add(ctx, n, metric.WithAttributes(attribute.String("key", key)))
 	}
 	if md.ResourceMetrics().Len() == 0 {
 		return md, processorhelper.ErrSkipProcessingData
@@ -490,6 +548,13 @@ func (a *accumulator) gc(now time.Time) {
 	for k, s := range a.sources {
 		if now.Sub(s.seen) > a.cfg.MaxStale {
 			delete(a.sources, k)
+		}
+	}
+	for _, values := range a.capped {
+		for v, seen := range values {
+			if now.Sub(seen) > a.cfg.MaxStale {
+				delete(values, v)
+			}
 		}
 	}
 }

@@ -300,14 +300,112 @@ func TestCumulativeWithoutSessionIDKeepsProcessesApart(t *testing.T) {
 func TestDroppedValueIsTallied(t *testing.T) {
 	a, _ := newTestAccumulator(t, func(c *Config) { c.MaxStreams = 1 })
 	u := func(user string) map[string]string { return map[string]string{"user.id": user, "model": "opus"} }
-	tl := &tally{counts: map[string]int64{}, lost: map[string]float64{}}
+	tl := &tally{counts: map[string]int64{}, lost: map[string]float64{}, folded: map[string]int64{}}
 	md := sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
 		pt{u("a"), 1.5, t0, t0}, pt{u("b"), 0.25, t0, t0}, pt{u("c"), 0.5, t0, t0})
 	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
 	a.mu.Lock()
-	a.accumulate(m, 1, pcommon.NewMap(), 2, t0, tl)
+	a.accumulate(m, pcommon.NewMap(), 1, pcommon.NewMap(), 2, t0, tl)
 	a.mu.Unlock()
 	if tl.counts[outcomeOverLimit] != 2 || !near(tl.lost[cost], 0.75) {
 		t.Fatalf("two points over max_streams, 0.75 USD lost; got %v %v", tl.counts, tl.lost)
+	}
+}
+
+func attributed(t *testing.T, mutate func(*Config)) (*accumulator, *clock) {
+	t.Helper()
+	return newTestAccumulator(t, func(c *Config) {
+		c.Metrics = map[string]MetricRule{
+			"claude_code.cost.usage": {Attributes: []string{"user.id", "model", "team.id", "cost_center", "project", "agent.name"}},
+		}
+		c.FromResource = []string{"team.id", "cost_center", "project"}
+		c.CappedKeys = []string{"team.id", "cost_center", "project", "agent.name"}
+		c.MaxValuesPerKey = 2
+		if mutate != nil {
+			mutate(c)
+		}
+	})
+}
+
+func TestAttributionFromPointOrResourceAndAbsentKeysAddNothing(t *testing.T) {
+	a, c := attributed(t, nil)
+	md := sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+		pt{map[string]string{"user.id": "u1", "model": "opus", "team.id": "platform"}, 1, t0, t0})
+	// the resource has the keys too (OTEL_RESOURCE_ATTRIBUTES); a point without them takes them from there
+	res := md.ResourceMetrics().At(0).Resource().Attributes()
+	res.PutStr("team.id", "ignored-the-point-wins")
+	res.PutStr("cost_center", "eng-123")
+	res.PutStr("department", "not-kept-for-this-metric")
+	if _, err := a.process(context.Background(), md); !errors.Is(err, processorhelper.ErrSkipProcessingData) {
+		t.Fatal(err)
+	}
+	// no attribution at all: no label, no series of its own beyond the plain one
+	md = sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+		pt{map[string]string{"user.id": "u2", "model": "opus", "project": ""}, 2, t0, t0})
+	_, _ = a.process(context.Background(), md)
+	c.t = t0.Add(time.Minute)
+	got := totals(a.snapshot(c.now()))
+	want := map[string]float64{
+		cost + "{cost_center=eng-123,model=opus,team.id=platform,user.id=u1}": 1,
+		cost + "{model=opus,user.id=u2}":                                     2,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if !near(got[k], v) {
+			t.Fatalf("%s: got %v, want %v (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+func TestCappedKeysFoldFurtherValuesAndTotalsStayExact(t *testing.T) {
+	a, c := attributed(t, nil)
+	tl := &tally{counts: map[string]int64{}, lost: map[string]float64{}, folded: map[string]int64{}}
+	huge := strings.Repeat("x", 10_000)
+	var points []pt
+	for i, team := range []string{"a", "b", "c", "d", huge, "caf\xe9-invalid-utf8", "a"} {
+		points = append(points, pt{map[string]string{"user.id": "u", "model": "opus", "team.id": team}, float64(i + 1), t0, t0})
+	}
+	md := sums("claude-code", cost, pmetric.AggregationTemporalityDelta, points...)
+	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
+	a.mu.Lock()
+	a.accumulate(m, pcommon.NewMap(), 1, pcommon.NewMap(), 2, t0, tl)
+	a.mu.Unlock()
+	c.t = t0.Add(time.Minute)
+	got := totals(a.snapshot(c.now()))
+	if !near(got[cost+"{model=opus,team.id=a,user.id=u}"], 1+7) || !near(got[cost+"{model=opus,team.id=b,user.id=u}"], 2) {
+		t.Fatalf("the first two teams keep their values: %v", got)
+	}
+	if other := got[cost+"{model=opus,team.id="+OtherValue+",user.id=u}"]; !near(other, 3+4+5+6) {
+		t.Fatalf("the other four are folded, their spend kept: %v", got)
+	}
+	if tl.folded["team.id"] != 4 || len(got) != 3 {
+		t.Fatalf("4 points folded, 3 series; got %v, %v", tl.folded, got)
+	}
+	sum := 0.0
+	for _, v := range got {
+		sum += v
+	}
+	if !near(sum, 28) {
+		t.Fatalf("the total is exact whatever is folded: %v", sum)
+	}
+}
+
+func TestCappedValuesAreForgottenAfterMaxStale(t *testing.T) {
+	a, c := attributed(t, func(cfg *Config) { cfg.MaxValuesPerKey = 1 })
+	send := func(team string) {
+		md := sums("claude-code", cost, pmetric.AggregationTemporalityDelta,
+			pt{map[string]string{"user.id": "u", "model": "opus", "team.id": team}, 1, c.t, c.t})
+		_, _ = a.process(context.Background(), md)
+	}
+	send("old")
+	c.t = c.t.Add(a.cfg.MaxStale + time.Minute)
+	a.snapshot(c.now()) // runs the gc
+	send("new")
+	c.t = c.t.Add(time.Minute)
+	got := totals(a.snapshot(c.now()))
+	if !near(got[cost+"{model=opus,team.id=new,user.id=u}"], 1) {
+		t.Fatalf("a value unseen for max_stale frees its place: %v", got)
 	}
 }

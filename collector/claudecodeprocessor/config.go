@@ -61,7 +61,22 @@ type Config struct {
 	DropLogAttributes []string `mapstructure:"drop_log_attributes"`
 	// Metrics maps metric names to the attributes kept (generated from the catalog).
 	Metrics map[string]MetricRule `mapstructure:"metrics"`
+	// FromResource lists keys a point takes from its resource when it does not carry them itself
+	// (the attribution keys of OTEL_RESOURCE_ATTRIBUTES: team.id, cost_center, ..., enduser.id):
+	// the client copies them onto points, unless OTEL_METRICS_INCLUDE_RESOURCE_ATTRIBUTES=false,
+	// and the events connector's points only have them on their resource.
+	FromResource []string `mapstructure:"from_resource"`
+	// CappedKeys are attributes whose values come from users (teams, projects, subagent, skill,
+	// plugin and MCP names): at most MaxValuesPerKey distinct values each are kept, further
+	// values become OtherValue (and are counted), so that a typo or a generated name cannot
+	// multiply every developer's series.
+	CappedKeys []string `mapstructure:"capped_keys"`
+	// MaxValuesPerKey bounds the distinct values of each capped key (forgotten after max_stale).
+	MaxValuesPerKey int `mapstructure:"max_values_per_key"`
 }
+
+// OtherValue replaces the values of a capped key beyond max_values_per_key.
+const OtherValue = "__other__"
 
 // Validate reports a configuration that cannot work, with the field at fault.
 func (c *Config) Validate() error {
@@ -80,6 +95,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStreams < 1 {
 		errs = append(errs, fmt.Errorf("max_streams must be at least 1 (got %d)", c.MaxStreams))
+	}
+	if len(c.CappedKeys) > 0 && c.MaxValuesPerKey < 1 {
+		errs = append(errs, fmt.Errorf("max_values_per_key must be at least 1 with capped_keys (got %d)", c.MaxValuesPerKey))
 	}
 	if c.MaxValueLength < 1 {
 		errs = append(errs, fmt.Errorf("max_value_length must be at least 1 (got %d)", c.MaxValueLength))

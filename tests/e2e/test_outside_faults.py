@@ -133,9 +133,10 @@ def test_forward_backend_unreachable_queue_holds_and_prometheus_path_is_exact(
 ) -> None:
     """The forward overlay's backend cannot be reached: its name does not resolve (``dns``), or it
     presents a certificate of a CA the collector does not trust (``tls``)."""
+    got: list[str] = []
     with contextlib.ExitStack() as exits:
         if fault == "dns":
-            endpoint, got, named = "http://otlp-backend.invalid:4318", [], "otlp-backend.invalid"
+            endpoint, named = "http://otlp-backend.invalid:4318", "otlp-backend.invalid"
         else:
             endpoint, got = exits.enter_context(untrusted_tls_backend())
             named = "certificate signed by unknown authority"

@@ -76,3 +76,35 @@ def test_amtool_route_test_fails_on_wrong_receiver() -> None:
     config = f"--config.file={ROOT / 'alertmanager/alertmanager.yml'}"
     argv = [str(bin_dir() / "amtool"), "config", "routes", "test", config, "--verify.receivers=p3-low", "severity=P0"]
     assert subprocess.run(argv, capture_output=True, text=True, timeout=60).returncode != 0
+
+
+def test_team_budget_alerts_route_to_the_teams_receiver(tmp_path: Path) -> None:
+    """Issue 21: a team (or cost centre) budget that names a receiver routes its budget alert there,
+    the others keep the severity routes; a receiver the file does not define is a clear error."""
+    from mixin.config import SettingsError, SpendBudget
+    from mixin.team_routes import team_routes, with_team_routes
+
+    # the repository's file (receivers are its last key) with one more receiver: the team's own
+    text = (ROOT / "alertmanager" / "alertmanager.yml").read_text()
+    text += "  - name: team-platform\n    webhook_configs:\n      - url: http://127.0.0.1:9/x\n"
+    routes = team_routes(
+        {"platform": SpendBudget(daily_usd=10, receiver="team-platform"), "web": SpendBudget(daily_usd=5)},
+        {"eng-123": SpendBudget(monthly_usd=100, receiver="team-platform")},
+    )
+    path = tmp_path / "alertmanager.yml"
+    path.write_text(with_team_routes(text, routes))
+    check = subprocess.run([str(bin_dir() / "amtool"), "check-config", str(path)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    cases = [
+        ({"alertname": "ClaudeCodeTeamOverBudget", "severity": "P2", "team_id": "platform"}, "team-platform"),
+        ({"alertname": "ClaudeCodeTeamOverBudget", "severity": "P2", "team_id": "web"}, "p2-medium"),
+        ({"alertname": "ClaudeCodeCostCenterOverBudget", "severity": "P2", "cost_center": "eng-123"}, "team-platform"),
+        ({"alertname": "ClaudeCodeAPIErrorRate", "severity": "P2", "team_id": "platform"}, "p2-medium"),
+    ]
+    for labels, receiver in cases:
+        argv = [str(bin_dir() / "amtool"), "config", "routes", "test", f"--config.file={path}",
+                *(f"{k}={v}" for k, v in labels.items())]  # fmt: skip
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        assert r.stdout.strip() == receiver, (labels, r.stdout, r.stderr)
+    with pytest.raises(SettingsError, match="'team-missing' is not defined"):
+        with_team_routes(text, team_routes({"x": SpendBudget(daily_usd=1, receiver="team-missing")}, {}))

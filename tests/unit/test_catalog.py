@@ -137,7 +137,7 @@ def test_claude_code_doc_names_every_metric_and_alert() -> None:
 def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> None:
     """Per-developer metrics keep only identity keys, the model and bounded types (issue 20)."""
     from mixin.collector_firewall import (
-        CLAUDE_CODE_ORG_STREAMS,
+        CLAUDE_CODE_ORG_STREAMS_PER_TEAM,
         claude_code_series_per_developer,
         claude_code_stream_budget,
         firewall,
@@ -145,8 +145,12 @@ def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> N
     from mixin.config import ClaudeCodeSettings
 
     assert claude_code_series_per_developer(1) == 14 and claude_code_series_per_developer(3) == 26
-    settings = ClaudeCodeSettings(expected_developers=5000, models_per_developer=3)
-    assert claude_code_stream_budget(settings) == 5000 * 26 * 3 // 2 + CLAUDE_CODE_ORG_STREAMS
+    # per developer: sessions 1, cost M x W, tokens 4 M x W, active time 2, lines 2, commits 1,
+    # pull requests 1, event cost M, prompts 1; all of it once per project (issue 21)
+    m, w, p = 3, 2, 2
+    assert claude_code_series_per_developer(m, p, w) == p * (5 * m * w + m + 8) == 82
+    settings = ClaudeCodeSettings(expected_developers=5000, models_per_developer=3, work_contexts_per_developer=1)
+    assert claude_code_stream_budget(settings) == 5000 * 26 * 3 // 2 + CLAUDE_CODE_ORG_STREAMS_PER_TEAM * 20
     cfg = firewall()
     services = cfg["processors"]["claudecode"]["services"]
     assert services == ["claude-code", "claude-code-desktop"] == cfg["connectors"]["claudecode_events"]["services"]
@@ -155,3 +159,16 @@ def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> N
     for spec in cat.CLAUDE_CODE_CATALOG:
         if "user.id" in spec.attribute_keys:
             assert not {"terminal.type", "query_source", "session.id"} & set(spec.attribute_keys), spec.otel_name
+
+
+def test_documented_events_are_the_connectors() -> None:
+    """The catalog's list of Claude Code events (the `event` label's values) is the one the
+    collector's connector counts by name (issue 21: 26 documented events)."""
+    import re
+
+    from tests.support import ROOT
+
+    source = (ROOT / "collector" / "claudecodeeventsconnector" / "deriver.go").read_text()
+    block = source.split("var DocumentedEvents = []string{", 1)[1].split("}", 1)[0]
+    assert tuple(re.findall(r'"([a-z_]+)"', block)) == cat.CLAUDE_CODE_EVENTS
+    assert len(cat.CLAUDE_CODE_EVENTS) == 26

@@ -223,6 +223,21 @@ def test_settings_are_validated_with_clear_errors(tmp_path: Path) -> None:
         broken.write_text(yaml.safe_dump({**good, key: value}))
         with pytest.raises(config.SettingsError, match=named):
             config.load_settings(broken)
+    claude_code = {
+        "attribution_keys": (["Team Name"], "attribution_keys"),
+        "team_budgets": ({"platform": {"daily_usd": -5}}, "daily_usd"),
+        "cost_center_budgets": ({"eng-1": {"receiver": "no spaces allowed"}}, "receiver"),
+    }
+    for key, (value, named) in claude_code.items():
+        broken = tmp_path / f"cc-{key}.yml"
+        broken.write_text(yaml.safe_dump({**good, "claude_code": {**good["claude_code"], key: value}}))
+        with pytest.raises(config.SettingsError, match=named):
+            config.load_settings(broken)
+    identity = tmp_path / "identity.yml"
+    identity_keys = {**good["claude_code"], "attribution_keys": ["user.id"]}
+    identity.write_text(yaml.safe_dump({**good, "claude_code": identity_keys}))
+    with pytest.raises(config.SettingsError, match="identity key"):
+        config.load_settings(identity)
     typo = tmp_path / "typo.yml"
     typo.write_text(yaml.safe_dump({**good, "runbook_base": "http://x"}))
     with pytest.raises(config.SettingsError, match="runbook_base"):
@@ -241,9 +256,11 @@ def test_collector_firewall_is_current_and_sized_for_the_catalog() -> None:
             assert set(rule[attribute.key]) == set(attribute.allowed or ())
     # Claude Code: the processor keeps exactly the catalog's keys (so the guard never merges totals)
     claude = yaml.safe_load(content)["processors"]["claudecode"]
-    for spec in cat.CLAUDE_CODE_CATALOG:
-        if spec.source is cat.Source.CLAUDE_CODE:
-            assert claude["metrics"][spec.otel_name]["attributes"] == list(spec.attribute_keys)
+    for spec in cat.CLAUDE_CODE_CATALOG:  # the attribution keys: the settings' (default: the catalog's)
+        assert set(claude["metrics"][spec.otel_name]["attributes"]) == set(spec.attribute_keys)
+    assert config.SETTINGS.claude_code.attribution_keys == cat.CLAUDE_CODE_ATTRIBUTION_KEYS
+    assert claude["from_resource"] == [*cat.CLAUDE_CODE_ATTRIBUTION_KEYS, "enduser.id"]
+    assert set(claude["capped_keys"]) == set(cat.CLAUDE_CODE_CAPPED_KEYS)
     events = yaml.safe_load(content)["connectors"]["claudecode_events"]
     assert events["duration_buckets"] == list(cat.CLAUDE_CODE_DURATION_BUCKETS)
     budget = config.SETTINGS.series_budget_per_service or collector_firewall.default_budget()
