@@ -188,7 +188,9 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
                 # attribution (OTEL_RESOURCE_ATTRIBUTES) from the resource when a point lacks it
                 "from_resource": [*attribution, "enduser.id"],
                 "capped_keys": capped,
-                "max_values_per_key": SETTINGS.claude_code.max_values_per_key,
+                "max_values_per_key": (
+                    f"${{env:CCMON_CLAUDE_CODE_MAX_VALUES_PER_KEY:-{SETTINGS.claude_code.max_values_per_key}}}"
+                ),
             },
             "cardinalityguard": {
                 "max_streams_per_service": f"${{env:CCMON_SERIES_BUDGET:-{budget or default_budget()}}}",

@@ -244,16 +244,37 @@ claude_code() {
   ln -sfn "$native" "$BIN/claude"
 }
 
+browser() { # the report's HTML is rendered in a real browser by the tests (Debian's headless shell)
+  local shell=/usr/lib/chromium/chromium-headless-shell
+  if [[ ! -x $shell ]] && ! command -v chromium-headless-shell > /dev/null; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get > /dev/null; then
+      log "browser: installing chromium-headless-shell (Debian, ~220 MB, once per machine)"
+      if ! { apt-get install -y --no-install-recommends chromium-headless-shell > "$CACHE/browser.apt.log" 2>&1 ||
+             { apt-get update > /dev/null 2>&1 &&
+               apt-get install -y --no-install-recommends chromium-headless-shell >> "$CACHE/browser.apt.log" 2>&1; }; }; then
+        log "browser: apt-get failed (see $CACHE/browser.apt.log); the page-rendering tests will skip and say so"
+        return 0
+      fi
+    else
+      log "browser: not root or no apt-get; install chromium-headless-shell for the page-rendering tests"
+      return 0
+    fi
+  fi
+  if [[ -x $shell ]]; then ln -sfn "$shell" "$BIN/chromium-headless-shell"
+  else ln -sfn "$(command -v chromium-headless-shell)" "$BIN/chromium-headless-shell"; fi
+}
+
 case "${1:-all}" in
   python) python_env ;;
   binaries) debian_binaries; prometheus3; alertmanager ;;
   collector) collector ;;
   tools) composecheck ;;
   claude-code) claude_code ;;
+  browser) browser ;;
   k8s) k8s_tools ;;
   # what `make run` starts, nothing more (the CLI, kubeconform and schemas are for the tests)
   stack) python_env; debian_binaries; prometheus3; alertmanager; collector ;;
-  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools ;;
-  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s]" >&2; exit 2 ;;
+  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools; browser ;;
+  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s|browser]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

@@ -1,9 +1,14 @@
-"""``ccmon claude-code report``: cost and tokens by user, model and day, from Prometheus.
+"""``ccmon claude-code report``: Claude Code's cost and tokens by day, cut by the dimensions
+finance asks for (team, cost centre, department, project, user, model, subagent, skill, plugin,
+MCP server), with weekly and monthly totals, from Prometheus (or anything that answers its API).
 
 Each day's figures are ``sum by (...) (increase(...[1d]))`` evaluated at the day's end (UTC), so
-the report's totals are Prometheus's own. Output: a table on stdout, a CSV file and a
-self-contained HTML file (inline SVG chart, no scripts, no external assets). Written by hand:
-the chart is one bar per day, which does not justify a plotting dependency in the package.
+the report's totals are Prometheus's own. A directory file names people (user id, account uuid,
+hashed e-mail or ``enduser.id`` → display name, and the team, cost centre and department for
+clients that do not send them). Output: text on stdout, CSV files (daily, weekly, monthly) and a
+self-contained HTML page (inline SVG charts: one per dimension and the trend; no scripts, no
+external assets). The charts are written by hand: bars and one line per page do not justify a
+plotting dependency in the package.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import html
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from otel_ccmon.claude_code._completeness import Completeness, measure, prometheus_query
@@ -23,21 +29,99 @@ from otel_ccmon.claude_code._completeness import Completeness, measure, promethe
 COST = "claude_code_cost_usage_USD_total"
 TOKENS = "claude_code_token_usage_tokens_total"
 
+DIMENSIONS: Mapping[str, str] = {
+    "team": "team_id",
+    "cost_center": "cost_center",
+    "department": "department",
+    "project": "project",
+    "user": "user_id",
+    "model": "model",
+    "agent": "agent_name",
+    "skill": "skill_name",
+    "plugin": "plugin_name",
+    "mcp_server": "mcp_server_name",
+}
+"""``--by`` names and their Prometheus labels (the collector's names for Claude Code's keys)."""
+IDENTITY_LABELS: tuple[str, ...] = ("user_id", "user_account_uuid", "user_email", "enduser_id")
+NONE = "(none)"
+"""The value shown for a dimension a client did not send (e.g. no ``team.id`` configured)."""
+USER_NAME = "user_name"
+
+
+class DirectoryError(ValueError):
+    """The directory file cannot be used; the message names the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """One directory entry."""
+
+    name: str
+    team: str = ""
+    cost_center: str = ""
+    department: str = ""
+
+
+@dataclass(frozen=True)
+class Directory:
+    """People by any of their ids (user id, account uuid, hashed e-mail, enduser.id).
+
+    >>> import io
+    >>> d = Directory.parse(io.StringIO("id,name,team\\nu1,Ada Lovelace,platform\\n"))
+    >>> d.find({"user_id": "u1"})
+    Person(name='Ada Lovelace', team='platform', cost_center='', department='')
+    """
+
+    people: Mapping[str, Person]
+
+    @classmethod
+    def parse(cls, lines: Iterable[str], source: str = "directory") -> Directory:
+        reader = csv.DictReader(lines)
+        columns = set(reader.fieldnames or ())
+        if not {"id", "name"} <= columns:
+            raise DirectoryError(f"{source}: the header must have the columns id and name (got {sorted(columns)})")
+        people: dict[str, Person] = {}
+        for n, row in enumerate(reader, start=2):
+            key, name = (row.get("id") or "").strip(), (row.get("name") or "").strip()
+            if not key or not name:
+                raise DirectoryError(f"{source}:{n}: id and name must not be empty")
+            if key in people:
+                raise DirectoryError(f"{source}:{n}: id {key!r} is listed twice")
+            people[key] = Person(
+                name,
+                *((row.get(c) or "").strip() for c in ("team", "cost_center", "department")),
+            )
+        return cls(people)
+
+    @classmethod
+    def load(cls, path: Path) -> Directory:
+        with path.open(newline="", encoding="utf-8") as f:
+            return cls.parse(f, str(path))
+
+    def find(self, labels: Mapping[str, str]) -> Person | None:
+        for label in IDENTITY_LABELS:
+            value = labels.get(label)
+            if value and value in self.people:
+                return self.people[value]
+        return None
+
 
 @dataclass(frozen=True)
 class Row:
-    """Cost and tokens of one user with one model on one day."""
+    """Cost and tokens of one combination of the report's dimensions on one day."""
 
     day: str
-    user: str
-    model: str
+    labels: tuple[tuple[str, str], ...]
     cost_usd: float
     tokens: float
+
+    def get(self, label: str) -> str:
+        return dict(self.labels).get(label, NONE)
 
 
 def _query(prometheus: str, expr: str, at: float) -> list[tuple[dict[str, str], float]]:
     url = f"{prometheus.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": expr, "time": at})
-    with urllib.request.urlopen(url, timeout=30) as response:
+    with urllib.request.urlopen(url, timeout=60) as response:
         body = json.load(response)
     if body.get("status") != "success":
         raise ValueError(f"Prometheus refused {expr!r}: {body.get('error')}")
@@ -66,22 +150,67 @@ def _days(days: int, now: datetime) -> list[tuple[str, datetime, int]]:
     return out
 
 
-def collect(prometheus: str, days: int, now: datetime | None = None) -> list[Row]:
-    """Rows for the last ``days`` days (today so far included), newest last."""
+def columns(by: Sequence[str], directory: Directory | None) -> tuple[str, ...]:
+    """The label columns of the rows: the ``--by`` labels, and the user's name after the user id
+    when a directory names people.
+
+    >>> columns(("team", "user"), Directory({}))
+    ('team_id', 'user_id', 'user_name')
+    """
+    out: list[str] = []
+    for dim in by:
+        out.append(DIMENSIONS[dim])
+        if dim == "user" and directory is not None:
+            out.append(USER_NAME)
+    return tuple(out)
+
+
+def _resolve(metric: Mapping[str, str], wanted: Sequence[str], directory: Directory | None) -> tuple[str, ...]:
+    person = directory.find(metric) if directory is not None else None
+    values = []
+    for label in wanted:
+        value = metric.get(label, "")
+        if person is not None:
+            if label == USER_NAME:
+                value = person.name
+            elif not value and label in ("team_id", "cost_center", "department"):
+                value = {"team_id": person.team, "cost_center": person.cost_center}.get(label, person.department)
+        values.append(value or NONE)
+    return tuple(values)
+
+
+def collect(
+    prometheus: str,
+    days: int,
+    now: datetime | None = None,
+    by: Sequence[str] = ("user", "model"),
+    directory: Directory | None = None,
+) -> list[Row]:
+    """Rows for the last ``days`` days (today so far included), oldest first.
+
+    ``by`` names the dimensions (keys of :data:`DIMENSIONS`); a client that did not send one
+    shows ``(none)`` there. Example, against a running stack::
+
+        collect("http://127.0.0.1:9090", 90, by=("team", "model"))
+    """
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown or not by:
+        raise ValueError(f"--by takes {', '.join(DIMENSIONS)} (got {', '.join(unknown) or 'nothing'})")
+    wanted = columns(by, directory)
+    grouping = [DIMENSIONS[d] for d in by]
+    if directory is not None:
+        grouping += [label for label in IDENTITY_LABELS if label not in grouping]
     now = _newest(prometheus, now)
     rows: list[Row] = []
     for day, end, window in _days(days, now):
-        by = "user_id, model"
-        cost = {
-            (m.get("user_id", ""), m.get("model", "")): v
-            for m, v in _query(prometheus, f"sum by ({by}) (increase({COST}[{window}s]))", end.timestamp())
-        }
-        tokens = {
-            (m.get("user_id", ""), m.get("model", "")): v
-            for m, v in _query(prometheus, f"sum by ({by}) (increase({TOKENS}[{window}s]))", end.timestamp())
-        }
-        for user, model in sorted(set(cost) | set(tokens)):
-            rows.append(Row(day, user, model, cost.get((user, model), 0.0), tokens.get((user, model), 0.0)))
+        totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for i, metric in enumerate((COST, TOKENS)):
+            expr = f"sum by ({', '.join(grouping)}) (increase({metric}[{window}s]))"
+            for labels, value in _query(prometheus, expr, end.timestamp()):
+                totals[_resolve(labels, wanted, directory)][i] += value
+        for key in sorted(totals):
+            cost, tokens = totals[key]
+            rows.append(Row(day, tuple(zip(wanted, key, strict=True)), cost, tokens))
     return rows
 
 
@@ -101,32 +230,115 @@ def completeness_lines(days: Mapping[str, Completeness]) -> list[str]:
     return [f"{day}: {c.describe()}" for day, c in days.items() if not c.complete]
 
 
-def table(rows: Sequence[Row]) -> str:
-    """The rows as a text table, with a total line."""
-    header = f"{'day':<10}  {'user':<18}  {'model':<20}  {'cost USD':>10}  {'tokens':>12}"
-    lines = [header, "-" * len(header)]
+def period_of(day: str, kind: str) -> str:
+    """The ISO week (``2026-W49``) or the month (``2026-12``) a day belongs to.
+
+    >>> period_of("2026-12-02", "week"), period_of("2026-12-02", "month"), period_of("2027-01-01", "week")
+    ('2026-W49', '2026-12', '2026-W53')
+    """
+    d = date.fromisoformat(day)
+    if kind == "month":
+        return f"{d.year:04d}-{d.month:02d}"
+    year, week, _ = d.isocalendar()
+    return f"{year:04d}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Totals of one week or month for one combination of the dimensions."""
+
+    period: str
+    whole: bool  # every day of the period is inside the report's window
+    labels: tuple[tuple[str, str], ...]
+    cost_usd: float
+    tokens: float
+    complete: bool  # no day of it was cut
+
+
+def periods(rows: Sequence[Row], kind: str, days: Mapping[str, Completeness] | None = None) -> list[Period]:
+    """Weekly (``kind="week"``) or monthly totals of ``rows``. A period that begins before the
+    report's first day or ends after its last is marked not ``whole`` (a 90-day window starts in the
+    middle of a month: its first month's total is only the part inside the window)."""
+    days = days or {}
+    if not rows:
+        return []
+    covered = set(days) | {r.day for r in rows}
+    first, last = min(covered), max(covered)
+    sums: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for r in rows:
-        lines.append(f"{r.day:<10}  {r.user[:18]:<18}  {r.model[:20]:<20}  {r.cost_usd:>10.4f}  {r.tokens:>12,.0f}")
-    lines.append("-" * len(header))
-    total_cost = sum(r.cost_usd for r in rows)
-    lines.append(f"{'total':<52}  {total_cost:>10.4f}  {sum(r.tokens for r in rows):>12,.0f}")
+        s = sums[(period_of(r.day, kind), r.labels)]
+        s[0] += r.cost_usd
+        s[1] += r.tokens
+    out = []
+    for (period, labels), (cost, tokens) in sorted(sums.items()):
+        members = _days_of(period, kind)
+        whole = members[0] >= first and members[-1] <= last
+        complete = all(days.get(d, Completeness()).complete for d in members if first <= d <= last)
+        out.append(Period(period, whole, labels, cost, tokens, complete))
+    return out
+
+
+def _days_of(period: str, kind: str) -> list[str]:
+    if kind == "month":
+        year, month = (int(x) for x in period.split("-"))
+        start = date(year, month, 1)
+        end = date(year + (month == 12), month % 12 + 1, 1)
+    else:
+        iso_year, week = period.split("-W")
+        start = date.fromisocalendar(int(iso_year), int(week), 1)
+        end = start + timedelta(days=7)
+    return [(start + timedelta(days=i)).isoformat() for i in range((end - start).days)]
+
+
+def totals_by(rows: Sequence[Row], label: str) -> list[tuple[str, float, float]]:
+    """(value, cost, tokens) of one label over the whole window, largest cost first."""
+    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for r in rows:
+        s = sums[r.get(label)]
+        s[0] += r.cost_usd
+        s[1] += r.tokens
+    return sorted(((k, c, t) for k, (c, t) in sums.items()), key=lambda x: (-x[1], x[0]))
+
+
+def text(rows: Sequence[Row], cols: Sequence[str], weekly: Sequence[Period], monthly: Sequence[Period]) -> str:
+    """The report for a terminal: totals per dimension, weekly and monthly totals, the grand total."""
+    lines: list[str] = []
+    for label in cols:
+        lines.append(f"by {label}:")
+        for value, cost, tokens in totals_by(rows, label)[:25]:
+            lines.append(f"  {value[:40]:<40}  {cost:>12.4f} USD  {tokens:>15,.0f} tokens")
+    for name, table in (("weekly", weekly), ("monthly", monthly)):
+        lines.append(f"{name}:")
+        per: dict[tuple[str, bool, bool], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for p in table:
+            s = per[(p.period, p.whole, p.complete)]
+            s[0] += p.cost_usd
+            s[1] += p.tokens
+        for (period, whole, complete), (cost, tokens) in sorted(per.items()):
+            notes = ("" if whole else " (part in the window)") + ("" if complete else " INCOMPLETE")
+            lines.append(f"  {period:<10}  {cost:>12.4f} USD  {tokens:>15,.0f} tokens{notes}")
+    total_cost, total_tokens = sum(r.cost_usd for r in rows), sum(r.tokens for r in rows)
+    lines.append(f"total  {total_cost:.4f} USD  {total_tokens:,.0f} tokens")
     return "\n".join(lines)
 
 
-def write_csv(rows: Sequence[Row], path: Path, days: Mapping[str, Completeness] | None = None) -> None:
-    """CSV for finance: one line per day, user and model; ``complete`` says whether that day's
-    figures are whole, ``missing_at_least_usd`` what budgets or caps cut that day (all users)."""
+def write_csv(
+    rows: Sequence[Row], path: Path, days: Mapping[str, Completeness] | None = None, cols: Sequence[str] = ()
+) -> None:
+    """CSV for finance: one line per day and combination of the dimensions; ``complete`` says
+    whether that day's figures are whole, ``missing_at_least_usd`` what budgets or caps cut that
+    day (all of Claude Code, not only this line)."""
     days = days or {}
-    with path.open("w", newline="") as f:
+    cols = tuple(cols) or tuple(label for label, _ in rows[0].labels) if rows else tuple(cols)
+    with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["day", "user_id", "model", "cost_usd", "tokens", "complete", "missing_at_least_usd"])
+        writer.writerow(["day", *cols, "cost_usd", "tokens", "complete", "missing_at_least_usd"])
         for r in rows:
             c = days.get(r.day, Completeness())
             writer.writerow(
                 [
                     r.day,
-                    r.user,
-                    r.model,
+                    *(r.get(label) for label in cols),
                     f"{r.cost_usd:.6f}",
                     f"{r.tokens:.0f}",
                     "yes" if c.complete else "no",
@@ -135,9 +347,93 @@ def write_csv(rows: Sequence[Row], path: Path, days: Mapping[str, Completeness] 
             )
 
 
-def write_html(rows: Sequence[Row], path: Path, title: str, days_cut: Mapping[str, Completeness] | None = None) -> None:
-    """A self-contained page: a warning when figures are incomplete, cost per day as an SVG bar
-    chart, then the table."""
+def write_periods_csv(table: Sequence[Period], path: Path, kind: str, cols: Sequence[str]) -> None:
+    """Weekly or monthly totals: ``whole`` says whether the whole period is in the window."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow([kind, *cols, "cost_usd", "tokens", "whole_period", "complete"])
+        for p in table:
+            labels = dict(p.labels)
+            writer.writerow(
+                [
+                    p.period,
+                    *(labels.get(c, NONE) for c in cols),
+                    f"{p.cost_usd:.6f}",
+                    f"{p.tokens:.0f}",
+                    "yes" if p.whole else "no",
+                    "yes" if p.complete else "no",
+                ]
+            )
+
+
+_PALETTE = ("#5470c6", "#91cc75", "#fac858", "#ee6666", "#73c0de", "#3ba272", "#fc8452", "#9a60b4")
+
+
+def _bars(values: Sequence[tuple[str, float]], unit: str = "USD", limit: int = 15) -> str:
+    """A horizontal bar chart (the largest ``limit`` values and the rest as one bar) as inline SVG."""
+    shown = list(values[:limit])
+    rest = sum(v for _, v in values[limit:])
+    if rest:
+        shown.append((f"{len(values) - limit} others", rest))
+    top = max((v for _, v in shown), default=0.0) or 1.0
+    row, label_w, bar_w = 22, 220, 420
+    height = row * max(1, len(shown)) + 10
+    parts = []
+    for i, (name, value) in enumerate(shown):
+        y = 5 + i * row
+        w = bar_w * value / top
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end">{html.escape(name[:32])}</text>'
+            f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 6}" '
+            f'fill="{_PALETTE[i % len(_PALETTE)]}"><title>{html.escape(name)}: {value:.4f} {unit}</title></rect>'
+            f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12">{value:,.2f}</text>'
+        )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 90}" height="{height}" '
+        f'role="img">{"".join(parts)}</svg>'
+    )
+
+
+def _trend(points: Sequence[tuple[str, float]]) -> str:
+    """Cost per period as a line with dots, inline SVG."""
+    width, height, pad = 760, 240, 50
+    top = max((v for _, v in points), default=0.0) or 1.0
+    n = max(1, len(points) - 1)
+    xy = [
+        (pad + (width - 2 * pad) * i / n, height - pad - (height - 2 * pad) * v / top)
+        for i, (_, v) in enumerate(points)
+    ]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(xy))
+    every = max(1, len(points) // 12)  # at most about 12 labels under the axis
+    dots = "".join(
+        f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#5470c6"><title>{html.escape(p)}: {v:.4f} USD'
+        "</title></circle>"
+        + (
+            f'<text x="{x:.1f}" y="{height - pad + 16}" font-size="10" text-anchor="middle">'
+            f"{html.escape(p.split('-', 1)[-1])}</text>"
+            if i % every == 0
+            else ""
+        )
+        for i, ((x, y), (p, v)) in enumerate(zip(xy, points, strict=True))
+    )
+    axis = f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" stroke="#999"/>'
+    label = f'<text x="{pad}" y="{pad - 10}" font-size="11">max {top:,.2f} USD</text>'
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">{axis}{label}'
+        f'<path d="{path}" fill="none" stroke="#5470c6" stroke-width="2"/>{dots}</svg>'
+    )
+
+
+def write_html(
+    rows: Sequence[Row],
+    path: Path,
+    title: str,
+    days_cut: Mapping[str, Completeness] | None = None,
+    cols: Sequence[str] = (),
+    weekly: Sequence[Period] = (),
+) -> None:
+    """A self-contained page: a warning when figures are incomplete, the trend (cost per day, or per
+    week beyond 31 days), one chart per dimension, then the weekly table."""
     warnings = completeness_lines(days_cut or {})
     banner = (
         "<div class=warn role=alert><strong>These totals are incomplete.</strong><ul>"
@@ -146,33 +442,38 @@ def write_html(rows: Sequence[Row], path: Path, title: str, days_cut: Mapping[st
         if warnings
         else ""
     )
-    days = sorted({r.day for r in rows})
-    per_day = [sum(r.cost_usd for r in rows if r.day == d) for d in days]
-    top = max(per_day, default=0.0) or 1.0
-    width, height, bar = 60 * max(1, len(days)) + 40, 220, 40
-    bars = []
-    for i, (day, value) in enumerate(zip(days, per_day, strict=True)):
-        h = 160 * value / top
-        x = 30 + i * 60
-        bars.append(
-            f'<rect x="{x}" y="{180 - h:.1f}" width="{bar}" height="{h:.1f}" fill="#5470c6">'
-            f"<title>{day}: {value:.4f} USD</title></rect>"
-            f'<text x="{x + bar / 2}" y="{195}" font-size="10" text-anchor="middle">{day[5:]}</text>'
-            f'<text x="{x + bar / 2}" y="{175 - h:.1f}" font-size="10" text-anchor="middle">{value:.2f}</text>'
-        )
-    body = "".join(
-        f"<tr><td>{html.escape(r.day)}</td><td>{html.escape(r.user)}</td><td>{html.escape(r.model)}</td>"
-        f"<td class=n>{r.cost_usd:.4f}</td><td class=n>{r.tokens:,.0f}</td></tr>"
-        for r in rows
+    days = sorted({r.day for r in rows} | set(days_cut or {}))
+    if len(days) > 31:
+        trend_name = "week"
+        per: dict[str, float] = dict.fromkeys((period_of(d, "week") for d in days), 0.0)  # empty weeks: 0
+        for r in rows:
+            per[period_of(r.day, "week")] += r.cost_usd
+        trend = sorted(per.items())
+    else:
+        trend_name = "day"
+        trend = [(d, sum(r.cost_usd for r in rows if r.day == d)) for d in days]
+    charts = "".join(
+        f"<h2>By {html.escape(label)}</h2>" + _bars([(v, c) for v, c, _ in totals_by(rows, label)])
+        for label in cols
+        if label != "user_id" or USER_NAME not in cols
     )
+    body = "".join(
+        f"<tr><td>{html.escape(p.period)}{'' if p.whole else ' *'}</td>"
+        + "".join(f"<td>{html.escape(v)}</td>" for _, v in p.labels)
+        + f"<td class=n>{p.cost_usd:.4f}</td><td class=n>{p.tokens:,.0f}</td></tr>"
+        for p in weekly
+    )
+    total = sum(r.cost_usd for r in rows)
     path.write_text(
-        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px}.n{text-align:right}"
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;text-align:left}.n{text-align:right}"
         ".warn{background:#fde2e1;border:2px solid #c0392b;padding:0.5em 1em;margin:1em 0}</style>"
-        f"<h1>{html.escape(title)}</h1>{banner}<h2>Cost per day (USD)</h2>"
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">{"".join(bars)}</svg>'
-        "<h2>By user, model and day</h2><table>"
-        "<tr><th>day</th><th>user</th><th>model</th><th>cost USD</th><th>tokens</th></tr>"
-        f"{body}<tr><th colspan=3>total</th><th class=n>{sum(per_day):.4f}</th>"
-        f"<th class=n>{sum(r.tokens for r in rows):,.0f}</th></tr></table>"
+        f"<h1>{html.escape(title)}</h1>{banner}"
+        f"<p id=total>Total: <strong>{total:.4f} USD</strong>, {sum(r.tokens for r in rows):,.0f} tokens</p>"
+        f"<h2>Cost per {trend_name} (USD)</h2>{_trend(trend)}{charts}"
+        "<h2>Weekly</h2><table><tr><th>week</th>"
+        + "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+        + f"<th>cost USD</th><th>tokens</th></tr>{body}</table>"
+        "<p>* only part of the week is in the report's window.</p>",
+        encoding="utf-8",
     )

@@ -101,6 +101,9 @@ class Identity:
     user_id: str
     email: str | None = None
     terminal: str = "vscode"
+    # OTEL_RESOURCE_ATTRIBUTES (team.id, cost_center, ...): on the resource and copied onto every
+    # point and event, as the real client does
+    resource_attributes: tuple[tuple[str, str], ...] = ()
 
     def attributes(self, session_id: str, include: Include = Include()) -> Attrs:
         attrs: list[tuple[str, str | bool | int | float]] = [("user.id", self.user_id)]
@@ -117,6 +120,7 @@ class Identity:
             ("anthropic.provider", "firstParty"),
             ("anthropic.custom_base_url", True),
             ("terminal.type", self.terminal),
+            *self.resource_attributes,
         ]
         return tuple(attrs)
 
@@ -200,6 +204,7 @@ class Client:
                     ("os.version", "6.1.0"),
                     ("service.name", service_name),
                     ("service.version", CLIENT_VERSION),
+                    *identity.resource_attributes,
                 ]
             )
         )
@@ -244,12 +249,16 @@ class Client:
     def prompt(self, length: int = 40) -> None:
         self.event("user_prompt", prompt_length=str(length), prompt="<REDACTED>")
 
-    def api_request(self, model: str, usage: tuple[int, int, int, int], *, duration_ms: int = 800) -> None:
-        """A successful request: cost and token counters, and the ``api_request`` event."""
+    def api_request(
+        self, model: str, usage: tuple[int, int, int, int], *, duration_ms: int = 800, agent: str | None = None
+    ) -> None:
+        """A successful request: cost and token counters, and the ``api_request`` event. ``agent``:
+        a subagent's request (its name on the cost and token points, as the client sends it)."""
         cost = cost_usd(model, usage)
-        self.add("claude_code.cost.usage", cost, model=model, query_source="main")
+        work = {"agent.name": agent, "query_source": "agent"} if agent else {"query_source": "main"}
+        self.add("claude_code.cost.usage", cost, model=model, **work)
         for kind, n in zip(TOKEN_KINDS, usage, strict=True):
-            self.add("claude_code.token.usage", n, model=model, query_source="main", type=kind)
+            self.add("claude_code.token.usage", n, model=model, type=kind, **work)
         self.event(
             "api_request",
             model=model,
@@ -396,9 +405,36 @@ class Client:
         self.export_logs()
 
 
-def _turn(client: Client, model: str, usage: tuple[int, int, int, int]) -> None:
+def _turn(client: Client, model: str, usage: tuple[int, int, int, int], agent: str | None = None) -> None:
     client.prompt()
-    client.api_request(model, usage)
+    client.api_request(model, usage, agent=agent)
+    if agent:
+        client.event(
+            "subagent_completed",
+            agent_type=agent,
+            is_built_in=True,
+            duration_ms=str(1000 + sum(usage) % 20_000),
+            total_tokens=str(sum(usage)),
+            model=model,
+        )
+
+
+def _housekeeping(client: Client, draw: float) -> None:
+    """Events of a session's life besides turns: hooks, MCP connections, compactions (as the
+    2.1.328 client sends them: numbers as strings)."""
+    client.event("mcp_server_connection", status="connected", transport_type="stdio", duration_ms="120")
+    client.event(
+        "hook_execution_complete",
+        hook_event="PreToolUse",
+        num_hooks="1",
+        num_success="1",
+        num_blocking="0",
+        num_non_blocking_error="0",
+        num_cancelled="0",
+        total_duration_ms=str(int(40 + 200 * draw)),
+    )
+    if draw < 0.3:
+        client.event("compaction", trigger="auto", success="true", duration_ms=str(int(3000 * draw) + 500))
 
 
 @dataclass(frozen=True)
@@ -417,6 +453,9 @@ class TeamPlan:
     error_rate: float = 0.1  # share of turns that end in a 429 (api_error event)
     service_name: str = CLAUDE_CODE_SERVICE  # or claude-code-desktop (Claude Desktop's Code tab)
     include: Include = Include()
+    # OTEL_RESOURCE_ATTRIBUTES of each user, round robin (e.g. two teams): issue 21
+    attribution: tuple[tuple[tuple[str, str], ...], ...] = ()
+    subagent_share: float = 0.2  # share of turns run by a subagent (agent.name on cost and tokens)
 
 
 @dataclass
@@ -453,9 +492,15 @@ class Team:
         self.ledger = Ledger()
         rnd = random.Random(plan.seed)
         people = [
-            Identity(f"{i:02d}" + "f" * 62, f"dev{i}@example.com" if i % plan.email_every == 0 else None)
+            Identity(
+                f"{i:02d}" + "f" * 62,
+                f"dev{i}@example.com" if i % plan.email_every == 0 else None,
+                resource_attributes=plan.attribution[i % len(plan.attribution)] if plan.attribution else (),
+            )
             for i in range(plan.users)
         ]
+        # a second stream of draws for what issue 21 added, so the seeded plans stay as they were
+        work = random.Random(plan.seed + 1)
         self.sessions: list[_Planned] = []
         for n in range(plan.sessions):
             who = people[n % plan.users]
@@ -479,7 +524,8 @@ class Team:
                 if t >= end:
                     break
                 usage = (rnd.randint(50, 4000), rnd.randint(10, 2000), rnd.randint(0, 20000), rnd.randint(0, 3000))
-                actions.append((t, functools.partial(_turn, client, model, usage)))
+                agent = work.choice(("Explore", "general-purpose")) if work.random() < plan.subagent_share else None
+                actions.append((t, functools.partial(_turn, client, model, usage, agent)))
                 if rnd.random() < 0.5:
                     tool = rnd.choice(("Bash", "Edit", "Read"))
                     decision = "reject" if rnd.random() < 0.15 else "accept"
@@ -488,6 +534,7 @@ class Team:
                     )
                 draw = rnd.random()
                 actions.append((t, functools.partial(self._maybe_rate_limited, client, model, draw)))
+            actions.insert(0, (start, functools.partial(_housekeeping, client, work.random())))
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 3.5, type="cli")))
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 1.5, type="user")))
             if n % 2 == 0:

@@ -74,26 +74,40 @@ _SINCE = re.compile(r"^(\d+)d$")
 
 def _report(args: argparse.Namespace) -> int:
     from otel_ccmon.claude_code._report import (
+        Directory,
+        DirectoryError,
         collect,
+        columns,
         completeness,
         completeness_lines,
-        table,
+        periods,
+        text,
         write_csv,
         write_html,
+        write_periods_csv,
     )
 
     match = _SINCE.match(args.since)
-    if not match or int(match.group(1)) < 1:
-        print(f"ccmon claude-code report: --since takes days, like 7d (got {args.since!r})", file=sys.stderr)
+    if not match or not 1 <= int(match.group(1)) <= 3660:
+        print(f"ccmon claude-code report: --since takes days, like 7d or 90d (got {args.since!r})", file=sys.stderr)
         return 2
     days = int(match.group(1))
+    by = tuple(dict.fromkeys(args.by or ("user", "model")))
     try:
-        rows = collect(args.prometheus, days)
+        directory = Directory.load(Path(args.directory)) if args.directory else None
+    except (OSError, DirectoryError) as exc:
+        print(f"ccmon claude-code report: {exc}", file=sys.stderr)
+        return 2
+    try:
+        rows = collect(args.prometheus, days, by=by, directory=directory)
         cut = completeness(args.prometheus, days)
     except OSError as exc:
         print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 1
-    print(table(rows))
+    cols = columns(by, directory)
+    weekly, monthly = periods(rows, "week", cut), periods(rows, "month", cut)
+    print(f"Claude Code spend, last {days} days, by {', '.join(by)}")
+    print(text(rows, cols, weekly, monthly))
     warnings = completeness_lines(cut)
     for line in warnings:
         print(line)
@@ -101,9 +115,12 @@ def _report(args: argparse.Namespace) -> int:
         print("complete: no budget, cap or collector outage cut Claude Code data in this window")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "claude-code-report.csv", cut)
-    write_html(rows, out / "claude-code-report.html", f"Claude Code: cost and tokens, last {args.since}", cut)
-    print(f"ccmon claude-code report: wrote {out / 'claude-code-report.html'} and {out / 'claude-code-report.csv'}")
+    write_csv(rows, out / "claude-code-report.csv", cut, cols)
+    write_periods_csv(weekly, out / "claude-code-weekly.csv", "week", cols)
+    write_periods_csv(monthly, out / "claude-code-monthly.csv", "month", cols)
+    title = f"Claude Code: cost and tokens, last {days} days, by {', '.join(by)}"
+    write_html(rows, out / "claude-code-report.html", title, cut, cols, weekly)
+    print(f"ccmon claude-code report: wrote {out / 'claude-code-report.html'} and the daily, weekly, monthly CSV")
     return 0
 
 
@@ -139,8 +156,30 @@ def add_commands(sub: Any) -> None:
     sim.add_argument("--seed", type=int, default=7)
     sim.add_argument("--forever", action="store_true", help="start new rounds of sessions until stopped")
     sim.set_defaults(func=_simulate)
-    rep = cc.add_parser("report", help="cost and tokens by user, model and day (table, HTML, CSV)")
-    rep.add_argument("--since", default="7d", help="how many days back, e.g. 7d")
+    rep = cc.add_parser(
+        "report", help="cost and tokens by day, week and month, by team, cost centre, project, user, model (HTML, CSV)"
+    )
+    rep.add_argument("--since", default="7d", help="how many days back, e.g. 7d or 90d")
+    rep.add_argument(
+        "--by",
+        action="append",
+        choices=(
+            "team",
+            "cost_center",
+            "department",
+            "project",
+            "user",
+            "model",
+            "agent",
+            "skill",
+            "plugin",
+            "mcp_server",
+        ),
+        help="a dimension to cut by (repeat for several; default: user and model)",
+    )
+    rep.add_argument(
+        "--directory", help="CSV of people: id (user id, account uuid, hashed e-mail), name, optional team, cost_center"
+    )
     rep.add_argument("--prometheus", default="http://127.0.0.1:9090")
     rep.add_argument("--out", default=".", help="folder for claude-code-report.html and .csv")
     rep.set_defaults(func=_report)

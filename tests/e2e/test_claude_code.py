@@ -144,7 +144,7 @@ def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[
         (r["metric"].get("user_id", ""), r["metric"].get("model", "")): float(r["value"][1])
         for r in stack.prom_query(f"sum by (user_id, model) (increase({COST}[{window}s]))", at)
     }
-    assert {(r.user, r.model): r.cost_usd for r in rows_at} == by_user_model
+    assert {(r.get("user_id"), r.get("model")): r.cost_usd for r in rows_at} == by_user_model
 
 
 def test_collector_kill9_loses_at_most_the_stated_bound(make_stack: Callable[..., Stack]) -> None:

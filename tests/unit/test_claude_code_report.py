@@ -1,0 +1,67 @@
+"""The finance report's pieces without Prometheus: periods, the directory file, bad input."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from otel_ccmon._cli import main
+from otel_ccmon.claude_code._completeness import Completeness
+from otel_ccmon.claude_code._report import Directory, DirectoryError, Row, periods
+
+
+def row(day: str, team: str, cost: float) -> Row:
+    return Row(day, (("team_id", team),), cost, cost * 1000)
+
+
+def test_weekly_and_monthly_totals_say_which_periods_are_partial_or_cut() -> None:
+    rows = [row("2026-11-29", "a", 1.0), row("2026-11-30", "a", 2.0), row("2026-12-01", "b", 4.0)]
+    days = {d: Completeness() for d in ("2026-11-29", "2026-11-30", "2026-12-01")}
+    days["2026-12-01"] = Completeness(cut_points=3, cut_usd=0.5)
+    weekly = {(p.period, dict(p.labels)["team_id"]): p for p in periods(rows, "week", days)}
+    # 29 Nov is a Sunday (ISO week 48), 30 Nov a Monday (week 49)
+    assert weekly[("2026-W48", "a")].cost_usd == 1.0 and weekly[("2026-W49", "a")].cost_usd == 2.0
+    assert not weekly[("2026-W48", "a")].whole and not weekly[("2026-W49", "b")].whole
+    assert weekly[("2026-W49", "b")].complete is False and weekly[("2026-W48", "a")].complete is True
+    monthly = {(p.period, dict(p.labels)["team_id"]): p.cost_usd for p in periods(rows, "month", days)}
+    assert monthly == {("2026-11", "a"): 3.0, ("2026-12", "b"): 4.0}
+    assert sum(p.cost_usd for p in periods(rows, "week", days)) == sum(r.cost_usd for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("user,name\nu1,Ada\n", "columns id and name"),
+        ("id,name\nu1,\n", ":2: id and name must not be empty"),
+        ("id,name\nu1,Ada\nu1,Bob\n", ":3: id 'u1' is listed twice"),
+    ],
+)
+def test_a_bad_directory_is_a_clear_error(text: str, message: str) -> None:
+    with pytest.raises(DirectoryError, match=message):
+        Directory.parse(io.StringIO(text))
+
+
+def test_directory_finds_people_by_any_id_and_unicode_names() -> None:
+    d = Directory.parse(io.StringIO("id,name,team,cost_center\nsha256:0011,Zoë Ångström,web,eng-9\n"))
+    assert d.find({"user_id": "x", "user_email": "sha256:0011"}).name == "Zoë Ångström"  # type: ignore[union-attr]
+    assert d.find({"user_id": "x"}) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "90"], "--since takes days"),
+        (["--since", "0d"], "--since takes days"),
+        (["--by", "teams"], "invalid choice"),
+        (["--directory", "/nonexistent/people.csv"], "No such file"),
+    ],
+)
+def test_report_cli_refuses_bad_arguments_clearly(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["claude-code", "report", "--prometheus", "http://127.0.0.1:9", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, *args])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
