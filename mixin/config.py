@@ -152,6 +152,7 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             # our claudecode processor and claudecode_events connector
             "otelcol_ccmon_claude_code_points",
             "otelcol_ccmon_claude_code_dropped_value",
+            "otelcol_ccmon_claude_code_folded_values",
             "otelcol_ccmon_claude_code_streams",
             "otelcol_ccmon_claude_code_events",
         }

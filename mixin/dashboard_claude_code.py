@@ -15,19 +15,51 @@ OUTPUT = Path("grafana") / "dashboards" / "claude-code.json"
 COST = "claude_code_cost_usage_USD_total"
 TOKENS = "claude_code_token_usage_tokens_total"
 REQUESTS = "ccmon_claude_code_api_requests_total"
-SEL = 'user_id=~"$user",model=~"$model"'
-MODEL = 'model=~"$model"'
-USER = 'user_id=~"$user"'
+ORG_LABELS = tuple(key.replace(".", "_") for key in SETTINGS.claude_code.attribution_keys)
+"""Prometheus labels of the attribution keys (team.id -> team_id): a template variable each."""
+ORG = ",".join(f'{label}=~"${label}"' for label in ORG_LABELS)
+SEL = f'user_id=~"$user",model=~"$model",{ORG}'
+MODEL = f'model=~"$model",{ORG}'
+USER = f'user_id=~"$user",{ORG}'
 RI = "$__rate_interval"
+EVENTS = "ccmon_claude_code_events_total"
+HOOKS = "ccmon_claude_code_hook_executions_total"
+MCP = "ccmon_claude_code_mcp_connections_total"
+WORK = (
+    ("agent_name", "Subagent"),
+    ("skill_name", "Skill"),
+    ("plugin_name", "Plugin"),
+    ("mcp_server_name", "MCP Server"),
+)
 INPUT_TYPES = 'type=~"input|cacheRead|cacheCreation"'
 
 
 def _variables() -> list[Any]:
     return [
         datasource_variable(),
+        *(
+            label_variable(label, label.replace("_", " ").title(), f"label_values({COST}, {label})")
+            for label in ORG_LABELS
+        ),
         label_variable("user", "User", f"label_values({COST}, user_id)"),
         label_variable("model", "Model", f"label_values({COST}, model)"),
     ]
+
+
+def _by(label: str, title: str, metric: str = COST, window: str = "1d") -> Panel:
+    return Panel(
+        kind="bargauge",
+        title=f"Spend by {title} (24h)",
+        queries=(
+            query(
+                expr=f'topk(15, sum by ({label}) (increase({metric}{{{SEL},{label}!=""}}[{window}])))',
+                legend=f"{{{{{label}}}}}",
+            ),
+        ),
+        unit="currencyUSD",
+        description=f"Estimated cost of the last 24 hours by {label} (the 15 largest; points without it are left out).",
+        width=6,
+    )
 
 
 ROWS: tuple[Row, ...] = (
@@ -293,6 +325,162 @@ ROWS: tuple[Row, ...] = (
                     ),
                 ),
                 unit="ops",
+                width=8,
+            ),
+        ),
+    ),
+    Row(
+        title="Teams, Cost Centres, Projects",
+        panels=(
+            _by("team_id", "Team"),
+            _by("cost_center", "Cost Centre"),
+            _by("department", "Department"),
+            _by("project", "Project"),
+            Panel(
+                kind="bargauge",
+                title="Team Budget Used (24h)",
+                queries=(
+                    query(
+                        expr=(
+                            f"sum by (team_id) (increase({COST}{{{SEL}}}[1d])) / on (team_id) "
+                            'ccmon:claude_code_team_budget_usd{period="daily"}'
+                        ),
+                        legend="{{team_id}}",
+                    ),
+                ),
+                unit="percentunit",
+                description="Spend of the last 24 hours over each team's daily budget (claude_code.team_budgets).",
+                threshold=1.0,
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Attribution Values Folded",
+                queries=(
+                    query(expr=f"sum by (key) (rate(otelcol_ccmon_claude_code_folded_values[{RI}]))", legend="{{key}}"),
+                ),
+                unit="short",
+                description=(
+                    "Points whose team, cost centre, project, subagent, skill, plugin or MCP name was folded into "
+                    "__other__ (max_values_per_key reached): 0 unless a client sends too many distinct values."
+                ),
+                width=12,
+            ),
+        ),
+    ),
+    Row(
+        title="Subagents, Skills, Plugins, MCP",
+        panels=(
+            *(_by(label, title) for label, title in WORK),
+            Panel(
+                kind="timeseries",
+                title="Subagent Runs and Duration (p95)",
+                queries=(
+                    query(
+                        expr=f"sum by (agent_type) (rate(ccmon_claude_code_subagents_total{{{ORG}}}[{RI}]))",
+                        legend="{{agent_type}} runs/s",
+                    ),
+                    query(
+                        expr=(
+                            "histogram_quantile(0.95, sum by (agent_type, le) "
+                            f"(rate(ccmon_claude_code_subagent_duration_seconds_bucket{{{ORG}}}[{RI}])))"
+                        ),
+                        legend="{{agent_type}} p95 s",
+                    ),
+                ),
+                unit="short",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="MCP Server Connections by Status",
+                queries=(
+                    query(
+                        expr=f"sum by (mcp_server_name, status) (rate({MCP}{{{ORG}}}[{RI}]))",
+                        legend="{{mcp_server_name}} {{status}}",
+                    ),
+                ),
+                unit="short",
+                alert="ClaudeCodeMCPServerFailing",
+                width=12,
+            ),
+        ),
+    ),
+    Row(
+        title="Events",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Events by Name",
+                queries=(query(expr=f"sum by (event) (rate({EVENTS}{{{ORG}}}[{RI}]))", legend="{{event}}"),),
+                unit="short",
+                description="Every Claude Code event, by its documented name (others: other).",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Retries Exhausted and Refusals by Model",
+                queries=(
+                    query(
+                        expr=f"sum by (model) (increase(ccmon_claude_code_api_retries_exhausted_total{{{MODEL}}}[10m]))",
+                        legend="{{model}} retries exhausted",
+                    ),
+                    query(
+                        expr=f"sum by (model) (increase(ccmon_claude_code_api_refusals_total{{{MODEL}}}[10m]))",
+                        legend="{{model}} refusals",
+                    ),
+                ),
+                unit="short",
+                alert="ClaudeCodeRetriesExhausted",
+                width=12,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Hook Executions by Outcome",
+                queries=(
+                    query(
+                        expr=f"sum by (hook_event, outcome) (rate({HOOKS}{{{ORG}}}[{RI}]))",
+                        legend="{{hook_event}} {{outcome}}",
+                    ),
+                ),
+                unit="short",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Hook Duration (p95)",
+                queries=(
+                    query(
+                        expr=(
+                            "histogram_quantile(0.95, sum by (hook_event, le) "
+                            f"(rate(ccmon_claude_code_hook_duration_seconds_bucket{{{ORG}}}[{RI}])))"
+                        ),
+                        legend="{{hook_event}}",
+                    ),
+                ),
+                unit="s",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Compactions, Internal Errors, Mode Changes",
+                queries=(
+                    query(
+                        expr=f"sum by (trigger) (increase(ccmon_claude_code_compactions_total{{{ORG}}}[1h]))",
+                        legend="compactions {{trigger}}",
+                    ),
+                    query(
+                        expr=f"sum by (error_name) (increase(ccmon_claude_code_internal_errors_total{{{ORG}}}[1h]))",
+                        legend="internal error {{error_name}}",
+                    ),
+                    query(
+                        expr=(
+                            f"sum by (to_mode) (increase(ccmon_claude_code_permission_mode_changes_total{{{ORG}}}[1h]))"
+                        ),
+                        legend="mode -> {{to_mode}}",
+                    ),
+                ),
+                unit="short",
                 width=8,
             ),
         ),

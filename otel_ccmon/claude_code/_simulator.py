@@ -250,12 +250,18 @@ class Client:
         self.event("user_prompt", prompt_length=str(length), prompt="<REDACTED>")
 
     def api_request(
-        self, model: str, usage: tuple[int, int, int, int], *, duration_ms: int = 800, agent: str | None = None
+        self,
+        model: str,
+        usage: tuple[int, int, int, int],
+        *,
+        duration_ms: int = 800,
+        work: Mapping[str, str] | None = None,
     ) -> None:
-        """A successful request: cost and token counters, and the ``api_request`` event. ``agent``:
-        a subagent's request (its name on the cost and token points, as the client sends it)."""
+        """A successful request: cost and token counters, and the ``api_request`` event. ``work``:
+        the subagent, skill, plugin or MCP tool it ran for (``agent.name``, ``skill.name``, ...: on
+        the cost and token points, as the client sends them)."""
         cost = cost_usd(model, usage)
-        work = {"agent.name": agent, "query_source": "agent"} if agent else {"query_source": "main"}
+        work = {**work, "query_source": "agent"} if work else {"query_source": "main"}
         self.add("claude_code.cost.usage", cost, model=model, **work)
         for kind, n in zip(TOKEN_KINDS, usage, strict=True):
             self.add("claude_code.token.usage", n, model=model, type=kind, **work)
@@ -405,9 +411,20 @@ class Client:
         self.export_logs()
 
 
-def _turn(client: Client, model: str, usage: tuple[int, int, int, int], agent: str | None = None) -> None:
+WORK_CONTEXTS: tuple[Mapping[str, str], ...] = (
+    {"agent.name": "Explore"},
+    {"agent.name": "general-purpose"},
+    {"skill.name": "pdf"},
+    {"plugin.name": "code-review", "skill.name": "review"},
+    {"mcp_server.name": "github", "mcp_tool.name": "create_issue"},
+)
+"""What a simulated turn may run for besides the main loop (a subagent, a skill, a plugin, an MCP tool)."""
+
+
+def _turn(client: Client, model: str, usage: tuple[int, int, int, int], work: Mapping[str, str] | None = None) -> None:
     client.prompt()
-    client.api_request(model, usage, agent=agent)
+    client.api_request(model, usage, work=work)
+    agent = (work or {}).get("agent.name")
     if agent:
         client.event(
             "subagent_completed",
@@ -435,6 +452,10 @@ def _housekeeping(client: Client, draw: float) -> None:
     )
     if draw < 0.3:
         client.event("compaction", trigger="auto", success="true", duration_ms=str(int(3000 * draw) + 500))
+    if draw < 0.15:
+        client.event("permission_mode_changed", from_mode="default", to_mode="acceptEdits")
+    if draw > 0.7:
+        client.event("internal_error", error_name="AbortError", error_code="ABORT_ERR")
 
 
 @dataclass(frozen=True)
@@ -455,7 +476,7 @@ class TeamPlan:
     include: Include = Include()
     # OTEL_RESOURCE_ATTRIBUTES of each user, round robin (e.g. two teams): issue 21
     attribution: tuple[tuple[tuple[str, str], ...], ...] = ()
-    subagent_share: float = 0.2  # share of turns run by a subagent (agent.name on cost and tokens)
+    subagent_share: float = 0.2  # share of turns run for a subagent, skill, plugin or MCP tool (WORK_CONTEXTS)
 
 
 @dataclass
@@ -524,8 +545,8 @@ class Team:
                 if t >= end:
                     break
                 usage = (rnd.randint(50, 4000), rnd.randint(10, 2000), rnd.randint(0, 20000), rnd.randint(0, 3000))
-                agent = work.choice(("Explore", "general-purpose")) if work.random() < plan.subagent_share else None
-                actions.append((t, functools.partial(_turn, client, model, usage, agent)))
+                context = work.choice(WORK_CONTEXTS) if work.random() < plan.subagent_share else None
+                actions.append((t, functools.partial(_turn, client, model, usage, context)))
                 if rnd.random() < 0.5:
                     tool = rnd.choice(("Bash", "Edit", "Read"))
                     decision = "reject" if rnd.random() < 0.15 else "accept"
@@ -542,8 +563,14 @@ class Team:
             self.sessions.append(_Planned(client, start, end, actions))
 
     def _maybe_rate_limited(self, client: Client, model: str, draw: float) -> None:
-        if draw < self.error_rate():
+        rate = self.error_rate()
+        if draw < rate:
             client.api_error(model, 429)
+        # with errors on, now and then a request gives up after its retries, or is refused
+        if draw < rate / 5:
+            client.event("api_retries_exhausted", model=model, error="overloaded", status_code=529, total_attempts=11)
+        elif draw < rate / 3:
+            client.event("api_refusal", model=model, request_id="req_simulated", speed="normal", attempt=1)
 
     def run(self, stop: threading.Event | None = None, *, clock: Callable[[], float] = time.monotonic) -> None:
         """Play the plan; returns when every session has ended and flushed (or ``stop`` is set)."""

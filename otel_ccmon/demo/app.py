@@ -306,7 +306,17 @@ def create_app(config: DemoConfig | None = None) -> Any:
             from otel_ccmon.claude_code._simulator import TeamPlan
             from otel_ccmon.claude_code.cli import run_team_forever
 
-            plan = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0, error_rate=0.0)
+            # two teams, as OTEL_RESOURCE_ATTRIBUTES would name them (issue 21)
+            teams = (
+                (
+                    ("department", "engineering"),
+                    ("team.id", "platform"),
+                    ("cost_center", "eng-123"),
+                    ("project", "api"),
+                ),
+                (("department", "engineering"), ("team.id", "web"), ("cost_center", "eng-456"), ("project", "webapp")),
+            )
+            plan = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0, error_rate=0.0, attribution=teams)
             threading.Thread(
                 target=run_team_forever,
                 args=(config.claude_code_team, plan, team_stop, system.claude_code_error_rate),

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from mixin.generate import BOARDS
+from mixin.rule_files import TEAM_BUDGET_RECORD
 from otel_ccmon.devstack.doctor import substitute
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
+from tests.support import ROOT
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     work: Path = tmp_path_factory.mktemp("dashboard")
+    # the repository's rules, plus a daily budget for the demo's teams (none by default)
+    rules = work / "rules"
+    shutil.copytree(ROOT / "prometheus" / "rules", rules)
+    budgets = [
+        {"record": TEAM_BUDGET_RECORD, "expr": "vector(10)", "labels": {"team_id": t, "period": "daily"}}
+        for t in ("platform", "web")
+    ]
+    services = yaml.safe_load((rules / "services.yml").read_text())
+    services["groups"].append({"name": "test-budgets", "rules": budgets})
+    (rules / "services.yml").write_text(yaml.safe_dump(services))
     stack = Stack(
         StackConfig.with_free_ports(
-            work,
+            work / "stack",
+            rules_dir=rules,
             scrape_interval="1s",
             evaluation_interval="1s",
             export_interval_ms=500,
