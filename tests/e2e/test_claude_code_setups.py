@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from otel_ccmon.claude_code import Include, Team, TeamPlan
+from otel_ccmon.claude_code._simulator import cost_usd
 from otel_ccmon.devstack import security
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack
@@ -226,3 +227,66 @@ def test_simulated_desktop_without_session_ids_is_exact(make_stack: Callable[...
         )
 
     wait_for(exact, 45, f"12 sessions and {cost} USD under claude-code-desktop")
+
+
+def test_real_cli_spend_by_team_is_exact(
+    stub: tuple[Stub, str], make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    """Issue 21, the real client: two teams, two runs each. Team platform names itself the documented
+    way (OTEL_RESOURCE_ATTRIBUTES in the environment, as managed settings would set it); team web
+    through its repository's .claude/settings.json (the project key with it). Spend per team, cost
+    centre and project exact; no e-mail anywhere."""
+    s, base = stub
+    stack = make_stack()
+    otlp = stack.config.url("otlp_http")
+    platform = [("multi", "claude-sonnet-4-5", "delta"), ("multi", "claude-opus-4-5", "cumulative")]
+    web = [("plain", "claude-haiku-4-5", "delta"), ("cached", "claude-sonnet-4-5", "delta")]
+    attribution = "department=engineering,team.id=platform,cost_center=eng-123,user.email=a@example.com"
+    team_env = {"OTEL_RESOURCE_ATTRIBUTES": attribution}
+    procs = [run_cli(base, otlp, *run, protocol="http/protobuf", extra=team_env) for run in platform]
+    repo = tmp_path / "webapp"
+    (repo / ".claude").mkdir(parents=True)
+    project = {"OTEL_RESOURCE_ATTRIBUTES": "department=engineering,team.id=web,cost_center=eng-456,project=webapp"}
+    (repo / ".claude" / "settings.json").write_text(json.dumps({"env": project}))
+    procs += [run_cli(base, otlp, *run, protocol="http/protobuf", email=False, home=str(repo)) for run in web]
+    finish(procs)
+    assert_exact_totals(stack, s, platform + web)
+
+    def cost_of(scenarios: set[str]) -> float:
+        served = [x for x in s.served if x.usage is not None and x.scenario in scenarios]
+        return sum(
+            cost_usd(
+                x.model,
+                (
+                    x.usage.input_tokens,
+                    x.usage.output_tokens,
+                    x.usage.cache_read_input_tokens,
+                    x.usage.cache_creation_input_tokens,
+                ),
+            )
+            for x in served
+            if x.usage is not None
+        )
+
+    expected = {"platform": cost_of({"multi"}), "web": cost_of({"plain", "cached"})}
+    by_team = {
+        r["metric"].get("team_id", ""): float(r["value"][1])
+        for r in stack.prom_query("sum by (team_id) (claude_code_cost_usage_USD_total)")
+    }
+    assert set(by_team) == set(expected) and all(
+        by_team[t] == pytest.approx(v, rel=1e-9) for t, v in expected.items()
+    ), (by_team, expected)
+    centres = {
+        r["metric"]["cost_center"] for r in stack.prom_query("sum by (cost_center) (claude_code_cost_usage_USD_total)")
+    }
+    assert centres == {"eng-123", "eng-456"}
+    projects = {
+        r["metric"].get("project", "") for r in stack.prom_query("sum by (project) (claude_code_cost_usage_USD_total)")
+    }
+    assert projects == {"webapp", ""}, projects  # the repository's settings name its project
+    # the event-derived metrics are cut by team as well
+    prompts = {
+        r["metric"].get("team_id", "") for r in stack.prom_query("sum by (team_id) (ccmon_claude_code_prompts_total)")
+    }
+    assert prompts == {"platform", "web"}
+    assert not stack.prom_query('{user_email!=""}'), "no e-mail label anywhere"
