@@ -543,6 +543,14 @@ CLAUDE_CODE_EVENTS: tuple[str, ...] = (
 )
 """The events Claude Code's documentation lists (late 2026), counted by name; others are ``other``
 (the collector's claudecodeeventsconnector holds the same list: a unit test compares them)."""
+CLAUDE_CODE_SPAN_TYPES: tuple[str, ...] = (
+    "interaction",
+    "llm_request",
+    "tool",
+    "tool.blocked_on_user",
+    "tool.execution",
+)
+"""The span names of Claude Code's traces beta, without their ``claude_code.`` prefix."""
 HOOK_OUTCOMES: tuple[str, ...] = ("success", "blocking", "non_blocking_error", "cancelled")
 MCP_CONNECTION_STATUSES: tuple[str, ...] = ("connected", "disconnected", "failed", "unknown")
 
@@ -661,6 +669,23 @@ _EVENT_METRICS: tuple[MetricSpec, ...] = (
         "{error}",
         "Claude Code internal errors by error name.",
         (Attribute("error_name"),),
+    ),
+    _event_metric(
+        "ccmon.claude_code.span.duration",
+        "ccmon_claude_code_span_duration_seconds",
+        "s",
+        "Duration of Claude Code's spans (traces beta), by span type (interaction, llm_request, tool, "
+        "tool.blocked_on_user, tool.execution), model and tool.",
+        (Attribute("span_type", _values(*CLAUDE_CODE_SPAN_TYPES)), Attribute("model"), Attribute("tool_name")),
+        histogram=True,
+    ),
+    _event_metric(
+        "ccmon.claude_code.llm.ttft",
+        "ccmon_claude_code_llm_ttft_seconds",
+        "s",
+        "Time to first token of Claude Code's LLM requests (the llm_request span's ttft_ms), by model.",
+        (Attribute("model"),),
+        histogram=True,
     ),
     _event_metric(
         "ccmon.claude_code.permission_mode.changes",

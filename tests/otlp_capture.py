@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 
 @dataclass
@@ -18,12 +19,14 @@ class Captured:
     url: str
     metrics: list[ExportMetricsServiceRequest] = field(default_factory=list)
     logs: list[ExportLogsServiceRequest] = field(default_factory=list)
+    traces: list[ExportTraceServiceRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clear(self) -> None:
         with self.lock:
             self.metrics.clear()
             self.logs.clear()
+            self.traces.clear()
 
     def log_attributes(self) -> list[dict[str, str]]:
         """Every log record's attributes (values as strings)."""
@@ -34,6 +37,25 @@ class Captured:
                 for rl in req.resource_logs
                 for sl in rl.scope_logs
                 for r in sl.log_records
+            ]
+
+    def spans(self) -> list[tuple[str, bytes, bytes, dict[str, str]]]:
+        """Every span: (name, trace id, parent span id, attributes with the resource's, as strings)."""
+        with self.lock:
+            return [
+                (
+                    span.name,
+                    span.trace_id,
+                    span.parent_span_id,
+                    {
+                        kv.key: str(getattr(kv.value, kv.value.WhichOneof("value") or "string_value"))
+                        for kv in (*rs.resource.attributes, *span.attributes)
+                    },
+                )
+                for req in self.traces
+                for rs in req.resource_spans
+                for ss in rs.scope_spans
+                for span in ss.spans
             ]
 
 
@@ -55,6 +77,8 @@ def otlp_capture() -> Iterator[Captured]:
                     captured.metrics.append(ExportMetricsServiceRequest.FromString(body))
                 elif self.path == "/v1/logs":
                     captured.logs.append(ExportLogsServiceRequest.FromString(body))
+                elif self.path == "/v1/traces":
+                    captured.traces.append(ExportTraceServiceRequest.FromString(body))
             self.send_response(200)
             self.send_header("content-type", "application/x-protobuf")
             self.send_header("content-length", "0")

@@ -24,7 +24,14 @@ func NewFactory() connector.Factory {
 			}
 		},
 		connector.WithLogsToMetrics(createLogsToMetrics, component.StabilityLevelAlpha),
+		connector.WithTracesToMetrics(createTracesToMetrics, component.StabilityLevelAlpha),
 	)
+}
+
+func createTracesToMetrics(
+	_ context.Context, set connector.Settings, cfg component.Config, next consumer.Metrics,
+) (connector.Traces, error) {
+	return newSpanDeriver(cfg.(*Config), set.TelemetrySettings, next)
 }
 
 func createLogsToMetrics(

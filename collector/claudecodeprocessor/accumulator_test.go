@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 )
 
@@ -407,5 +408,38 @@ func TestCappedValuesAreForgottenAfterMaxStale(t *testing.T) {
 	got := totals(a.snapshot(c.now()))
 	if !near(got[cost+"{model=opus,team.id=new,user.id=u}"], 1) {
 		t.Fatalf("a value unseen for max_stale frees its place: %v", got)
+	}
+}
+
+func TestSpansLoseContentAndEmail(t *testing.T) {
+	a, _ := newTestAccumulator(t, nil)
+	td := ptrace.NewTraces()
+	rs := td.ResourceSpans().AppendEmpty()
+	rs.Resource().Attributes().PutStr("service.name", "claude-code")
+	rs.Resource().Attributes().PutStr("user.email", "dev@example.com")
+	span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	span.SetName("claude_code.interaction")
+	span.Attributes().PutStr("user_prompt", "my secret prompt")
+	span.Attributes().PutStr("user.email", "dev@example.com")
+	span.Attributes().PutInt("user_prompt_length", 16)
+	span.Events().AppendEmpty().Attributes().PutStr("tool_input", "rm -rf /")
+	other := td.ResourceSpans().AppendEmpty()
+	other.Resource().Attributes().PutStr("service.name", "checkout")
+	other.ScopeSpans().AppendEmpty().Spans().AppendEmpty().Attributes().PutStr("user_prompt", "not ours")
+	if _, err := a.processTraces(context.Background(), td); err != nil {
+		t.Fatal(err)
+	}
+	got := span.Attributes().AsRaw()
+	if _, has := got["user_prompt"]; has || got["user.email"] != nil || got["user_prompt_length"] != int64(16) {
+		t.Fatalf("prompt and e-mail removed, the length kept: %v", got)
+	}
+	if _, has := rs.Resource().Attributes().Get("user.email"); has {
+		t.Fatal("the resource's e-mail removed")
+	}
+	if span.Events().At(0).Attributes().Len() != 0 {
+		t.Fatal("span events scrubbed too")
+	}
+	if v, _ := other.ScopeSpans().At(0).Spans().At(0).Attributes().Get("user_prompt"); v.Str() != "not ours" {
+		t.Fatal("other services' spans are left alone")
 	}
 }

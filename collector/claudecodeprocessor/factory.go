@@ -34,6 +34,21 @@ func NewFactory() processor.Factory {
 		},
 		processor.WithMetrics(createMetrics, component.StabilityLevelAlpha),
 		processor.WithLogs(createLogs, component.StabilityLevelAlpha),
+		processor.WithTraces(createTraces, component.StabilityLevelAlpha),
+	)
+}
+
+func createTraces(
+	ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces,
+) (processor.Traces, error) {
+	// like logs: only the privacy rules apply to Claude Code's spans
+	a, err := newAccumulator(cfg.(*Config), set.TelemetrySettings, nil)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewTraces(
+		ctx, set, cfg, next, a.processTraces,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
 	)
 }
 

@@ -21,6 +21,7 @@ from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub
 from tests.e2e.test_claude_code_cli import CLAUDE, RUNS, assert_exact_totals, finish, run_cli, total
+from tests.otlp_capture import otlp_capture
 from tests.support import venv_bin
 
 cli_only = pytest.mark.skipif(not CLAUDE.exists(), reason="the Claude Code CLI is not installed (bootstrap)")
@@ -46,18 +47,50 @@ def env_from_ccmon(*args: str) -> dict[str, str]:
 
 @cli_only
 def test_traces_on_keeps_totals_exact(stub: tuple[Stub, str], make_stack: Callable[..., Stack]) -> None:
-    """Anthropic's documented traces beta: the collector accepts /v1/traces (it answered 404 before,
-    and the client then lost half its metrics: 0.037665 of 0.07533 USD, 4 of 10 sessions)."""
+    """Anthropic's documented traces beta (issue 21): totals stay exact (a 404 on /v1/traces cost the
+    client half its metrics before); the spans reach a trace backend as one tree per prompt
+    (interaction -> LLM requests and tools) without prompt text or e-mail, even with
+    OTEL_LOG_USER_PROMPTS on; span metrics count every LLM request, with its time to first token."""
     s, base = stub
-    stack = make_stack()
-    traces = {"CLAUDE_CODE_ENHANCED_TELEMETRY_BETA": "1", "OTEL_TRACES_EXPORTER": "otlp"}
-    otlp = stack.config.url("otlp_http")
-    finish([run_cli(base, otlp, *run, protocol="http/protobuf", extra=traces) for run in RUNS])
-    assert_exact_totals(stack, s, RUNS)
-    # the spans were accepted (and, until a trace backend is configured, dropped after the receiver)
-    spans = 'otelcol_receiver_accepted_spans{job="otel-collector"}'
-    wait_for(lambda: total(stack, spans) > 0, 30, "accepted spans counted")
-    assert total(stack, 'otelcol_receiver_refused_spans{job="otel-collector"}') == 0
+    with otlp_capture() as backend:
+        stack = make_stack(
+            collector_overlays=("forward-traces-otlp.yaml",),
+            collector_env={"CCMON_FORWARD_TRACES_OTLP_ENDPOINT": backend.url},
+        )
+        traces = {
+            "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA": "1",
+            "OTEL_TRACES_EXPORTER": "otlp",
+            "OTEL_LOG_USER_PROMPTS": "1",  # the prompt is then on the interaction span: we remove it
+            "OTEL_TRACES_EXPORT_INTERVAL": "1000",
+        }
+        otlp = stack.config.url("otlp_http")
+        finish([run_cli(base, otlp, *run, protocol="http/protobuf", extra=traces) for run in RUNS])
+        assert_exact_totals(stack, s, RUNS)
+        requests = sum(1 for x in s.served if x.usage is not None)
+        spans = 'otelcol_receiver_accepted_spans{job="otel-collector"}'
+        wait_for(lambda: total(stack, spans) > 0, 30, "accepted spans counted")
+        assert total(stack, 'otelcol_receiver_refused_spans{job="otel-collector"}') == 0
+        llm = 'ccmon_claude_code_span_duration_seconds_count{span_type="llm_request"}'
+        wait_for(lambda: total(stack, llm) == requests, 60, f"{requests} LLM request spans in the span metrics")
+        interaction = 'ccmon_claude_code_span_duration_seconds_count{span_type="interaction"}'
+        assert total(stack, interaction) == len(RUNS)
+        ttft = total(stack, "ccmon_claude_code_llm_ttft_seconds_count")
+        # the trace backend: every LLM request span under its prompt's interaction span, no content
+        wait_for(lambda: sum(1 for x in backend.spans() if x[0] == "claude_code.llm_request") >= requests, 30,
+                 "the LLM request spans at the trace backend")  # fmt: skip
+        got = backend.spans()
+        interactions = {tid for name, tid, _, _ in got if name == "claude_code.interaction"}
+        assert len(interactions) == len(RUNS)
+        assert all(tid in interactions for name, tid, _, _ in got if name == "claude_code.llm_request")
+        assert {name for name, _, _, _ in got} >= {
+            "claude_code.interaction",
+            "claude_code.llm_request",
+            "claude_code.tool",
+        }
+        for name, _, _, attrs in got:
+            assert "user_prompt" not in attrs and "please do it" not in " ".join(attrs.values()), (name, attrs)
+            assert "user.email" not in attrs, (name, attrs)
+        print(f"traces: {len(got)} spans, {requests} LLM requests, {ttft:g} with a time to first token")
 
 
 @cli_only

@@ -223,7 +223,7 @@ def test_every_config_file_has_a_header() -> None:
         "docker-compose.yml", "docker-compose.ha.yml", "prometheus/prometheus.yml", "prometheus/prometheus-ha.yml",
         "alertmanager/alertmanager.yml",
         "collector/config.yaml", "collector/forward-otlp.yaml", "collector/remote-write.yaml",
-        "collector/forward-logs-otlp.yaml", "collector/firewall.yaml",
+        "collector/forward-logs-otlp.yaml", "collector/forward-traces-otlp.yaml", "collector/firewall.yaml",
         "collector/builder-config.yaml", "grafana/provisioning/datasources/datasources.yml",
         "grafana/provisioning/dashboards/dashboards.yml", "prometheus/rules/alerts.yml",
         "prometheus/rules/recording.yml", "prometheus/tests/alerts_test.yml", "pyproject.toml",

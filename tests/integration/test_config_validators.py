@@ -27,6 +27,7 @@ COLLECTOR_SETS = [
     (*BASE, "remote-write.yaml"),
     (*BASE, "forward-otlp.yaml", "remote-write.yaml"),
     (*BASE, "forward-logs-otlp.yaml"),
+    (*BASE, "forward-traces-otlp.yaml"),
     (*BASE, "secure.yaml"),
     ("agent.yaml",),
 ]
@@ -44,6 +45,7 @@ def collector_env(tmp_path: Path) -> dict[str, str]:
         "CCMON_FORWARD_OTLP_ENDPOINT": "https://otlp.example.net",
         "CCMON_REMOTE_WRITE_URL": "https://rw.example.net/api/v1/write",
         "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": "https://logs.example.net",
+        "CCMON_FORWARD_TRACES_OTLP_ENDPOINT": "https://traces.example.net",
         "CCMON_OTLP_TOKEN_FILE": str(tmp_path / "otlp_token"),
         "CCMON_TLS_CERT_FILE": str(tmp_path / "tls_cert.pem"),
         "CCMON_TLS_KEY_FILE": str(tmp_path / "tls_key.pem"),

@@ -1,0 +1,142 @@
+package claudecodeeventsconnector
+
+import (
+	"context"
+	"strings"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// Span metrics of Claude Code's traces beta (issue 21). Written here rather than with the contrib
+// spanmetrics connector (which builds at v0.165.1) because the figure people ask for first, the
+// time to first token, is an attribute of the LLM request span (ttft_ms), not a span's duration,
+// which spanmetrics cannot read; and because these spans need the same checks as the events
+// (absurd values refused and counted, bounded labels, Claude Code's services only).
+const (
+	MetricSpanDuration = "ccmon.claude_code.span.duration"
+	MetricTTFT         = "ccmon.claude_code.llm.ttft"
+	spanPrefix         = "claude_code."
+)
+
+// spanTypes are the span names the client sends (without the claude_code. prefix); others: other
+var spanTypes = map[string]struct{}{
+	"interaction": {}, "llm_request": {}, "tool": {}, "tool.blocked_on_user": {}, "tool.execution": {},
+}
+
+func init() {
+	units[MetricSpanDuration] = "s"
+	units[MetricTTFT] = "s"
+}
+
+type spanDeriver struct {
+	component.StartFunc
+	component.ShutdownFunc
+	d     *deriver
+	spans metric.Int64Counter
+}
+
+func newSpanDeriver(cfg *Config, tel component.TelemetrySettings, next consumer.Metrics) (*spanDeriver, error) {
+	d, err := newDeriver(cfg, tel, next)
+	if err != nil {
+		return nil, err
+	}
+	s := &spanDeriver{d: d}
+	s.spans, err = tel.MeterProvider.Meter(scopeName).Int64Counter(
+		"otelcol_ccmon_claude_code_spans",
+		metric.WithDescription("Claude Code spans seen by the claudecode_events connector, by span type and outcome."),
+		metric.WithUnit("{span}"),
+	)
+	return s, err
+}
+
+func (s *spanDeriver) Capabilities() consumer.Capabilities {
+	return consumer.Capabilities{MutatesData: false}
+}
+
+// the tool a span is about: tool_name on tool spans, the parent tool's name is not known to its
+// children, so blocked_on_user and execution spans are "unknown" unless they carry it
+func (s *spanDeriver) tool(attrs pcommon.Map) string {
+	for _, k := range []string{"tool_name", "gen_ai.tool.name"} {
+		if v, ok := attrs.Get(k); ok && v.AsString() != "" {
+			return s.d.text(attrs, k)
+		}
+	}
+	return unknownValue
+}
+
+func (s *spanDeriver) ConsumeTraces(ctx context.Context, td ptrace.Traces) error {
+	md := pmetric.NewMetrics()
+	type typeOutcome struct{ kind, outcome string }
+	counts := map[typeOutcome]int64{}
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		rs := td.ResourceSpans().At(i)
+		service, _ := rs.Resource().Attributes().Get("service.name")
+		if _, ours := s.d.services[service.AsString()]; !ours {
+			continue
+		}
+		rm := md.ResourceMetrics().AppendEmpty()
+		rs.Resource().Attributes().CopyTo(rm.Resource().Attributes())
+		sm := rm.ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(scopeName)
+		o := &out{cfg: s.d.cfg, metrics: sm.Metrics(), byName: map[string]pmetric.Metric{}}
+		for j := 0; j < rs.ScopeSpans().Len(); j++ {
+			spans := rs.ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				kind, outcome := s.derive(o, spans.At(k))
+				counts[typeOutcome{kind, outcome}]++
+			}
+		}
+	}
+	md.ResourceMetrics().RemoveIf(func(r pmetric.ResourceMetrics) bool { return r.ScopeMetrics().At(0).Metrics().Len() == 0 })
+	for k, n := range counts {
+		s.spans.Add(ctx, n, metric.WithAttributes(attribute.String("span_type", k.kind), attribute.String("outcome", k.outcome)))
+	}
+	if md.DataPointCount() == 0 {
+		return nil
+	}
+	return s.d.next.ConsumeMetrics(ctx, md)
+}
+
+// derive observes one span's duration (and an LLM request's time to first token); it returns the
+// span type and the outcome that is counted.
+func (s *spanDeriver) derive(o *out, span ptrace.Span) (string, string) {
+	name := span.Name()
+	if !strings.HasPrefix(name, spanPrefix) {
+		return otherEvent, outcomeIgnored
+	}
+	kind := strings.TrimPrefix(name, spanPrefix)
+	if _, ok := spanTypes[kind]; !ok {
+		return otherEvent, outcomeIgnored
+	}
+	o.ts = span.EndTimestamp()
+	attrs := span.Attributes()
+	model, tool := unknownValue, unknownValue
+	switch kind {
+	case "llm_request":
+		model = s.d.text(attrs, "model")
+	case "tool", "tool.blocked_on_user", "tool.execution":
+		tool = s.tool(attrs)
+	}
+	if span.EndTimestamp() < span.StartTimestamp() || span.StartTimestamp() == 0 {
+		return kind, outcomeInvalidTiming
+	}
+	ms := float64(span.EndTimestamp()-span.StartTimestamp()) / 1e6
+	if ms > maxDurationMs {
+		return kind, outcomeInvalidTiming
+	}
+	o.observe(MetricSpanDuration, ms/1000, "span_type", kind, "model", model, "tool_name", tool)
+	if kind == "llm_request" {
+		if ttft, ok := number(attrs, "ttft_ms"); ok && ttft >= 0 && ttft <= ms {
+			o.observe(MetricTTFT, ttft/1000, "model", model)
+		} else if ok {
+			return kind, outcomeInvalidTiming
+		}
+	}
+	return kind, outcomeConverted
+}
