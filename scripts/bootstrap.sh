@@ -244,6 +244,24 @@ claude_code() {
   ln -sfn "$native" "$BIN/claude"
 }
 
+jaeger() { # optional tier (Claude Code's traces, issue 21): Jaeger v2 from its Go module
+  # its go.mod has replace directives, so `go install` refuses it: a scratch module takes it as a
+  # tool (go get -tool) and builds the command; the module has no UI assets (API only locally;
+  # compose runs the upstream image with its UI)
+  local dir=$CACHE/jaeger/$JAEGER_VERSION-$(go env GOVERSION)
+  if [[ ! -x $dir/jaeger ]]; then
+    log "jaeger: building $JAEGER_VERSION from github.com/jaegertracing/jaeger (cold: ~10 min)"
+    rm -rf "$dir.partial"
+    mkdir -p "$dir.partial/src"
+    (cd "$dir.partial/src" && GOWORK=off GOFLAGS=-mod=mod go mod init ccmon-jaeger-build > /dev/null 2>&1 \
+      && GOWORK=off GOFLAGS=-mod=mod go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@v$JAEGER_VERSION" \
+      && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -o "$dir.partial/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger)
+    rm -rf "$dir"
+    mv "$dir.partial" "$dir"
+  fi
+  ln -sfn "$dir/jaeger" "$BIN/jaeger"
+}
+
 browser() { # the report's HTML is rendered in a real browser by the tests (Debian's headless shell)
   local shell=/usr/lib/chromium/chromium-headless-shell
   if [[ ! -x $shell ]] && ! command -v chromium-headless-shell > /dev/null; then
@@ -271,10 +289,11 @@ case "${1:-all}" in
   tools) composecheck ;;
   claude-code) claude_code ;;
   browser) browser ;;
+  jaeger) jaeger ;;
   k8s) k8s_tools ;;
   # what `make run` starts, nothing more (the CLI, kubeconform and schemas are for the tests)
   stack) python_env; debian_binaries; prometheus3; alertmanager; collector ;;
-  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools; browser ;;
-  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s|browser]" >&2; exit 2 ;;
+  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools; browser; jaeger ;;
+  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s|browser|jaeger]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

@@ -124,6 +124,23 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _traces(args: argparse.Namespace) -> int:
+    from otel_ccmon.claude_code._traces import describe, fetch, slowest
+
+    try:
+        found = fetch(args.jaeger, args.service, args.since, args.limit)
+    except (OSError, ValueError) as exc:
+        print(f"ccmon claude-code traces: cannot query {args.jaeger}: {exc}", file=sys.stderr)
+        return 1
+    if not found:
+        print(f"ccmon claude-code traces: no {args.service} interaction in the last {args.since} at {args.jaeger}")
+        return 0
+    print(f"the {min(args.slowest, len(found))} slowest of {len(found)} prompts in the last {args.since}:")
+    for interaction in slowest(found, args.slowest):
+        print(describe(interaction))
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     """Register ``ccmon claude-code``."""
     parser = sub.add_parser("claude-code", help="Claude Code as a source: settings, simulator, spend report")
@@ -183,3 +200,10 @@ def add_commands(sub: Any) -> None:
     rep.add_argument("--prometheus", default="http://127.0.0.1:9090")
     rep.add_argument("--out", default=".", help="folder for claude-code-report.html and .csv")
     rep.set_defaults(func=_report)
+    tr = cc.add_parser("traces", help="the slowest recent prompts with their LLM and tool breakdown (Jaeger API)")
+    tr.add_argument("--jaeger", default="http://127.0.0.1:16686", help="a Jaeger query endpoint (v1 or v2)")
+    tr.add_argument("--slowest", type=int, default=5)
+    tr.add_argument("--since", default="1h", help="how far back (Jaeger's lookback: 1h, 2d, ...)")
+    tr.add_argument("--service", default="claude-code")
+    tr.add_argument("--limit", type=int, default=200, help="traces fetched to choose from")
+    tr.set_defaults(func=_traces)

@@ -9,20 +9,23 @@ import csv
 import json
 import shlex
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from otel_ccmon.claude_code import Include, Team, TeamPlan
 from otel_ccmon.claude_code._simulator import cost_usd
 from otel_ccmon.devstack import security
-from otel_ccmon.devstack.procs import wait_for
+from otel_ccmon.devstack.procs import free_ports, http_ok, wait_for
+from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub
-from tests.e2e.test_claude_code_cli import CLAUDE, RUNS, assert_exact_totals, finish, run_cli, total
+from tests.e2e.test_claude_code_cli import CLAUDE, RUNS, SCENARIOS, assert_exact_totals, finish, run_cli, total
 from tests.otlp_capture import otlp_capture
-from tests.support import venv_bin
+from tests.support import ROOT, Procs, venv_bin
 
 cli_only = pytest.mark.skipif(not CLAUDE.exists(), reason="the Claude Code CLI is not installed (bootstrap)")
 
@@ -323,3 +326,70 @@ def test_real_cli_spend_by_team_is_exact(
     }
     assert prompts == {"platform", "web"}
     assert not stack.prom_query('{user_email!=""}'), "no e-mail label anywhere"
+
+
+@pytest.fixture
+def jaeger(tmp_path: Path) -> Iterator[str]:
+    """Jaeger v2 (built by scripts/bootstrap.sh jaeger) with the repository's config on free ports;
+    yields its base URL (query API; OTLP/HTTP on the port in ``JAEGER_OTLP``)."""
+    binary = bin_dir(ROOT) / "jaeger"
+    if not binary.exists():
+        pytest.skip("Jaeger is not built: bash scripts/bootstrap.sh jaeger")
+    keys = ("QUERY_PORT", "QUERY_GRPC_PORT", "HEALTH_PORT", "METRICS_PORT", "OTLP_GRPC_PORT", "OTLP_HTTP_PORT")
+    ports = dict(zip(keys, free_ports(len(keys)), strict=True))
+    env = {f"CCMON_JAEGER_{k}": str(p) for k, p in ports.items()}
+    procs = Procs(tmp_path)
+    try:
+        procs.start("jaeger", [str(binary), f"--config={ROOT / 'jaeger' / 'config.yaml'}"], env)
+        url = f"http://127.0.0.1:{ports['QUERY_PORT']}"
+        wait_for(lambda: http_ok(f"{url}/api/services"), 60, "Jaeger's query API")
+        JAEGER_OTLP[url] = f"http://127.0.0.1:{ports['OTLP_HTTP_PORT']}"
+        yield url
+    finally:
+        procs.close()
+
+
+JAEGER_OTLP: dict[str, str] = {}
+
+
+@cli_only
+def test_traces_in_jaeger_and_the_slowest_prompts(
+    stub: tuple[Stub, str], make_stack: Callable[..., Stack], jaeger: str
+) -> None:
+    """The real CLI's traces in the trace store that runs here: one trace per prompt with its LLM
+    requests and tools under the interaction span, no prompt text; `ccmon claude-code traces
+    --slowest 5` lists them with their breakdown from Jaeger's API."""
+    _, base = stub
+    stack = make_stack(
+        collector_overlays=("forward-traces-otlp.yaml",),
+        collector_env={"CCMON_FORWARD_TRACES_OTLP_ENDPOINT": JAEGER_OTLP[jaeger]},
+    )
+    traces = {"CLAUDE_CODE_ENHANCED_TELEMETRY_BETA": "1", "OTEL_TRACES_EXPORTER": "otlp", "OTEL_LOG_USER_PROMPTS": "1"}
+    runs = RUNS[:3]
+    finish([run_cli(base, stack.config.url("otlp_http"), *run, protocol="http/protobuf", extra=traces) for run in runs])
+    query = f"{jaeger}/api/traces?service=claude-code&operation=claude_code.interaction&lookback=1h&limit=50"
+
+    def stored() -> list[dict[str, Any]] | None:
+        data: list[dict[str, Any]] = httpx.get(query, timeout=10).json().get("data") or []
+        return data if len(data) == len(runs) else None
+
+    found = wait_for(stored, 60, f"{len(runs)} interaction traces in Jaeger")
+    requests = 0
+    for trace in found:
+        spans = {sp["spanID"]: sp for sp in trace["spans"]}
+        (root,) = [sp for sp in spans.values() if sp["operationName"] == "claude_code.interaction"]
+        for sp in spans.values():
+            tags = {t["key"]: t["value"] for t in sp.get("tags", [])}
+            assert "user_prompt" not in tags and "please do it" not in json.dumps(tags), sp["operationName"]
+            if sp["operationName"] in ("claude_code.llm_request", "claude_code.tool"):
+                requests += sp["operationName"] == "claude_code.llm_request"
+                parents = [r["spanID"] for r in sp.get("references", []) if r["refType"] == "CHILD_OF"]
+                assert parents == [root["spanID"]], (sp["operationName"], parents)
+    assert requests == sum(len(SCENARIOS[r[0]]) for r in runs)
+    done = subprocess.run(
+        [venv_bin("ccmon"), "claude-code", "traces", "--jaeger", jaeger, "--slowest", "5"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert f"the {len(runs)} slowest of {len(runs)} prompts" in done.stdout, done.stdout
+    assert done.stdout.count("LLM requests") == len(runs) and "tools" in done.stdout, done.stdout
+    print(done.stdout)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -293,3 +294,25 @@ def test_secure_overlay_mounts_every_file_its_configs_read() -> None:
     assert services["app"]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"].startswith("https://")
     # web config: TLS files and the password's hash come from `ccmon security init` (docs/security.md)
     assert "ccmon security init" in (ROOT / "docs/security.md").read_text()
+
+
+def test_traces_overlay_adds_jaeger_fed_by_the_collector() -> None:
+    """docker-compose.traces.yml: Jaeger (the v2 release of the module the tests build) with the
+    repository's config, the collector forwarding traces to it, Grafana's Jaeger datasource."""
+    result = load({"GRAFANA_ADMIN_PASSWORD": "test-only"}, ("docker-compose.yml", "docker-compose.traces.yml"))
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    jaeger = services["jaeger"]
+    assert jaeger["image"] == "jaegertracing/jaeger:2.12.0" and pinned_versions()["JAEGER_VERSION"] == "1.75.0"
+    assert {p["host_ip"] for p in jaeger["ports"]} == {"127.0.0.1"}
+    collector = services["otel-collector"]
+    assert "--config=/etc/otelcol-ccmon/forward-traces-otlp.yaml" in collector["command"]
+    config = yaml.safe_load((ROOT / "jaeger" / "config.yaml").read_text())
+    otlp_http = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
+    assert collector["environment"]["CCMON_FORWARD_TRACES_OTLP_ENDPOINT"] == "http://jaeger:" + otlp_http.split(":-")[
+        -1
+    ].rstrip("}")
+    mounts = {v["target"]: v["source"] for v in services["grafana"]["volumes"]}
+    source = mounts["/etc/grafana/provisioning/datasources/jaeger.yml"]
+    datasources = yaml.safe_load(Path(source).read_text())
+    assert {d["type"]: d["url"] for d in datasources["datasources"]} == {"jaeger": "http://jaeger:16686"}
