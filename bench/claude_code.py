@@ -30,12 +30,12 @@ from otel_ccmon.devstack.procs import rss_bytes, wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
 from tests.support import ROOT
 
-_METRIC = re.compile(r"^Benchmark\S+\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) (points|events)/s", re.MULTILINE)
+_METRIC = re.compile(r"^Benchmark\S+\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) (points|events|spans)/s", re.MULTILINE)
 
 
-def _go_bench(module: str, benchtime: str) -> float:
+def _go_bench(module: str, benchtime: str, name: str = ".") -> float:
     out = subprocess.run(
-        ["go", "test", "-run", "^$", "-bench", ".", "-benchtime", benchtime, "-cpu", "1"],
+        ["go", "test", "-run", "^$", "-bench", name, "-benchtime", benchtime, "-cpu", "1"],
         cwd=ROOT / "collector" / module, capture_output=True, text=True, timeout=600, check=True,
     ).stdout  # fmt: skip
     found = _METRIC.search(out)
@@ -47,7 +47,8 @@ def _go_bench(module: str, benchtime: str) -> float:
 def ingest(benchtime: str) -> dict[str, float]:
     return {
         "processor_points_per_cpu_s": _go_bench("claudecodeprocessor", benchtime),
-        "connector_events_per_cpu_s": _go_bench("claudecodeeventsconnector", benchtime),
+        "connector_events_per_cpu_s": _go_bench("claudecodeeventsconnector", benchtime, "^BenchmarkDerive$"),
+        "connector_spans_per_cpu_s": _go_bench("claudecodeeventsconnector", benchtime, "^BenchmarkSpans$"),
     }
 
 
@@ -73,6 +74,16 @@ def organisation(developers: int, seconds: float, metric_s: float, logs_s: float
                 export_interval=metric_s,
                 logs_interval=logs_s,
                 seed=20,
+                # as an organisation attributes it (issue 21): teams, cost centres, one project each
+                attribution=tuple(
+                    (
+                        ("department", "engineering"),
+                        ("team.id", f"team-{t}"),
+                        ("cost_center", f"cc-{t % 3}"),
+                        ("project", f"repo-{t}"),
+                    )
+                    for t in range(10)
+                ),
             )
             team = Team(stack.config.url("otlp_http"), plan)
             cpu0, t0, peak = _cpu_seconds(pid), time.monotonic(), 0
