@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from otel_ccmon.claude_code import Team, TeamPlan
@@ -126,3 +127,24 @@ def test_capped_team_values_fold_and_are_counted(make_stack: Callable[..., Stack
     assert len(got) == 3 and "__other__" in got, got
     folded = 'otelcol_ccmon_claude_code_folded_values{key="team.id"}'
     assert wait_for(lambda: total(stack, folded) or None, 30, "the folds counted") > 0
+
+
+def test_bad_attribution_values_and_malformed_traces(make_stack: Callable[..., Stack]) -> None:
+    """Bad input (issue 21): a unicode team name is kept as it is, an endless one is cut to 128
+    bytes, an empty one is no label; a malformed OTLP trace export is refused with a 400 and the
+    collector carries on; the total stays exact."""
+    stack = make_stack()
+    endless = "x" * 100_000
+    attribution = ((("team.id", "équipe-🚀"),), (("team.id", endless),), (("team.id", ""),))
+    plan = TeamPlan(users=3, sessions=6, seconds=5, seed=9, attribution=attribution)
+    team = Team(stack.config.url("otlp_http"), plan)
+    team.run()
+    recorded = team.ledger.total("recorded", "claude_code.cost.usage")
+    wait_for(lambda: near(total(stack, COST), recorded), 60, "the total exact")
+    assert set(by(stack, "team_id")) == {"équipe-🚀", "x" * 128, ""}
+    garbage = httpx.post(
+        stack.config.url("otlp_http", "/v1/traces"), content=b"\x00\xffnot protobuf",
+        headers={"content-type": "application/x-protobuf"},
+    )  # fmt: skip
+    assert garbage.status_code == 400, garbage.text
+    assert httpx.get(stack.config.url("collector_health", "/")).status_code == 200
