@@ -207,7 +207,7 @@ func (o *out) add(name string, value float64, attrs ...string) {
 	p.SetDoubleValue(value)
 }
 
-func (o *out) observe(name string, seconds float64, attrs ...string) {
+func (o *out) observe(name string, seconds float64, attrs ...string) pmetric.HistogramDataPoint {
 	p := o.metric(name, true).Histogram().DataPoints().AppendEmpty()
 	for i := 0; i+1 < len(attrs); i += 2 {
 		p.Attributes().PutStr(attrs[i], attrs[i+1])
@@ -225,6 +225,7 @@ func (o *out) observe(name string, seconds float64, attrs ...string) {
 	p.BucketCounts().FromRaw(counts)
 	p.SetCount(1)
 	p.SetSum(seconds)
+	return p
 }
 
 // duration observes a *_ms attribute in seconds; false if it is missing, negative or absurd.

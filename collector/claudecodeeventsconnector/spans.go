@@ -130,13 +130,24 @@ func (s *spanDeriver) derive(o *out, span ptrace.Span) (string, string) {
 	if ms > maxDurationMs {
 		return kind, outcomeInvalidTiming
 	}
-	o.observe(MetricSpanDuration, ms/1000, "span_type", kind, "model", model, "tool_name", tool)
+	p := o.observe(MetricSpanDuration, ms/1000, "span_type", kind, "model", model, "tool_name", tool)
+	exemplar(p, span, ms/1000)
 	if kind == "llm_request" {
 		if ttft, ok := number(attrs, "ttft_ms"); ok && ttft >= 0 && ttft <= ms {
-			o.observe(MetricTTFT, ttft/1000, "model", model)
+			exemplar(o.observe(MetricTTFT, ttft/1000, "model", model), span, ttft/1000)
 		} else if ok {
 			return kind, outcomeInvalidTiming
 		}
 	}
 	return kind, outcomeConverted
+}
+
+// exemplar links the observation to its span: Prometheus (exemplar storage on) keeps it with the
+// bucket, and Grafana opens the trace in the trace store from the histogram.
+func exemplar(p pmetric.HistogramDataPoint, span ptrace.Span, seconds float64) {
+	e := p.Exemplars().AppendEmpty()
+	e.SetTimestamp(span.EndTimestamp())
+	e.SetDoubleValue(seconds)
+	e.SetTraceID(span.TraceID())
+	e.SetSpanID(span.SpanID())
 }

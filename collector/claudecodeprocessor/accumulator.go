@@ -49,6 +49,7 @@ type stream struct {
 	bounds                  []float64
 	counts                  []uint64
 	count                   uint64
+	exemplars               map[int]pmetric.Exemplar // the latest per bucket (a trace id for the histogram)
 }
 
 type source struct {
@@ -458,6 +459,7 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawRes pcommon.Map, rawKey ui
 			for j, c := range counts {
 				s.counts[j] += c
 			}
+			keepExemplars(s, p.Exemplars())
 			s.count += p.Count()
 			s.total += p.Sum()
 			count(outcomeAdded)
@@ -466,6 +468,28 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawRes pcommon.Map, rawKey ui
 	default:
 		reduceInPlace(m, func(attrs pcommon.Map) pcommon.Map { return a.reduce(m.Name(), attrs, rawRes, now, t) })
 		return false
+	}
+}
+
+// keepExemplars keeps, per bucket, the latest exemplar of a histogram stream (a copy: the batch
+// is not ours to keep); Prometheus stores one per bucket and scrape anyway.
+func keepExemplars(s *stream, in pmetric.ExemplarSlice) {
+	for i := 0; i < in.Len(); i++ {
+		e := in.At(i)
+		v := e.DoubleValue()
+		if e.ValueType() == pmetric.ExemplarValueTypeInt {
+			v = float64(e.IntValue())
+		}
+		j := 0
+		for j < len(s.bounds) && v > s.bounds[j] {
+			j++
+		}
+		if s.exemplars == nil {
+			s.exemplars = map[int]pmetric.Exemplar{}
+		}
+		kept := pmetric.NewExemplar()
+		e.CopyTo(kept)
+		s.exemplars[j] = kept
 	}
 }
 
@@ -619,6 +643,16 @@ func (a *accumulator) snapshot(now time.Time) pmetric.Metrics {
 				p.SetSum(s.total)
 			}
 			p.BucketCounts().FromRaw(counts)
+			if shown {
+				buckets := make([]int, 0, len(s.exemplars))
+				for j := range s.exemplars {
+					buckets = append(buckets, j)
+				}
+				sort.Ints(buckets)
+				for _, j := range buckets {
+					s.exemplars[j].CopyTo(p.Exemplars().AppendEmpty())
+				}
+			}
 			continue
 		}
 		p := m.Sum().DataPoints().AppendEmpty()

@@ -443,3 +443,46 @@ func TestSpansLoseContentAndEmail(t *testing.T) {
 		t.Fatal("other services' spans are left alone")
 	}
 }
+
+func TestHistogramExemplarsAreKeptPerBucket(t *testing.T) {
+	a, c := newTestAccumulator(t, func(cfg *Config) {
+		cfg.Metrics["ccmon.claude_code.span.duration"] = MetricRule{Attributes: []string{"span_type"}}
+	})
+	send := func(seconds float64, trace byte) {
+		md := pmetric.NewMetrics()
+		rm := md.ResourceMetrics().AppendEmpty()
+		rm.Resource().Attributes().PutStr("service.name", "claude-code")
+		m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+		m.SetName("ccmon.claude_code.span.duration")
+		h := m.SetEmptyHistogram()
+		h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+		p := h.DataPoints().AppendEmpty()
+		p.Attributes().PutStr("span_type", "llm_request")
+		p.ExplicitBounds().FromRaw([]float64{1, 10})
+		counts := []uint64{0, 0, 0}
+		if seconds <= 1 {
+			counts[0] = 1
+		} else {
+			counts[1] = 1
+		}
+		p.BucketCounts().FromRaw(counts)
+		p.SetCount(1)
+		p.SetSum(seconds)
+		e := p.Exemplars().AppendEmpty()
+		e.SetDoubleValue(seconds)
+		e.SetTraceID(pcommon.TraceID{trace})
+		_, _ = a.process(context.Background(), md)
+	}
+	send(0.5, 1)
+	send(5, 2)
+	send(0.7, 3) // replaces trace 1 in the first bucket
+	c.t = t0.Add(time.Minute)
+	md := a.snapshot(c.now())
+	p := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Histogram().DataPoints().At(0)
+	if p.Count() != 3 || p.Exemplars().Len() != 2 {
+		t.Fatalf("3 observations, one exemplar per used bucket: count %d, exemplars %d", p.Count(), p.Exemplars().Len())
+	}
+	if p.Exemplars().At(0).TraceID()[0] != 3 || p.Exemplars().At(1).TraceID()[0] != 2 {
+		t.Fatalf("the latest exemplar of each bucket: %v %v", p.Exemplars().At(0).TraceID(), p.Exemplars().At(1).TraceID())
+	}
+}

@@ -435,6 +435,8 @@ class Stack:
                 f"--web.listen-address=127.0.0.1:{p[name]}",
                 "--web.enable-lifecycle",
                 f"--rules.alert.resend-delay={cfg.resend_delay}",
+                # span histograms carry the trace id of an example span (Claude Code's traces)
+                "--enable-feature=exemplar-storage",
             ]
             if cfg.direct_otlp:
                 argv.append("--web.enable-otlp-receiver")

@@ -22,7 +22,7 @@ import pytest
 from otel_ccmon import _catalog as cat
 from otel_ccmon.claude_code import Client, Identity, Ledger, Team, TeamPlan
 from otel_ccmon.claude_code._report import collect
-from otel_ccmon.claude_code._simulator import TOKEN_KINDS
+from otel_ccmon.claude_code._simulator import TOKEN_KINDS, WORK_CONTEXTS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack
 from tests.otlp_capture import otlp_capture
@@ -92,9 +92,11 @@ def test_parallel_sessions_counted_exactly(make_stack: Callable[..., Stack], tem
     assert not labels & {"terminal_type", "query_source", "anthropic_provider"}, "not per developer (issue 20)"
     # churn bound: series = users x models x kept attribute values, not x sessions
     series = scalar(stack, 'count({job="claude-code", __name__=~"claude_code_.*"})')
-    # per user: each model's cost + 4 token types; session, 2 active-time types, 2 line types,
-    # commits, pull requests; Edit decisions per organisation (tool x decision)
-    assert series <= plan.users * (len(plan.models) * (1 + 4) + 1 + 2 + 2 + 1 + 1) + 3 * 2, series
+    # per user: each model's cost + 4 token types, for the main loop and each work context (subagent,
+    # skill, plugin, MCP tool: issue 21); session, 2 active-time types, 2 line types, commits, pull
+    # requests; Edit decisions per organisation (tool x decision)
+    per_model = (1 + 4) * (1 + len(WORK_CONTEXTS))
+    assert series <= plan.users * (len(plan.models) * per_model + 1 + 2 + 2 + 1 + 1) + 3 * 2, series
 
 
 def test_events_become_metrics_and_agree_with_the_counters(make_stack: Callable[..., Stack], tmp_path: Path) -> None:

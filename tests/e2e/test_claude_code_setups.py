@@ -9,6 +9,7 @@ import csv
 import json
 import shlex
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,21 @@ def test_traces_on_keeps_totals_exact(stub: tuple[Stub, str], make_stack: Callab
         for name, _, _, attrs in got:
             assert "user_prompt" not in attrs and "please do it" not in " ".join(attrs.values()), (name, attrs)
             assert "user.email" not in attrs, (name, attrs)
-        print(f"traces: {len(got)} spans, {requests} LLM requests, {ttft:g} with a time to first token")
+        # exemplars: the span histograms carry trace ids of spans the backend holds
+        trace_ids = {tid.hex() for _, tid, _, _ in got}
+
+        def exemplars() -> set[str] | None:
+            url = stack.config.url("prometheus", "/api/v1/query_exemplars")
+            params = {"query": "ccmon_claude_code_span_duration_seconds_bucket", "start": time.time() - 600,
+                      "end": time.time() + 60}  # fmt: skip
+            data = httpx.get(url, params=params, timeout=10).json()["data"]
+            ids = {e["labels"].get("trace_id", "") for series in data for e in series["exemplars"]}
+            return ids or None
+
+        linked = wait_for(exemplars, 60, "exemplars on the span histograms")
+        assert linked <= trace_ids and linked, (linked, trace_ids)
+        print(f"traces: {len(got)} spans, {requests} LLM requests, {ttft:g} with a time to first token, "
+              f"{len(linked)} traces linked by exemplars")  # fmt: skip
 
 
 @cli_only
