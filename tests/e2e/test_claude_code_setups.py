@@ -99,8 +99,8 @@ def test_traces_on_keeps_totals_exact(stub: tuple[Stub, str], make_stack: Callab
 
         def exemplars() -> set[str] | None:
             url = stack.config.url("prometheus", "/api/v1/query_exemplars")
-            params = {"query": "ccmon_claude_code_span_duration_seconds_bucket", "start": time.time() - 600,
-                      "end": time.time() + 60}  # fmt: skip
+            params: dict[str, str | float] = {"query": "ccmon_claude_code_span_duration_seconds_bucket",
+                                              "start": time.time() - 600, "end": time.time() + 60}  # fmt: skip
             data = httpx.get(url, params=params, timeout=10).json()["data"]
             ids = {e["labels"].get("trace_id", "") for series in data for e in series["exemplars"]}
             return ids or None
