@@ -58,18 +58,27 @@ def test_a_healthy_stack_fires_only_the_watchdog(healthy: tuple[Stack, float]) -
     # workload time: the stack runs unattended past every `for` (+ a margin for the longest window
     # to fill); this is the observation period, not a synchronisation
     observe = longest + 30
-    time.sleep(observe)
+    components = {"claude-code-app": "app", "alert-receiver": "receiver"}
+    dumped: dict[str, float] = {}
+    while time.time() - started < observe:
+        # while it runs: a Python component that misses its scrapes dumps its threads' stacks at
+        # once (faulthandler, SIGUSR1), during the stall, where the evidence is (issue 23)
+        for r in stack.prom_query('up{job=~"claude-code-app|alert-receiver"} == 0'):
+            component = components[r["metric"]["job"]]
+            proc = stack.procs[component]
+            if component not in dumped and proc.pid is not None:
+                os.kill(proc.pid, signal.SIGUSR1)
+                dumped[component] = time.time() - started
+        time.sleep(1)  # the observation's sampling period, not a synchronisation
     window = int(time.time() - started) + 1
     fired = stack.prom_query(f'max_over_time(ALERTS{{alertstate="firing",alertname!="Watchdog"}}[{window}s])')
     log_tail = ""
-    for component, job in (("app", "claude-code-app"), ("receiver", "alert-receiver")):
-        if fired and stack.prom_query(f'min_over_time(up{{job="{job}"}}[{window}s]) == 0'):
-            # it stopped answering its scrapes: its threads' stacks go to its log (faulthandler, SIGUSR1)
-            proc, log = stack.procs[component], stack.logs / f"{component}.log"
-            if proc.pid is not None:
-                os.kill(proc.pid, signal.SIGUSR1)
-                wait_for(lambda log=log: "Thread 0x" in log.read_text(), 10, f"the {component}'s thread dump")  # type: ignore[misc]
-            log_tail += f"\n--- {component}.log\n" + log.read_text()[-6000:]
+    for component, at in dumped.items():
+        log = stack.logs / f"{component}.log"
+        log_tail += (
+            f"\n--- {component}.log (missed a scrape {at:.0f} s into the observation)\n" + log.read_text()[-6000:]
+        )
+        (stack.logs.parent / f"{component}-stall.log").write_text(log.read_text())
     assert not fired, (sorted(f"{r['metric']['alertname']}{{job={r['metric'].get('job')}}}" for r in fired), log_tail)
     others = [a["labels"]["alertname"] for a in received() if a["labels"]["alertname"] != "Watchdog"]
     assert not others, others
