@@ -31,7 +31,8 @@ from typing import Any
 from bench.pipeline import _cpu_seconds, _total
 from mixin.collector_firewall import claude_code_stream_budget
 from mixin.config import SETTINGS
-from otel_ccmon.claude_code import Team, TeamPlan
+from otel_ccmon.claude_code import TeamPlan
+from otel_ccmon.claude_code.cli import run_team_forever
 from otel_ccmon.devstack.procs import pid_alive, rss_bytes, wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
 
@@ -108,17 +109,19 @@ def soak(minutes: float, warmup: float, sample_s: float, services: int, develope
                 code = f"from bench.soak import service; service('soak-svc-{i:02d}', {endpoint!r}, 10000)"
                 log = (work / f"svc-{i:02d}.log").open("wb")
                 loaders.append(subprocess.Popen([sys.executable, "-c", code], stdout=log, stderr=log))
+            # rounds of 10 minutes, new sessions each round (the same developers): a steady state, so
+            # that growth after the warm-up is the components', not the workload's ramp
             plan = TeamPlan(
                 users=developers,
                 sessions=developers * 2,
-                seconds=minutes * 60,
+                seconds=min(600.0, minutes * 60),
                 export_interval=60.0,
                 logs_interval=5.0,
                 error_rate=0.0,
                 seed=23,
             )
-            team = Team(endpoint, plan)
-            runner = threading.Thread(target=team.run, daemon=True)
+            team_stop = threading.Event()
+            runner = threading.Thread(target=run_team_forever, args=(endpoint, plan, team_stop), daemon=True)
             runner.start()
             samples = Samples()
             pids = {name: proc.pid for name, proc in stack.procs.items() if proc.pid is not None}
@@ -146,10 +149,10 @@ def soak(minutes: float, warmup: float, sample_s: float, services: int, develope
                 if now >= deadline:
                     break
                 time.sleep(min(sample_s, max(0.0, deadline - now)))  # the sampling period, not a synchronisation
+            team_stop.set()
             runner.join(timeout=120)
             dead = [name for name, pid in pids.items() if not pid_alive(pid)]
-            recorded = team.ledger.total("recorded", "claude_code.cost.usage")
-            return _summary(samples, warmup, sample_s, services, developers, budget, dead, recorded, stack)
+            return _summary(samples, warmup, sample_s, services, developers, budget, dead, stack)
         finally:
             for p in loaders:
                 p.terminate()
@@ -169,7 +172,6 @@ def _summary(
     developers: int,
     budget: int,
     dead: list[str],
-    recorded_usd: float,
     stack: Stack,
 ) -> dict[str, Any]:
     after = [i for i, t in enumerate(s.t) if t >= warmup]
@@ -193,8 +195,8 @@ def _summary(
         "developers": developers,
         "claude_code_stream_budget": budget,
         "dead_components": dead,
-        "claude_code_usd_recorded": recorded_usd,
         "claude_code_usd_in_prometheus": _total(stack, "claude_code_cost_usage_USD_total"),
+        "claude_code_points_cut": _total(stack, 'otelcol_ccmon_claude_code_points{outcome="over_limit"}'),
         "components": components,
         "head_series_start": s.head_series[after[0]] if after else float("nan"),
         "head_series_end": s.head_series[-1],
@@ -231,7 +233,9 @@ def markdown(result: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=float(os.environ.get("CCMON_SOAK_MINUTES", 60)))
-    parser.add_argument("--warmup", type=float, default=10.0, help="minutes left out of the slope")
+    parser.add_argument(
+        "--warmup", type=float, default=15.0, help="minutes left out of the slope (one workload round: 10)"
+    )
     parser.add_argument("--sample-s", type=float, default=60.0)
     parser.add_argument("--services", type=int, default=20)
     parser.add_argument("--developers", type=int, default=500)
