@@ -338,6 +338,20 @@ func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
 	return outcomeConverted
 }
 
+// outFor starts the derived metrics of one resource (its attributes copied), or returns nil when
+// the resource is not one of Claude Code's services.
+func (d *deriver) outFor(md pmetric.Metrics, res pcommon.Resource) *out {
+	service, _ := res.Attributes().Get("service.name")
+	if _, ours := d.services[service.AsString()]; !ours {
+		return nil
+	}
+	rm := md.ResourceMetrics().AppendEmpty()
+	res.Attributes().CopyTo(rm.Resource().Attributes())
+	sm := rm.ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(scopeName)
+	return &out{cfg: d.cfg, metrics: sm.Metrics(), byName: map[string]pmetric.Metric{}}
+}
+
 // flag reads a true/false attribute (sent as a string or a bool); anything else is "unknown".
 func (d *deriver) flag(attrs pcommon.Map, key string) string {
 	v := strings.ToLower(d.text(attrs, key))
@@ -354,15 +368,10 @@ func (d *deriver) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	now := pcommon.NewTimestampFromTime(time.Now())
 	for i := 0; i < ld.ResourceLogs().Len(); i++ {
 		rl := ld.ResourceLogs().At(i)
-		service, _ := rl.Resource().Attributes().Get("service.name")
-		if _, ours := d.services[service.AsString()]; !ours {
+		o := d.outFor(md, rl.Resource())
+		if o == nil {
 			continue
 		}
-		rm := md.ResourceMetrics().AppendEmpty()
-		rl.Resource().Attributes().CopyTo(rm.Resource().Attributes())
-		sm := rm.ScopeMetrics().AppendEmpty()
-		sm.Scope().SetName(scopeName)
-		o := &out{cfg: d.cfg, metrics: sm.Metrics(), byName: map[string]pmetric.Metric{}}
 		for j := 0; j < rl.ScopeLogs().Len(); j++ {
 			records := rl.ScopeLogs().At(j).LogRecords()
 			for k := 0; k < records.Len(); k++ {

@@ -76,15 +76,10 @@ func (s *spanDeriver) ConsumeTraces(ctx context.Context, td ptrace.Traces) error
 	counts := map[typeOutcome]int64{}
 	for i := 0; i < td.ResourceSpans().Len(); i++ {
 		rs := td.ResourceSpans().At(i)
-		service, _ := rs.Resource().Attributes().Get("service.name")
-		if _, ours := s.d.services[service.AsString()]; !ours {
+		o := s.d.outFor(md, rs.Resource())
+		if o == nil {
 			continue
 		}
-		rm := md.ResourceMetrics().AppendEmpty()
-		rs.Resource().Attributes().CopyTo(rm.Resource().Attributes())
-		sm := rm.ScopeMetrics().AppendEmpty()
-		sm.Scope().SetName(scopeName)
-		o := &out{cfg: s.d.cfg, metrics: sm.Metrics(), byName: map[string]pmetric.Metric{}}
 		for j := 0; j < rs.ScopeSpans().Len(); j++ {
 			spans := rs.ScopeSpans().At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {

@@ -337,7 +337,8 @@ def write_csv(
     whether that day's figures are whole, ``missing_at_least_usd`` what budgets or caps cut that
     day (all of Claude Code, not only this line)."""
     days = days or {}
-    cols = tuple(cols) or tuple(label for label, _ in rows[0].labels) if rows else tuple(cols)
+    if not cols and rows:
+        cols = tuple(label for label, _ in rows[0].labels)
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["day", *cols, "cost_usd", "tokens", "complete", "missing_at_least_usd"])
