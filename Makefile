@@ -2,7 +2,7 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: k8s run run-fast bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-soak bench-smoke clean
+.PHONY: k8s run run-fast run-ha bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-soak bench-smoke clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
@@ -13,6 +13,11 @@ run: bootstrap-stack
 # demo mode: rules shortened 60x, so `curl -X POST localhost:3000/faults/NAME` alerts within about a minute
 run-fast: bootstrap-stack
 	.venv/bin/ccmon stack up --fast-alerts
+
+# the HA topology with its long-term tier (Thanos, built on first use; docs/long-term.md)
+run-ha: bootstrap-stack
+	@bash scripts/bootstrap.sh thanos
+	.venv/bin/ccmon stack up --ha
 
 test: bootstrap lint typecheck gotest pytest
 

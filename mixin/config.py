@@ -21,6 +21,10 @@ INFRASTRUCTURE_JOBS: tuple[str, ...] = (
     "grafana",
     "node-exporter",
     "alert-receiver",
+    "thanos-sidecar",
+    "thanos-store",
+    "thanos-compact",
+    "thanos-query",
 )
 """The stack's own scrape jobs: the application alerts' generic process metrics (memory, CPU)
 never select them; ComponentMemoryHigh gives each its own threshold (issue 23)."""
@@ -85,6 +89,19 @@ class ClaudeCodeSettings(BaseModel):
         return keys
 
 
+DURATION = r"^[0-9]+(ms|s|m|h|d|w|y)$"
+
+
+class LongTermSettings(BaseModel):
+    """Retention per resolution in the Thanos bucket (``long_term:``; docs/long-term.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    retention_raw: str = Field(default="30d", pattern=DURATION)
+    retention_5m: str = Field(default="180d", pattern=DURATION)
+    retention_1h: str = Field(default="2y", pattern=DURATION)
+
+
 class MixinSettings(BaseModel):
     """The user's settings of the mixin (``mixin/settings.yml``)."""
 
@@ -92,6 +109,7 @@ class MixinSettings(BaseModel):
 
     runbook_base_url: AnyHttpUrl
     claude_code: ClaudeCodeSettings = ClaudeCodeSettings()
+    long_term: LongTermSettings = LongTermSettings()
     expected_services: tuple[str, ...] = Field(default=(), max_length=500)
     series_budget_per_service: int | None = Field(default=None, ge=1, le=10_000_000)
     prometheus_head_series_limit: int = Field(default=200_000, ge=1000)
@@ -175,6 +193,18 @@ EXTERNAL_METRICS: Mapping[str, frozenset[str]] = {
             "alertmanager_cluster_members",
             "alertmanager_cluster_enabled",
             "alertmanager_cluster_failed_peers",
+        }
+    ),
+    # the long-term tier (Thanos v0.42; docs/long-term.md)
+    "thanos": frozenset(
+        {
+            "thanos_compact_halted",
+            "thanos_shipper_upload_failures_total",
+            "thanos_shipper_dir_sync_failures_total",
+            "thanos_shipper_uploads_total",
+            "thanos_objstore_bucket_operation_failures_total",
+            "thanos_store_nodes_grpc_connections",
+            "grpc_client_handled_total",
         }
     ),
     "node-exporter": frozenset({"node_filesystem_avail_bytes", "node_filesystem_size_bytes", "node_cpu_seconds_total"}),

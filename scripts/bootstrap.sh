@@ -262,6 +262,25 @@ jaeger() { # optional tier (Claude Code's traces, issue 21): Jaeger v2 from its 
   ln -sfn "$dir/jaeger" "$BIN/jaeger"
 }
 
+thanos() { # the HA stack's long-term tier (issue 22): Thanos from its Go module
+  # `go install` refuses it (replace directives in its go.mod): a writable copy of the module, its
+  # own go.mod's dependencies, one binary for every component (sidecar, store, compact, query)
+  local dir=$CACHE/thanos/$THANOS_VERSION-$(go env GOVERSION) work ldflags
+  if [[ ! -x $dir/thanos ]]; then
+    log "thanos: building $THANOS_VERSION from github.com/thanos-io/thanos (cold: ~5-8 min)"
+    work=$(mktemp -d)
+    module_copy "github.com/thanos-io/thanos@v$THANOS_VERSION" "$work/thanos"
+    ldflags=$(version_ldflags "$THANOS_VERSION" "module-v$THANOS_VERSION")
+    rm -rf "$dir.partial"
+    mkdir -p "$dir.partial"
+    (cd "$work/thanos" && GOWORK=off GOFLAGS=-mod=mod go mod download \
+      && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir.partial/thanos" ./cmd/thanos)
+    rm -rf "$dir" "$work"
+    mv "$dir.partial" "$dir"
+  fi
+  ln -sfn "$dir/thanos" "$BIN/thanos"
+}
+
 browser() { # the report's HTML is rendered in a real browser by the tests (Debian's headless shell)
   local shell=/usr/lib/chromium/chromium-headless-shell
   if [[ ! -x $shell ]] && ! command -v chromium-headless-shell > /dev/null; then
@@ -290,10 +309,11 @@ case "${1:-all}" in
   claude-code) claude_code ;;
   browser) browser ;;
   jaeger) jaeger ;;
+  thanos) thanos ;;
   k8s) k8s_tools ;;
   # what `make run` starts, nothing more (the CLI, kubeconform and schemas are for the tests)
   stack) python_env; debian_binaries; prometheus3; alertmanager; collector ;;
-  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools; browser; jaeger ;;
-  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s|browser|jaeger]" >&2; exit 2 ;;
+  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools; browser; jaeger; thanos ;;
+  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s|browser|jaeger|thanos]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

@@ -78,10 +78,17 @@ class Completeness:
     invalid_points: float = 0.0
     refused_points: float = 0.0
     collector_down_seconds: float = 0.0
+    reset_series: float = 0.0  # counters that restarted: their figures come from increase(), extrapolated
 
     @property
     def complete(self) -> bool:
-        return not (self.cut_points or self.invalid_points or self.refused_points or self.collector_down_seconds)
+        return not (
+            self.cut_points
+            or self.invalid_points
+            or self.refused_points
+            or self.collector_down_seconds
+            or self.reset_series
+        )
 
     def describe(self) -> str:
         """One line: "complete", or what is missing and at least how much.
@@ -107,6 +114,11 @@ class Completeness:
             parts.append(
                 f"the collector was unreachable for {self.collector_down_seconds:,.0f} s "
                 "(what clients sent meanwhile may be missing)"
+            )
+        if self.reset_series:
+            parts.append(
+                f"{self.reset_series:,.0f} counters restarted (reset): their figures are approximate "
+                "(extrapolated by increase())"
             )
         return "INCOMPLETE: " + "; ".join(parts)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import re
 import secrets
@@ -31,7 +32,15 @@ require("the local stack", "cli", "yaml", "httpx", "aiosmtpd")
 import yaml
 
 from otel_ccmon._durations import duration_seconds
-from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack.components import (
+    ALL_COMPONENTS,
+    BY_NAME,
+    HA_COMPONENTS,
+    PORT_COMPONENT,
+    RETENTION_DEFAULT,
+    START_ORDER,
+    Context,
+)
 from otel_ccmon.devstack.ports import STACK_ENV, Holder, holder, owned_by_group, port_in_use
 from otel_ccmon.devstack.procs import (
     Proc,
@@ -65,22 +74,18 @@ HA_PORTS: Mapping[str, int] = {
     "alertmanager_b": 9193,
     "alertmanager_cluster": 9094,
     "alertmanager_b_cluster": 9194,
+    # the Thanos tier (Thanos's own defaults are 10901 gRPC / 10902 HTTP for every component)
+    "thanos_sidecar": 10902,
+    "thanos_sidecar_grpc": 10901,
+    "thanos_sidecar_b": 10912,
+    "thanos_sidecar_b_grpc": 10911,
+    "thanos_store": 10906,
+    "thanos_store_grpc": 10905,
+    "thanos_compact": 10908,
+    "thanos_query": 10904,
+    "thanos_query_grpc": 10903,
 }
-"""Ports of the high-availability mode (`ccmon stack up --ha`): the second replicas, the gossip."""
-HA_COMPONENTS = ("prometheus_b", "alertmanager_b")
-START_ORDER = (
-    "sink",
-    "receiver",
-    "alertmanager",
-    "alertmanager_b",
-    "collector",
-    "node_exporter",
-    "app",
-    "prometheus",
-    "prometheus_b",
-)
-"""Prometheus last: its first scrape then finds every target up, so no `up == 0` alert starts
-pending while the stack starts (issue 23)."""
+"""Ports of the high-availability mode (`ccmon stack up --ha`): the second replicas, the gossip, Thanos."""
 TLS_PORTS = frozenset(
     {"prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "otlp_http", "collector_prometheus"}
 )
@@ -96,30 +101,13 @@ SERVICE_PORTS: Mapping[str, str] = {
     "alertmanager:9093": "alertmanager",
     "node-exporter:9100": "node_exporter",
     "alert-receiver:9095": "receiver",
+    "thanos-sidecar:10902": "thanos_sidecar",
+    "thanos-sidecar-b:10902": "thanos_sidecar_b",
+    "thanos-store:10902": "thanos_store",
+    "thanos-compact:10902": "thanos_compact",
+    "thanos-query:10902": "thanos_query",
 }
 SECRET_NAMES = ("slack_webhook_url", "pagerduty_routing_key", "smtp_password", "receiver_token", "alert_receiver_url")
-COLLECTOR_CONFIGS = ("config.yaml", "firewall.yaml")
-"""The collector's base configuration: the overlays (forward, remote write) add to these."""
-ALL_COMPONENTS = ("sink", "collector", "prometheus", "alertmanager", "receiver", "node_exporter", "app")
-PORT_COMPONENT: Mapping[str, str] = {
-    "app": "app",
-    "otlp_grpc": "collector",
-    "otlp_http": "collector",
-    "collector_telemetry": "collector",
-    "collector_prometheus": "collector",
-    "collector_health": "collector",
-    "prometheus": "prometheus",
-    "alertmanager": "alertmanager",
-    "receiver": "receiver",
-    "node_exporter": "node_exporter",
-    "sink_http": "sink",
-    "sink_smtp": "sink",
-    "prometheus_b": "prometheus_b",
-    "alertmanager_b": "alertmanager_b",
-    "alertmanager_cluster": "alertmanager",
-    "alertmanager_b_cluster": "alertmanager_b",
-}
-"""The component that binds each port of ``DEFAULT_PORTS`` and ``HA_PORTS``."""
 
 
 class StackError(RuntimeError):
@@ -170,8 +158,24 @@ def write_shortened_rules(source: Path, target: Path, factor: int) -> Path:
     return target
 
 
-def _venv_bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
+def long_term_retention(repo: Path) -> tuple[str, str, str]:
+    """The compactor's retention per resolution (raw, 5m, 1h) from ``mixin/settings.yml`` ``long_term``.
+
+    >>> long_term_retention(Path("/nonexistent"))
+    ('30d', '180d', '2y')
+    """
+    try:
+        settings = yaml.safe_load((repo / "mixin" / "settings.yml").read_text()) or {}
+    except OSError:
+        return RETENTION_DEFAULT
+    lt = settings.get("long_term") or {}
+    raw, five, hour = RETENTION_DEFAULT
+    return (str(lt.get("retention_raw", raw)), str(lt.get("retention_5m", five)), str(lt.get("retention_1h", hour)))
+
+
+def filesystem_bucket(directory: Path) -> str:
+    """A Thanos objstore config of a local folder (the local HA stack's bucket)."""
+    return yaml.safe_dump({"type": "FILESYSTEM", "config": {"directory": str(directory)}}, sort_keys=False)
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,14 @@ class StackConfig:
     ha: bool = False  # two Prometheus replicas, two clustered Alertmanagers (prometheus-ha.yml)
     receiver_db: Path | None = None  # the receiver's SQLite file (default: in the workdir)
     secure: bool = False  # TLS + token on OTLP, TLS + basic auth on Prometheus/Alertmanager (docs/security.md)
+    # the Thanos tier of the HA mode (docs/long-term.md)
+    objstore_config: Path | None = None  # the bucket (Thanos objstore YAML); default: a folder in the workdir
+    block_duration: str = "2h"  # Prometheus's block length: what the sidecar ships, and how late
+    local_retention: str = "15d"  # Prometheus's own retention; older data comes from the bucket
+    retention: tuple[str, str, str] | None = None  # raw, 5m, 1h; default: mixin/settings.yml long_term
+    thanos_sync_interval: str = "3m"  # how often the store gateway and the compactor read the bucket
+    thanos_consistency_delay: str = "30m"  # the compactor leaves younger blocks alone (partial uploads)
+    thanos_delete_delay: str = "48h"  # blocks the compactor replaced are deleted this much later
 
     @classmethod
     def with_free_ports(cls, workdir: Path, **kwargs: Any) -> StackConfig:
@@ -391,138 +403,24 @@ class Stack:
         if cfg.alertmanager_timing:
             _retime(am["route"], cfg.alertmanager_timing)
         (self.workdir / "alertmanager.yml").write_text(yaml.safe_dump(am, sort_keys=False))
+        if cfg.ha and cfg.objstore_config is None:
+            (self.workdir / "bucket").mkdir(exist_ok=True)
+            (self.workdir / "bucket.yml").write_text(filesystem_bucket(self.workdir / "bucket"))
 
     def receiver_token(self) -> str:
         return (self.workdir / "secrets" / "receiver_token").read_text().strip()
 
     # -- processes --------------------------------------------------------------------------------
     def _spec(self, name: str) -> tuple[list[str], dict[str, str], str]:
-        """argv, extra environment and readiness URL of a component."""
-        cfg, b, w = self.config, bin_dir(self.config.repo), self.workdir
-        p = cfg.ports
-        if name == "collector":
-            argv = [str(b / "otelcol-ccmon")]
-            for config in cfg.collector_configs or tuple(cfg.repo / "collector" / p for p in COLLECTOR_CONFIGS):
-                argv += ["--config", str(config)]
-            for overlay in (*cfg.collector_overlays, *(("secure.yaml",) if cfg.secure else ())):
-                argv += ["--config", str(cfg.repo / "collector" / overlay)]
-            env = {
-                "CCMON_OTLP_GRPC_ENDPOINT": f"127.0.0.1:{p['otlp_grpc']}",
-                "CCMON_OTLP_HTTP_ENDPOINT": f"127.0.0.1:{p['otlp_http']}",
-                "CCMON_PROMETHEUS_EXPORTER_ENDPOINT": f"127.0.0.1:{p['collector_prometheus']}",
-                "CCMON_COLLECTOR_HEALTH_ENDPOINT": f"127.0.0.1:{p['collector_health']}",
-                "CCMON_COLLECTOR_TELEMETRY_HOST": "127.0.0.1",
-                "CCMON_COLLECTOR_TELEMETRY_PORT": str(p["collector_telemetry"]),
-                "CCMON_COLLECTOR_STORAGE_DIR": str(w / "collector-storage"),
-                # Claude Code totals: sent every scrape interval; a new stream shows 0 for three
-                # scrapes so that Prometheus scrapes the zero and increase() counts its first value
-                "CCMON_CLAUDE_CODE_EMIT_INTERVAL": cfg.scrape_interval,
-                "CCMON_CLAUDE_CODE_FIRST_VALUE_DELAY": f"{3 * duration_seconds(cfg.scrape_interval):g}s",
-                # the secured mode's files (secure.yaml); paths only, never the secrets themselves
-                "CCMON_OTLP_TOKEN_FILE": str(w / "secrets" / "otlp_token"),
-                "CCMON_TLS_CERT_FILE": str(w / "secrets" / "tls_cert.pem"),
-                "CCMON_TLS_KEY_FILE": str(w / "secrets" / "tls_key.pem"),
-                **cfg.collector_env,
-            }
-            (w / "collector-storage").mkdir(parents=True, exist_ok=True)
-            return argv, env, cfg.url("collector_health", "/")
-        if name in ("prometheus", "prometheus_b"):
-            data = "prometheus-data" if name == "prometheus" else "prometheus-b-data"
-            argv = [
-                str(b / "prometheus"),
-                f"--config.file={w / 'prometheus.yml'}",
-                f"--storage.tsdb.path={w / data}",
-                f"--web.listen-address=127.0.0.1:{p[name]}",
-                "--web.enable-lifecycle",
-                f"--rules.alert.resend-delay={cfg.resend_delay}",
-                # span histograms carry the trace id of an example span (Claude Code's traces)
-                "--enable-feature=exemplar-storage",
-            ]
-            if cfg.direct_otlp:
-                argv.append("--web.enable-otlp-receiver")
-            if cfg.secure:
-                argv.append(f"--web.config.file={w / 'secrets' / 'web_config.yml'}")
-            env = {}
-            if cfg.ha:
-                argv.append("--enable-feature=expand-external-labels")
-                env["PROMETHEUS_REPLICA"] = "prometheus-0" if name == "prometheus" else "prometheus-1"
-            return argv, env, cfg.url(name, "/-/ready")
-        if name in ("alertmanager", "alertmanager_b"):
-            data = "alertmanager-data" if name == "alertmanager" else "alertmanager-b-data"
-            argv = [
-                str(b / "alertmanager"),
-                f"--config.file={w / 'alertmanager.yml'}",
-                f"--storage.path={w / data}",
-                f"--web.listen-address=127.0.0.1:{p[name]}",
-            ]
-            if cfg.ha:
-                own, peer = (
-                    ("alertmanager_cluster", "alertmanager_b_cluster")
-                    if name == "alertmanager"
-                    else ("alertmanager_b_cluster", "alertmanager_cluster")
-                )
-                argv += [
-                    f"--cluster.listen-address=127.0.0.1:{p[own]}",
-                    f"--cluster.peer=127.0.0.1:{p[peer]}",
-                    "--cluster.settle-timeout=5s",
-                    "--cluster.peer-timeout=5s",
-                ]
-            else:
-                argv.append("--cluster.listen-address=")
-            if cfg.secure:
-                argv.append(f"--web.config.file={w / 'secrets' / 'web_config.yml'}")
-            return argv, {}, cfg.url(name, "/-/ready")
-        if name == "node_exporter":
-            argv = [str(b / "node_exporter"), f"--web.listen-address=127.0.0.1:{p['node_exporter']}"]
-            return argv, {}, cfg.url("node_exporter", "/metrics")
-        if name == "app":
-            argv = [_venv_bin("ccmon"), "demo", "--port", str(p["app"]), "--db", str(w / "demo.sqlite")]
-            if cfg.claude_code_team:
-                argv += ["--claude-code-team", f"http://127.0.0.1:{p['otlp_http']}"]
-            env = {
-                "OTEL_SERVICE_NAME": DEMO_SERVICE_NAME,
-                "OTEL_METRICS_EXPORTER": "otlp,prometheus",
-                "OTEL_EXPORTER_OTLP_ENDPOINT": cfg.url("otlp_http"),
-                "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-                "OTEL_METRIC_EXPORT_INTERVAL": str(cfg.export_interval_ms),
-                **(
-                    {"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT": cfg.url("prometheus", "/api/v1/otlp/v1/metrics")}
-                    if cfg.direct_otlp
-                    else {}
-                ),
-                **(self._otlp_credentials_env() if cfg.secure else {}),
-                **cfg.app_env,
-            }
-            return [*argv, *cfg.app_args], env, cfg.url("app", "/health")
-        if name == "receiver":
-            argv = [
-                _venv_bin("ccmon"),
-                "webhook",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(p["receiver"]),
-                "--db",
-                str(cfg.receiver_db or w / "receiver.sqlite"),
-                "--token-file",
-                str(w / "secrets" / "receiver_token"),
-                "--runbooks-dir",
-                str(cfg.repo / "docs" / "runbooks"),
-            ]
-            return argv, {"OTEL_SERVICE_NAME": "alert-receiver"}, cfg.url("receiver", "/health")
-        if name == "sink":
-            argv = [
-                _venv_bin("ccmon"),
-                "sink",
-                "--http-port",
-                str(p["sink_http"]),
-                "--smtp-port",
-                str(p["sink_smtp"]),
-                "--out",
-                str(w / "sink.jsonl"),
-            ]
-            return argv, {}, cfg.url("sink_http", "/health")
-        raise KeyError(name)
+        """argv, extra environment and readiness URL of a component (components.COMPONENTS)."""
+        component = BY_NAME[name]
+        cfg = self.config
+        if cfg.retention is None and name == "thanos_compact":
+            cfg = dataclasses.replace(cfg, retention=long_term_retention(cfg.repo))
+        ctx = Context(cfg, bin_dir(cfg.repo), self.workdir, self._otlp_credentials_env)
+        if component.data:
+            (self.workdir / component.data).mkdir(parents=True, exist_ok=True)
+        return component.argv(ctx), component.env(ctx), cfg.url(component.ports[0], component.ready_path)
 
     def start(self, name: str, timeout: float = 60) -> Proc:
         argv, env, ready = self._spec(name)
@@ -697,6 +595,10 @@ def _up(args: argparse.Namespace) -> int:
     if not (binaries / "otelcol-ccmon").exists():
         print("ccmon stack: binaries missing; run `make bootstrap` (or `make run`)", file=sys.stderr)
         return 2
+    if args.ha and not (binaries / "thanos").exists():
+        print("ccmon stack: --ha runs the Thanos tier (docs/long-term.md); its binary is built on first use: "
+              "`bash scripts/bootstrap.sh thanos` (or `make run-ha`)", file=sys.stderr)  # fmt: skip
+        return 2
     if "node_exporter" in components and shutil.which(str(binaries / "node_exporter")) is None:
         components = tuple(c for c in components if c != "node_exporter")
     workdir = _workdir(args, repo)
@@ -732,6 +634,11 @@ def _up(args: argparse.Namespace) -> int:
         stack.config.url("app", "/metrics"),
         "| receiver",
         stack.config.url("receiver", "/alerts"),
+        *(
+            ("| Thanos Query (both replicas, deduplicated, and the bucket)", stack.config.url("thanos_query"))
+            if args.ha
+            else ()
+        ),
         f"| logs in {stack.logs}",
         flush=True,
     )
@@ -841,7 +748,8 @@ def add_commands(sub: Any) -> None:
     up.add_argument(
         "--ha",
         action="store_true",
-        help="high availability: two Prometheus replicas and two clustered Alertmanagers (prometheus-ha.yml)",
+        help="high availability: two Prometheus replicas and two clustered Alertmanagers (prometheus-ha.yml), "
+        "Thanos sidecars shipping to a bucket (a local folder), store gateway, compactor and Query",
     )
     up.add_argument(
         "--secure",

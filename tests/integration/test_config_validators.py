@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from otel_ccmon.devstack.components import COLLECTOR_CONFIGS
 from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import (
-    COLLECTOR_CONFIGS,
     StackConfig,
     localize_alertmanager,
     write_local_secrets,

@@ -113,10 +113,17 @@ def test_every_alert_routes_to_its_tier() -> None:
 
 
 def test_every_component_has_a_start_position() -> None:
-    from otel_ccmon.devstack.stack import ALL_COMPONENTS, HA_COMPONENTS, START_ORDER
+    from otel_ccmon.devstack.components import COMPONENTS
+    from otel_ccmon.devstack.stack import ALL_COMPONENTS, DEFAULT_PORTS, HA_COMPONENTS, HA_PORTS, START_ORDER
 
     assert sorted(START_ORDER) == sorted((*ALL_COMPONENTS, *HA_COMPONENTS))
-    assert START_ORDER[-2:] == ("prometheus", "prometheus_b"), "Prometheus starts after its targets"
+    at = START_ORDER.index
+    targets = ("sink", "receiver", "alertmanager", "alertmanager_b", "collector", "node_exporter", "app")
+    assert min(at("prometheus"), at("prometheus_b")) > max(map(at, targets)), "Prometheus starts after its targets"
+    assert at("thanos_sidecar") > at("prometheus") and at("thanos_sidecar_b") > at("prometheus_b")
+    assert START_ORDER[-1] == "thanos_query", "Query starts after the stores it fans out to"
+    bound = [key for c in COMPONENTS for key in c.ports]
+    assert sorted(bound) == sorted({*DEFAULT_PORTS, *HA_PORTS}), "every port is bound by exactly one component"
 
 
 def test_shorten_transformation() -> None:
