@@ -168,11 +168,7 @@ THANOS_ALERTS: tuple[Alert, ...] = (
             "or raise --store.response-timeout.",
         ),
         scenario=_scenario(
-            {
-                'grpc_client_handled_total{job="thanos-query",instance="q1",grpc_code="Unavailable"}': counter_values(
-                    60
-                )
-            },
+            {'grpc_client_handled_total{job="thanos-query",instance="q1",grpc_code="Unavailable"}': counter_values(60)},
             {'grpc_client_handled_total{job="thanos-query",instance="q1",grpc_code="OK"}': counter_values(60)},
             1,
             QUERY,

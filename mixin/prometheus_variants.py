@@ -76,7 +76,9 @@ def ha_config(base: dict[str, Any]) -> dict[str, Any]:
     for group in (*out["alerting"]["alertmanagers"], *out["scrape_configs"]):
         for sc in group.get("static_configs", []):
             sc["targets"] = [t for target in sc["targets"] for t in (target, PEERS.get(target)) if t]
-    out["scrape_configs"] += [{"job_name": job, "static_configs": [{"targets": list(t)}]} for job, t in THANOS_JOBS.items()]
+    out["scrape_configs"] += [
+        {"job_name": job, "static_configs": [{"targets": list(t)}]} for job, t in THANOS_JOBS.items()
+    ]
     return out
 
 

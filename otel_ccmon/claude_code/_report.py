@@ -4,12 +4,12 @@ MCP server), with weekly and monthly totals, from Prometheus (or anything that a
 
 Each day's figures are the counters' growth between the day's start and end (UTC), computed by
 Prometheus (or Thanos Query) without extrapolation (:func:`exact_increase_expr`): summed over days,
-weeks or a quarter they add up to the counters' own totals, on raw and on downsampled data. A directory file names people (user id, account uuid,
-hashed e-mail or ``enduser.id`` → display name, and the team, cost centre and department for
-clients that do not send them). Output: text on stdout, CSV files (daily, weekly, monthly) and a
-self-contained HTML page (inline SVG charts: one per dimension and the trend; no scripts, no
-external assets). The charts are written by hand: bars and one line per page do not justify a
-plotting dependency in the package.
+weeks or a quarter they add up to the counters' own totals, on raw and on downsampled data.
+A directory file names people (user id, account uuid, hashed e-mail or ``enduser.id`` → display
+name, and the team, cost centre and department for clients that do not send them). Output: text on
+stdout, CSV files (daily, weekly, monthly) and a self-contained HTML page (inline SVG charts: one
+per dimension and the trend; no scripts, no external assets). The charts are written by hand: bars
+and one line per page do not justify a plotting dependency in the package.
 """
 
 from __future__ import annotations

@@ -32,12 +32,11 @@ from typing import Any
 import httpx
 import pytest
 
+from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import (
-    ALL_COMPONENTS,
     FAST_ALERTS,
     FAST_ALERTS_FACTOR,
-    HA_COMPONENTS,
     Stack,
     StackConfig,
     write_shortened_rules,

@@ -20,12 +20,11 @@ import httpx
 import pytest
 import yaml
 
+from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import (
-    ALL_COMPONENTS,
     FAST_ALERTS,
     FAST_ALERTS_FACTOR,
-    HA_COMPONENTS,
     Stack,
     StackConfig,
     write_shortened_rules,

@@ -16,9 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from otel_ccmon.devstack.components import PORT_COMPONENT
 from otel_ccmon.devstack.ports import STACK_ENV
 from otel_ccmon.devstack.procs import free_ports, pid_alive, wait_for
-from otel_ccmon.devstack.stack import DEFAULT_PORTS, PORT_COMPONENT, Stack, StackConfig, StackError
+from otel_ccmon.devstack.stack import DEFAULT_PORTS, Stack, StackConfig, StackError
 from tests.support import ROOT, venv_bin
 
 

@@ -11,6 +11,7 @@ import yaml
 from mixin import alerts, collector_firewall, config, generate, recording, slos
 from mixin.rule_files import RULE_FILES
 from otel_ccmon import _catalog as cat
+from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.stack import shorten
 from tests.promql import known_metric, referenced_metrics
 from tests.support import ROOT
@@ -113,8 +114,8 @@ def test_every_alert_routes_to_its_tier() -> None:
 
 
 def test_every_component_has_a_start_position() -> None:
-    from otel_ccmon.devstack.components import COMPONENTS
-    from otel_ccmon.devstack.stack import ALL_COMPONENTS, DEFAULT_PORTS, HA_COMPONENTS, HA_PORTS, START_ORDER
+    from otel_ccmon.devstack.components import COMPONENTS, START_ORDER
+    from otel_ccmon.devstack.stack import DEFAULT_PORTS, HA_PORTS
 
     assert sorted(START_ORDER) == sorted((*ALL_COMPONENTS, *HA_COMPONENTS))
     at = START_ORDER.index
