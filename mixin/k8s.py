@@ -43,6 +43,20 @@ JOB_SERVICES: Mapping[str, tuple[str, str]] = {
 }
 
 
+THANOS_IMAGE_REPO = "quay.io/thanos/thanos"
+PROMETHEUS_IMAGE_REPO = "prom/prometheus"
+OBJSTORE_SECRET = "thanos-objstore"
+OBJSTORE_KEY = "objstore.yml"
+SVC = f"{NAMESPACE}.svc.cluster.local"
+THANOS_SERVICES: Mapping[str, tuple[str, str]] = {
+    "thanos-sidecar": ("thanos-sidecar", "http"),
+    "thanos-store": ("thanos-store", "http"),
+    "thanos-compact": ("thanos-compact", "http"),
+    "thanos-query": ("thanos-query", "http"),
+}
+"""The Service (and port) of each Thanos scrape job of prometheus-ha.yml."""
+
+
 def _meta(name: str, extra_labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     return {"name": name, "namespace": NAMESPACE, "labels": {**PART_OF, **(extra_labels or {})}}
 
@@ -77,11 +91,14 @@ def _relabelings(job: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def service_monitors(root: Path) -> list[dict[str, Any]]:
-    """A ServiceMonitor per scrape job of prometheus.yml (same job label, honor_labels, relabelings)."""
+    """A ServiceMonitor per scrape job of prometheus.yml and per Thanos job of prometheus-ha.yml
+    (same job label, honor_labels, relabelings)."""
     config = yaml.safe_load((root / "prometheus" / "prometheus.yml").read_text())
+    ha = yaml.safe_load((root / "prometheus" / "prometheus-ha.yml").read_text())
+    jobs = [*config["scrape_configs"], *(j for j in ha["scrape_configs"] if j["job_name"] in THANOS_SERVICES)]
     out = []
-    for job in config["scrape_configs"]:
-        service, port = JOB_SERVICES[job["job_name"]]
+    for job in jobs:
+        service, port = {**JOB_SERVICES, **THANOS_SERVICES}[job["job_name"]]
         endpoint: dict[str, Any] = {"port": port, "path": job.get("metrics_path", "/metrics")}
         endpoint["relabelings"] = _relabelings(job)
         if job.get("honor_labels"):
@@ -319,6 +336,180 @@ def receiver() -> list[dict[str, Any]]:
     ]
 
 
+def _versions(root: Path) -> dict[str, str]:
+    lines = (root / "scripts" / "versions.env").read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+
+
+def _thanos_container(image: str, name: str, args: list[str], memory: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "image": image,
+        "args": args,
+        "ports": [
+            {"name": "grpc", "containerPort": 10901, "protocol": "TCP"},
+            {"name": "http", "containerPort": 10902, "protocol": "TCP"},
+        ],
+        "readinessProbe": {"httpGet": {"path": "/-/ready", "port": 10902}},
+        "livenessProbe": {"httpGet": {"path": "/-/healthy", "port": 10902}, "initialDelaySeconds": 10},
+        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": memory}},
+        "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "allowPrivilegeEscalation": False},
+        "volumeMounts": [
+            {"name": "data", "mountPath": "/var/thanos"},
+            {"name": "objstore", "mountPath": "/etc/thanos", "readOnly": True},
+        ],
+    }
+
+
+def _thanos_workload(kind: str, name: str, container: dict[str, Any], replicas: int) -> list[dict[str, Any]]:
+    labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "long-term"}
+    volumes: list[dict[str, Any]] = [{"name": "objstore", "secret": {"secretName": OBJSTORE_SECRET}}]
+    spec: dict[str, Any] = {"replicas": replicas, "selector": {"matchLabels": labels}}
+    if kind == "StatefulSet":  # the store's index cache and the compactor's scratch space persist
+        spec["serviceName"] = name
+        spec["volumeClaimTemplates"] = [
+            {
+                "metadata": {"name": "data"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}},
+            }
+        ]
+    else:
+        volumes.append({"name": "data", "emptyDir": {}})
+    spec["template"] = {
+        "metadata": {"labels": {**PART_OF, **labels}},
+        "spec": {"containers": [container], "volumes": volumes},
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(name, labels),
+        "spec": {
+            "clusterIP": "None",  # headless: Query resolves every pod (dnssrv+)
+            "selector": labels,
+            "ports": [
+                {"name": "grpc", "port": 10901, "targetPort": "grpc"},
+                {"name": "http", "port": 10902, "targetPort": "http"},
+            ],
+        },
+    }
+    return [{"apiVersion": "apps/v1", "kind": kind, "metadata": _meta(name, labels), "spec": spec}, service]
+
+
+def long_term(root: Path) -> list[dict[str, Any]]:
+    """The HA Prometheus pair with Thanos (docs/long-term.md): a Prometheus CR of two replicas with
+    the operator's Thanos sidecar, the store gateway and compactor (StatefulSets), Query
+    (Deployment), the bucket config from a Secret (replace its example), Grafana's datasource."""
+    versions = _versions(root)
+    thanos_image = f"{THANOS_IMAGE_REPO}:v{versions['THANOS_VERSION']}"
+    settings = yaml.safe_load((root / "mixin" / "settings.yml").read_text())["long_term"]
+    objstore = f"--objstore.config-file=/etc/thanos/{OBJSTORE_KEY}"
+    prometheus_labels = {"app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "otel-ccmon"}
+    prometheus = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Prometheus",
+        "metadata": _meta("otel-ccmon"),
+        "spec": {
+            "replicas": 2,
+            "version": f"v{versions['PROMETHEUS_VERSION']}",
+            "image": f"{PROMETHEUS_IMAGE_REPO}:v{versions['PROMETHEUS_VERSION']}",
+            "externalLabels": {"cluster": "otel-ccmon"},
+            "replicaExternalLabelName": "replica",  # as prometheus-ha.yml: Query and the compactor dedup on it
+            "retention": "15d",
+            "enableFeatures": ["exemplar-storage"],
+            "ruleSelector": {"matchLabels": dict(PART_OF)},
+            "serviceMonitorSelector": {"matchLabels": dict(PART_OF)},
+            "serviceMonitorNamespaceSelector": {},
+            "alerting": {"alertmanagers": [{"namespace": NAMESPACE, "name": "alertmanager-operated", "port": "web"}]},
+            # the operator adds the sidecar and sets equal min/max block durations (no local compaction)
+            "thanos": {
+                "image": thanos_image,
+                "version": f"v{versions['THANOS_VERSION']}",
+                "objectStorageConfig": {"name": OBJSTORE_SECRET, "key": OBJSTORE_KEY},
+            },
+        },
+    }
+    example = (root / "thanos" / "bucket-s3.example.yml").read_text()
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(OBJSTORE_SECRET),
+        "type": "Opaque",
+        "stringData": {OBJSTORE_KEY: example},
+    }
+    sidecar_service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta("thanos-sidecar", {"app.kubernetes.io/name": "thanos-sidecar"}),
+        "spec": {
+            "clusterIP": "None",
+            "selector": prometheus_labels,
+            "ports": [
+                {"name": "grpc", "port": 10901, "targetPort": 10901},
+                {"name": "http", "port": 10902, "targetPort": 10902},
+            ],
+        },
+    }
+    store = _thanos_container(
+        thanos_image,
+        "thanos-store",
+        [
+            "store",
+            "--data-dir=/var/thanos/store",
+            objstore,
+            "--grpc-address=0.0.0.0:10901",
+            "--http-address=0.0.0.0:10902",
+        ],
+        "2Gi",
+    )
+    compact = _thanos_container(
+        thanos_image,
+        "thanos-compact",
+        [
+            "compact",
+            "--wait",
+            "--data-dir=/var/thanos/compact",
+            objstore,
+            "--http-address=0.0.0.0:10902",
+            f"--retention.resolution-raw={settings['retention_raw']}",
+            f"--retention.resolution-5m={settings['retention_5m']}",
+            f"--retention.resolution-1h={settings['retention_1h']}",
+        ],
+        "2Gi",
+    )
+    query = _thanos_container(
+        thanos_image,
+        "thanos-query",
+        [
+            "query",
+            "--grpc-address=0.0.0.0:10901",
+            "--http-address=0.0.0.0:10902",
+            "--query.replica-label=replica",
+            f"--endpoint=dnssrv+_grpc._tcp.thanos-sidecar.{SVC}",
+            f"--endpoint=dnssrv+_grpc._tcp.thanos-store.{SVC}",
+            "--store.response-timeout=10s",
+        ],
+        "1Gi",
+    )
+    query["volumeMounts"] = [m for m in query["volumeMounts"] if m["name"] == "data"]
+    datasource = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta("otel-ccmon-grafana-datasource", {"grafana_datasource": "1"}),
+        "data": {"datasources.yml": (root / "grafana" / "long-term" / "datasources.yml").read_text().replace(
+            "http://thanos-query:10902", f"http://thanos-query.{SVC}:10902").replace(
+            "http://alertmanager:9093", f"http://alertmanager-operated.{SVC}:9093")},
+    }  # fmt: skip
+    return [
+        secret,
+        prometheus,
+        sidecar_service,
+        *_thanos_workload("StatefulSet", "thanos-store", store, 1),
+        *_thanos_workload("StatefulSet", "thanos-compact", compact, 1),  # one compactor per bucket, always
+        *_thanos_workload("Deployment", "thanos-query", query, 2),
+        datasource,
+    ]
+
+
 def outputs(root: Path) -> dict[Path, str]:
     """Every manifest file under ``root / kubernetes``."""
     base = root / OUTPUT_DIR
@@ -334,5 +525,9 @@ def outputs(root: Path) -> dict[Path, str]:
         "grafana-dashboards.yaml": ("The dashboards as ConfigMaps for Grafana's sidecar.", dashboards(root)),
         "collector.yaml": ("The collector: agents (DaemonSet) and gateways (StatefulSet, Service).", collector(root)),
         "alert-receiver.yaml": ("The alert receiver (Deployment, Service).", receiver()),
+        "long-term.yaml": (
+            "The HA Prometheus pair with Thanos: sidecars, store gateway, compactor, Query, bucket Secret.",
+            long_term(root),
+        ),
     }
     return {base / name: HEADER.format(what=what) + _docs(*docs) for name, (what, docs) in files.items()}

@@ -264,8 +264,10 @@ jaeger() { # optional tier (Claude Code's traces, issue 21): Jaeger v2 from its 
 
 thanos() { # the HA stack's long-term tier (issue 22): Thanos from its Go module
   # `go install` refuses it (replace directives in its go.mod): a writable copy of the module, its
-  # own go.mod's dependencies, one binary for every component (sidecar, store, compact, query)
-  local dir=$CACHE/thanos/$THANOS_VERSION-$(go env GOVERSION) work ldflags
+  # own go.mod's dependencies, one binary for every component (sidecar, store, compact, query).
+  # The build tags of its release (.promu.yml) are required: without slicelabels its label
+  # protobufs (unsafe casts of labels.Labels) compute garbage sizes and the sidecar panics in gRPC.
+  local dir=$CACHE/thanos/$THANOS_VERSION-$(go env GOVERSION)-netgo-slicelabels work ldflags
   if [[ ! -x $dir/thanos ]]; then
     log "thanos: building $THANOS_VERSION from github.com/thanos-io/thanos (cold: ~5-8 min)"
     work=$(mktemp -d)
@@ -274,7 +276,8 @@ thanos() { # the HA stack's long-term tier (issue 22): Thanos from its Go module
     rm -rf "$dir.partial"
     mkdir -p "$dir.partial"
     (cd "$work/thanos" && GOWORK=off GOFLAGS=-mod=mod go mod download \
-      && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags "$ldflags" -o "$dir.partial/thanos" ./cmd/thanos)
+      && GOWORK=off GOFLAGS=-mod=mod CGO_ENABLED=0 go build -tags netgo,slicelabels -ldflags "$ldflags" \
+        -o "$dir.partial/thanos" ./cmd/thanos)
     rm -rf "$dir" "$work"
     mv "$dir.partial" "$dir"
   fi

@@ -728,6 +728,26 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backfill(args: argparse.Namespace) -> int:
+    from otel_ccmon.devstack.longterm import BackfillError, backfill
+
+    bucket = Path(args.objstore_config) if args.objstore_config else _workdir(args) / "bucket.yml"
+    if not bucket.exists():
+        print(f"ccmon stack backfill: no bucket config at {bucket}: start the HA stack (`ccmon stack up --ha`) "
+              "or pass --objstore-config", file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        blocks = backfill(Path(args.file), bucket, repo=find_repo(args.repo))
+    except BackfillError as exc:
+        print(f"ccmon stack backfill: {exc}", file=sys.stderr)
+        return 1
+    samples = sum(b.samples for b in blocks)
+    first = time.strftime("%Y-%m-%d", time.gmtime(min(b.min_time_ms for b in blocks) / 1000))
+    last = time.strftime("%Y-%m-%d", time.gmtime(max(b.max_time_ms for b in blocks) / 1000))
+    print(f"ccmon stack backfill: {len(blocks)} blocks, {samples:,} samples ({first} to {last}) uploaded to {bucket}")
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     """Register ``ccmon stack up|down|status``."""
     stack = sub.add_parser("stack", help="run the local pipeline as child processes")
@@ -766,3 +786,9 @@ def add_commands(sub: Any) -> None:
     down.set_defaults(func=_down)
     status = stack_sub.add_parser("status", parents=[common], help="processes, targets, points, alerts")
     status.set_defaults(func=_status)
+    fill = stack_sub.add_parser(
+        "backfill", parents=[common], help="upload history (an OpenMetrics file) to the HA stack's Thanos bucket"
+    )
+    fill.add_argument("file", help="OpenMetrics text with timestamps, ending in # EOF")
+    fill.add_argument("--objstore-config", help="a Thanos bucket config (default: the running HA stack's)")
+    fill.set_defaults(func=_backfill)

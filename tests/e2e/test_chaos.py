@@ -23,16 +23,14 @@ import functools
 import json
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
 
-from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
+from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS, THANOS_COMPONENTS
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import (
     FAST_ALERTS,
@@ -41,42 +39,24 @@ from otel_ccmon.devstack.stack import (
     StackConfig,
     write_shortened_rules,
 )
-from tests.otlp_payloads import counter_request
+from tests.pusher import Pusher
 from tests.stack_queries import sink_records
 from tests.support import ROOT, parse_prometheus, venv_bin
 
 ROUNDS = int(os.environ.get("CCMON_CHAOS_ROUNDS", "1"))
-KILLED = ("collector", "prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "receiver", "app")
+KILLED = (
+    "collector",
+    "prometheus",
+    "prometheus_b",
+    "alertmanager",
+    "alertmanager_b",
+    "receiver",
+    "app",
+    *THANOS_COMPONENTS,
+)
 RECOVERY_S = 45.0
 """Stated bound: after a component is restarted, the Watchdog reaches the receiver within this."""
 PUSHER = "chaos-pusher"
-
-
-@dataclass
-class Pusher:
-    """A push-only service: a cumulative counter, one increment per push; ``acked`` is the last
-    value the collector answered 2xx for."""
-
-    url: str
-    acked: float = 0.0
-    sent: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        start = time.time_ns()
-        value = 0.0
-        while not self.stop.is_set():
-            value += 1
-            body = counter_request({"service.name": PUSHER}, "neural.operations", "operation_type", ["learning"],
-                                   start, time.time_ns(), value)  # fmt: skip
-            try:
-                ok = httpx.post(self.url, content=body, headers={"content-type": "application/x-protobuf"}, timeout=2)
-                if ok.status_code < 300:
-                    self.acked = value
-            except httpx.HTTPError:
-                pass  # the collector is down: the next push carries the running total
-            self.sent += 1
-            self.stop.wait(0.5)  # the service's own export interval
 
 
 @pytest.fixture(scope="module")
@@ -102,15 +82,12 @@ def chaos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Pus
         )
     )
     st.up()
-    pusher = Pusher(st.config.url("otlp_http", "/v1/metrics"))
-    thread = threading.Thread(target=pusher.run)
-    thread.start()
+    pusher = Pusher(st.config.url("otlp_http", "/v1/metrics"), PUSHER).start()
     try:
         wait_for(lambda: firing_history(st, "GOAPPlanningSlowdown") == ["firing"], 120, "the lasting alert firing")
         yield st, pusher
     finally:
-        pusher.stop.set()
-        thread.join()
+        pusher.halt()
         st.down()
 
 
@@ -150,6 +127,15 @@ def fires_in(stack: Stack, prometheus: str, name: str) -> bool:
 
 def holds(stack: Stack, prometheus: str, at_least: float) -> bool:
     return counter_in(stack, prometheus) >= at_least > 0
+
+
+def deduplicated(stack: Stack) -> float:
+    """The pusher's counter as Thanos Query answers it: exactly one series (the pair deduplicated)."""
+    url = stack.config.url("thanos_query", "/api/v1/query")
+    result = httpx.get(url, params={"query": f'neural_operations_total{{job="{PUSHER}"}}'}, timeout=10).json()
+    series = result["data"]["result"]
+    assert len(series) <= 1, f"Thanos Query returned {len(series)} series for one counter: {series}"
+    return float(series[0]["value"][1]) if series else -1.0
 
 
 def counter_in(stack: Stack, prometheus: str) -> float:
@@ -193,6 +179,8 @@ def test_kill9(chaos: tuple[Stack, Pusher], component: str, round_: int) -> None
     for prometheus in ("prometheus", "prometheus_b"):
         wait_for(functools.partial(holds, stack, prometheus, acked), 60, f"{prometheus} holds the pusher's {acked:.0f}")
         assert counter_in(stack, prometheus) <= pusher.sent, (prometheus, pusher.sent)
+    # and in Thanos Query's deduplicated view: one series, not less than acknowledged
+    wait_for(lambda: deduplicated(stack) >= acked, 60, f"Thanos Query's one series at the pusher's {acked:.0f}")
     if component == "app":
         wait_for(lambda: firing_history(stack, "ServiceDown")[len(before) :] == ["firing", "resolved"], 90, "resolved")
     else:

@@ -228,7 +228,8 @@ def test_every_config_file_has_a_header() -> None:
         "collector/builder-config.yaml", "grafana/provisioning/datasources/datasources.yml",
         "grafana/provisioning/dashboards/dashboards.yml", "prometheus/rules/alerts.yml",
         "prometheus/rules/recording.yml", "prometheus/tests/alerts_test.yml", "pyproject.toml",
-        "Dockerfile", ".env.example", "scripts/versions.env", "Makefile",
+        "Dockerfile", ".env.example", "scripts/versions.env", "Makefile", "thanos/bucket.yml",
+        "thanos/bucket-s3.example.yml", "grafana/long-term/datasources.yml",
     ]  # fmt: skip
     for f in files:
         first = (ROOT / f).read_text().splitlines()[0]
@@ -241,7 +242,8 @@ def test_ha_overlay_runs_two_replicas_and_a_cluster() -> None:
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
     base = json.loads(load({"GRAFANA_ADMIN_PASSWORD": "test-only"}).stdout)["services"]
-    assert set(services) == set(base) | {"prometheus-b", "alertmanager-b"}
+    thanos = {"thanos-sidecar", "thanos-sidecar-b", "thanos-store", "thanos-compact", "thanos-query"}
+    assert set(services) == set(base) | {"prometheus-b", "alertmanager-b"} | thanos
     replicas = {}
     for name in ("prometheus", "prometheus-b"):
         svc = services[name]
@@ -258,9 +260,42 @@ def test_ha_overlay_runs_two_replicas_and_a_cluster() -> None:
         assert svc["image"] == base["alertmanager"]["image"]
         assert f"--cluster.peer={peer}:9094" in svc["command"]
         assert {s["source"] for s in svc["secrets"]} == {s["source"] for s in base["alertmanager"]["secrets"]}
-    for name in ("prometheus-b", "alertmanager-b"):
+    for name in ("prometheus-b", "alertmanager-b", "thanos-query"):
         host = {p["host_ip"] for p in services[name]["ports"]}
         assert host == {"127.0.0.1"}, name
+
+
+def test_ha_overlay_runs_the_long_term_tier() -> None:
+    """The Thanos tier of docker-compose.ha.yml: pinned like the local build, each sidecar beside the
+    data of its replica, Query fanning out to every store, the compactor's retention the settings'."""
+    result = load({"GRAFANA_ADMIN_PASSWORD": "test-only"}, ("docker-compose.yml", "docker-compose.ha.yml"))
+    services = json.loads(result.stdout)["services"]
+    version = pinned_versions()["THANOS_VERSION"]
+    for name in ("thanos-sidecar", "thanos-sidecar-b", "thanos-store", "thanos-compact", "thanos-query"):
+        assert services[name]["image"] == f"quay.io/thanos/thanos:v{version}", name
+    for sidecar, prometheus in (("thanos-sidecar", "prometheus"), ("thanos-sidecar-b", "prometheus-b")):
+        cmd = services[sidecar]["command"]
+        assert f"--prometheus.url=http://{prometheus}:9090" in cmd
+        data = {v["source"] for v in services[sidecar]["volumes"] if v["target"] == "/prometheus"}
+        assert data == {v["source"] for v in services[prometheus]["volumes"] if v["target"] == "/prometheus"}
+        prom_cmd = services[prometheus]["command"]
+        assert "--storage.tsdb.min-block-duration=2h" in prom_cmd and "--storage.tsdb.max-block-duration=2h" in prom_cmd
+    query = services["thanos-query"]["command"]
+    assert {c for c in query if c.startswith("--endpoint=")} == {
+        "--endpoint=thanos-sidecar:10901", "--endpoint=thanos-sidecar-b:10901", "--endpoint=thanos-store:10901"
+    }  # fmt: skip
+    assert "--query.replica-label=replica" in query
+    lt = yaml.safe_load((ROOT / "mixin/settings.yml").read_text())["long_term"]
+    compact = services["thanos-compact"]["command"]
+    for res in ("raw", "5m", "1h"):
+        assert f"--retention.resolution-{res}={lt[f'retention_{res}']}" in compact
+    for name in ("thanos-sidecar", "thanos-store", "thanos-compact"):
+        assert "--objstore.config-file=/run/secrets/thanos_objstore" in services[name]["command"]
+    grafana = {v["source"].rsplit("/", 2)[-2] + "/" + v["source"].rsplit("/", 1)[-1]: v["target"]
+               for v in services["grafana"]["volumes"] if v["type"] == "bind"}  # fmt: skip
+    assert grafana["long-term/datasources.yml"] == "/etc/grafana/provisioning/datasources/datasources.yml"
+    ds = yaml.safe_load((ROOT / "grafana/long-term/datasources.yml").read_text())["datasources"]
+    assert ds[0]["uid"] == "ccmon-prometheus" and ds[0]["url"] == "http://thanos-query:10902"
 
 
 def test_secure_overlay_mounts_every_file_its_configs_read() -> None:

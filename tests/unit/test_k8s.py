@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from mixin import generate, k8s
-from tests.support import ROOT
+from tests.support import ROOT, pinned_versions
 
 
 def manifests() -> list[dict[str, Any]]:
@@ -47,8 +47,9 @@ def test_every_alert_and_recording_rule_is_a_prometheus_rule() -> None:
 
 
 def test_every_scrape_job_has_a_service_monitor_with_its_job_label() -> None:
+    # every job of the HA configuration: the base jobs and the Thanos tier's
     jobs = {
-        j["job_name"]: j for j in yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())["scrape_configs"]
+        j["job_name"]: j for j in yaml.safe_load((ROOT / "prometheus/prometheus-ha.yml").read_text())["scrape_configs"]
     }
     monitors = {}
     for sm in of_kind("ServiceMonitor"):
@@ -89,7 +90,7 @@ def test_dashboards_alertmanager_and_collector_are_in() -> None:
 
 
 def test_agents_list_every_gateway_of_the_statefulset() -> None:
-    (gateways,) = of_kind("StatefulSet")
+    (gateways,) = [s for s in of_kind("StatefulSet") if s["metadata"]["name"] == "otel-ccmon-gateway"]
     (agents,) = of_kind("DaemonSet")
     env = {e["name"]: e.get("value") for e in agents["spec"]["template"]["spec"]["containers"][0]["env"]}
     listed = yaml.safe_load(env["CCMON_GATEWAY_ENDPOINTS"])
@@ -97,3 +98,33 @@ def test_agents_list_every_gateway_of_the_statefulset() -> None:
     assert replicas >= 2 and len(listed) == replicas
     for i, url in enumerate(listed):
         assert url.startswith(f"http://otel-ccmon-gateway-{i}.{gateways['spec']['serviceName']}.")
+
+
+def test_long_term_tier_is_the_ha_pair_with_thanos() -> None:
+    """kubernetes/long-term.yaml: the Prometheus CR of two replicas with the operator's Thanos sidecar
+    (bucket config from the Secret), store gateway and one compactor with the settings' retention,
+    Query fanning out to the sidecars and the store gateway, Grafana's datasource on Query."""
+    docs = [d for d in yaml.safe_load_all((ROOT / "kubernetes/long-term.yaml").read_text()) if d]
+    by = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    versions = pinned_versions()
+    prom = by[("Prometheus", "otel-ccmon")]["spec"]
+    assert prom["replicas"] == 2 and prom["replicaExternalLabelName"] == "replica"
+    assert prom["thanos"]["objectStorageConfig"] == {"name": "thanos-objstore", "key": "objstore.yml"}
+    assert prom["thanos"]["image"].endswith(f":v{versions['THANOS_VERSION']}")
+    assert prom["version"] == f"v{versions['PROMETHEUS_VERSION']}"
+    assert "objstore.yml" in by[("Secret", "thanos-objstore")]["stringData"]
+    compact = by[("StatefulSet", "thanos-compact")]["spec"]
+    assert compact["replicas"] == 1
+    args = compact["template"]["spec"]["containers"][0]["args"]
+    lt = yaml.safe_load((ROOT / "mixin/settings.yml").read_text())["long_term"]
+    for res in ("raw", "5m", "1h"):
+        assert f"--retention.resolution-{res}={lt[f'retention_{res}']}" in args
+    query = by[("Deployment", "thanos-query")]["spec"]["template"]["spec"]["containers"][0]["args"]
+    endpoints = {a.split("_tcp.")[1].split(".")[0] for a in query if a.startswith("--endpoint=dnssrv+_grpc._tcp.")}
+    assert endpoints == {"thanos-sidecar", "thanos-store"} and "--query.replica-label=replica" in query
+    for name in ("thanos-sidecar", "thanos-store", "thanos-query"):
+        ports = {p["name"]: p["port"] for p in by[("Service", name)]["spec"]["ports"]}
+        assert ports["grpc"] == 10901 and ports["http"] == 10902, name
+    datasource = by[("ConfigMap", "otel-ccmon-grafana-datasource")]
+    assert datasource["metadata"]["labels"]["grafana_datasource"] == "1"
+    assert "url: http://thanos-query.otel-ccmon.svc.cluster.local:10902" in datasource["data"]["datasources.yml"]
