@@ -52,6 +52,8 @@ class Endpoints:
     receiver_token: str | None = None
     dashboards: tuple[Path, ...] = field(default_factory=tuple)
     datasource_uids: frozenset[str] = frozenset()
+    thanos_query: str | None = None  # the long-term tier (HA topology): what Grafana and reports read
+    runbooks: Path | None = None  # docs/runbooks: the fix of a firing alert is its runbook's mitigation
 
 
 class _Client:
@@ -387,7 +389,9 @@ def check_dashboards(client: _Client, ep: Endpoints) -> list[Finding]:
             )
         try:
             empty = [
-                title for title, expr in dashboard_queries(model) if not client.query(ep.prometheus, substitute(expr))
+                title
+                for title, expr in dashboard_queries(model)
+                if not client.query(ep.thanos_query or ep.prometheus, substitute(expr))
             ]
         except (httpx.HTTPError, KeyError, ValueError) as exc:
             findings.append(Finding(f"dashboard {path.name} data", FAIL, f"cannot query: {exc}", "fix Prometheus"))
@@ -407,6 +411,77 @@ def check_dashboards(client: _Client, ep: Endpoints) -> list[Finding]:
     return findings
 
 
+def _mitigation(runbooks: Path | None, alert: str) -> str:
+    """The first step of an alert's runbook (its Mitigation section), with the runbook's path."""
+    path = runbooks / f"{alert}.md" if runbooks else None
+    if path is None or not path.exists():
+        return f"see the runbook of {alert}"
+    lines = path.read_text().splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip().lower().startswith("## mitigation"))
+    except StopIteration:
+        return f"see {path}"
+    first = next((line.lstrip("-* 1234567890.").strip() for line in lines[start + 1 :] if line.strip()), "")
+    return f"{first} ({path})"
+
+
+def check_long_term(client: _Client, ep: Endpoints) -> list[Finding]:
+    """The Thanos tier (HA topology): Query answers, each of its stores is connected (both sidecars, a
+    store gateway), the pair is deduplicated, and no Thanos alert fires (each named with its fix)."""
+    if ep.thanos_query is None:
+        return []
+    fix = "start it (`ccmon stack up --ha`) or check its log"
+    reachable = _reachable(client, "Thanos Query", f"{ep.thanos_query}/-/ready", fix)
+    if reachable.status != OK:
+        return [reachable]
+    findings = [reachable]
+    try:
+        stores = client.json(f"{ep.thanos_query}/api/v1/stores")["data"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [*findings, Finding("Thanos stores", FAIL, f"cannot read: {exc}", "check Thanos Query's log")]
+    for kind, want, what in (("sidecar", 2, "a sidecar per Prometheus replica"), ("store", 1, "the store gateway")):
+        members = stores.get(kind) or []
+        broken = [f"{m['name']}: {m['lastError']}" for m in members if m.get("lastError")]
+        healthy = len(members) - len(broken)
+        if broken or healthy < want:
+            detail = f"{healthy} of {want} connected" + (f"; {'; '.join(broken)}" if broken else "")
+            findings.append(Finding(f"Thanos {kind}s", FAIL, detail, f"start {what}; its log names the error"))
+        else:
+            findings.append(Finding(f"Thanos {kind}s", OK, f"{healthy} connected"))
+    try:
+        replicas = client.json(
+            f"{ep.thanos_query}/api/v1/query", params={"query": "count by (replica) (up)", "dedup": "false"}
+        )["data"]["result"]
+        deduplicated = client.query(ep.thanos_query, 'count(up{job="prometheus"})')
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [*findings, Finding("Thanos Query answers", FAIL, f"cannot query: {exc}", "check Thanos Query's log")]
+    names = sorted(r["metric"].get("replica", "(none)") for r in replicas)
+    if len(names) >= 2 and "(none)" not in names:
+        per_replica = [float(r["value"][1]) for r in replicas]
+        total = float(deduplicated[0]["value"][1]) if deduplicated else 0.0
+        detail = f"{', '.join(names)}: one answer ({total:g} Prometheus targets, not {sum(per_replica):g})"
+        findings.append(Finding("replicas deduplicated", OK, detail))
+    else:
+        findings.append(
+            Finding(
+                "replicas deduplicated",
+                WARN,
+                f"Query sees replicas {names}",
+                "each Prometheus needs a distinct `replica` external label and a sidecar (prometheus-ha.yml)",
+            )
+        )
+    try:
+        alerts = client.json(f"{ep.prometheus}/api/v1/alerts")["data"]["alerts"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        alerts = []
+    names_firing = (a["labels"].get("alertname", "") for a in alerts if a["state"] == "firing")
+    firing = sorted({name for name in names_firing if name.startswith("Thanos")})
+    findings.extend(Finding(f"{name} not firing", FAIL, "firing", _mitigation(ep.runbooks, name)) for name in firing)
+    if not firing:
+        findings.append(Finding("Thanos alerts", OK, "none firing"))
+    return findings
+
+
 CHECKS: tuple[Callable[[_Client, Endpoints], list[Finding]], ...] = (
     check_components,
     check_receiver_token,
@@ -417,6 +492,7 @@ CHECKS: tuple[Callable[[_Client, Endpoints], list[Finding]], ...] = (
     check_alertmanager_link,
     check_alertmanager_state,
     check_dashboards,
+    check_long_term,
 )
 
 
@@ -485,6 +561,8 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
         receiver_token=Path(token_file).read_text().strip() if token_file else None,
         dashboards=dashboards,
         datasource_uids=uids,
+        thanos_query=(args.thanos_query or (local("thanos_query", 10904) if "thanos_query" in ports else None)),
+        runbooks=repo / "docs" / "runbooks" if repo is not None else None,
     )
 
 
@@ -504,6 +582,11 @@ def add_commands(sub: Any) -> None:
     doctor.add_argument("--workdir", help="a local stack's workdir (default: REPO/var/stack): its ports and token")
     doctor.add_argument("--prometheus", default=os.environ.get("CCMON_PROMETHEUS_URL"), help="e.g. http://prom:9090")
     doctor.add_argument("--alertmanager", default=os.environ.get("CCMON_ALERTMANAGER_URL"))
+    doctor.add_argument(
+        "--thanos-query",
+        default=os.environ.get("CCMON_THANOS_QUERY_URL"),
+        help="the HA topology's Thanos Query (default: the local HA stack's); dashboards are checked through it",
+    )
     doctor.add_argument("--collector-health", default=os.environ.get("CCMON_COLLECTOR_HEALTH_URL"))
     doctor.add_argument("--receiver", default=os.environ.get("CCMON_RECEIVER_URL"))
     doctor.add_argument("--receiver-token-file", default=os.environ.get("CCMON_RECEIVER_TOKEN_FILE"))

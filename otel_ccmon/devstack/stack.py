@@ -20,7 +20,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -567,7 +567,26 @@ def status_rows(ports: Mapping[str, int]) -> list[tuple[str, str]]:
         rows.append(("alerts firing", ", ".join(firing) if firing else "none"))
     except (OSError, ValueError, KeyError) as exc:
         rows.append(("prometheus", f"unreachable ({exc})"))
+    if "thanos_query" in ports:
+        rows.append(("long term (Thanos Query)", _long_term_row(f"http://127.0.0.1:{ports['thanos_query']}", get)))
     return rows
+
+
+def _long_term_row(query: str, get: Callable[[str], Any]) -> str:
+    """Thanos Query's stores (connected of each kind) and how far back the bucket reaches."""
+    try:
+        stores = get(query + "/api/v1/stores")["data"]
+    except (OSError, ValueError, KeyError) as exc:
+        return f"unreachable ({exc})"
+    parts = []
+    for kind in ("sidecar", "store"):
+        members = stores.get(kind) or []
+        up = sum(1 for m in members if not m.get("lastError"))
+        parts.append(f"{kind}s {up}/{len(members)} connected")
+    oldest = [m["minTime"] for m in stores.get("store") or [] if 0 < m.get("minTime", 0) < 2**62]
+    if oldest:
+        parts.append("bucket from " + time.strftime("%Y-%m-%d", time.gmtime(min(oldest) / 1000)))
+    return ", ".join(parts)
 
 
 def _print_status(ports: Mapping[str, int]) -> None:

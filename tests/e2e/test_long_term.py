@@ -127,16 +127,23 @@ def bucket_blocks(stack: Stack) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in (stack.workdir / "bucket").glob("*/meta.json")]
 
 
-def test_a_cut_block_is_shipped_and_answered_from_the_bucket(lt: tuple[Stack, Pusher], tmp_path: Path) -> None:
-    stack, _ = lt
+def shipped_block(stack: Stack) -> dict[str, Any]:
+    """A block the sidecar of prometheus-0 shipped (and the compactor has not replaced)."""
 
     def shipped() -> dict[str, Any] | None:
-        for meta in bucket_blocks(stack):
-            if meta["thanos"]["labels"].get("replica") == "prometheus-0":
+        for path in (stack.workdir / "bucket").glob("*/meta.json"):
+            meta: dict[str, Any] = json.loads(path.read_text())
+            marked = (path.parent / "deletion-mark.json").exists()
+            if meta["thanos"]["labels"].get("replica") == "prometheus-0" and not marked:
                 return meta
         return None
 
-    block = wait_for(shipped, 240, "a block of prometheus-0 in the bucket (cut after 1.5 block lengths)")
+    return wait_for(shipped, 240, "a block of prometheus-0 in the bucket (cut after 1.5 block lengths)")
+
+
+def test_a_cut_block_is_shipped_and_answered_from_the_bucket(lt: tuple[Stack, Pusher], tmp_path: Path) -> None:
+    stack, _ = lt
+    block = shipped_block(stack)
     assert block["thanos"]["labels"] == {"cluster": "otel-ccmon", "replica": "prometheus-0"}
     # a second Query that knows only the store gateway: what it answers comes from the bucket
     http, grpc = free_ports(2)
@@ -223,17 +230,22 @@ def test_a_year_of_spend_backfilled_downsampled_and_reported_exactly(lt: tuple[S
 
     wait_for(compacted, 600, "the compactor: 5m and 1h blocks written, raw and 5m past their retention deleted")
 
+    mismatch: list[str] = []
+
     def report_matches(days: int) -> list[Any] | None:
         rows = collect(thanos(stack), days, now=end, by=("team", "model"))
         got = {(r.day, dict(r.labels)["team_id"], dict(r.labels)["model"]): r.cost_usd for r in rows if r.cost_usd}
         want = {k: v for k, v in known.items() if k[0] >= (end - timedelta(days=days - 1)).date().isoformat()}
+        mismatch[:] = [
+            f"{k}: got {got.get(k)} want {want.get(k)}" for k in sorted({*got, *want}) if got.get(k) != want.get(k)
+        ]
         return rows if got == want else None
 
     # the store gateway loads new blocks on its next sync: wait until the report sees them all
     rows = wait_for(lambda: report_matches(90), 120, "the 90-day report equal to the known daily totals", interval=2)
     assert sum(r.cost_usd for r in rows) == sum(v for k, v in known.items() if k[0] >= rows[0].day)
     year = report_matches(365)
-    assert year is not None, "the 1-year report differs from the known daily totals"
+    assert year is not None, f"the 1-year report differs on {len(mismatch)} days: {mismatch[:6]}"
     weekly: dict[str, float] = {}
     for p in periods(year, "week"):
         weekly[p.period] = weekly.get(p.period, 0.0) + p.cost_usd
@@ -262,10 +274,11 @@ def test_a_wrong_bucket_config_stops_the_start_with_thanos_own_words(tmp_path: P
 
 def test_a_corrupt_block_halts_the_compactor_and_pages(lt: tuple[Stack, Pusher]) -> None:
     stack, _ = lt
-    source = next(p.parent for p in (stack.workdir / "bucket").glob("*/meta.json"))
-    meta = json.loads((source / "meta.json").read_text())
-    # an overlapping copy of a block under a new id: two blocks of one group claim the same time
-    corrupt = stack.workdir / "bucket" / "01KCORRUPTBL0CK0000000000X"
+    meta = shipped_block(stack)
+    source = stack.workdir / "bucket" / meta["ulid"]
+    # an overlapping copy of a block under a new (valid) id: two blocks of one group claim the same time
+    twin = meta["ulid"][:-6] + ("ZZZZZZ" if not meta["ulid"].endswith("ZZZZZZ") else "000000")
+    corrupt = stack.workdir / "bucket" / twin
     shutil.copytree(source, corrupt)
     meta["ulid"] = corrupt.name
     meta["compaction"]["sources"] = [corrupt.name]
