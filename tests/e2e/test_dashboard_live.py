@@ -1,8 +1,11 @@
-"""Every dashboard panel query returns data on the live local stack."""
+"""Every dashboard panel query returns data on the live local stack, from Prometheus and from
+Thanos Query (what Grafana reads in the HA topology: both replicas deduplicated, and the bucket);
+`ccmon doctor` checks the same stack, the long-term tier included."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,10 +15,11 @@ import yaml
 
 from mixin.generate import BOARDS
 from mixin.rule_files import TEAM_BUDGET_RECORD
+from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.doctor import substitute
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack, StackConfig
-from tests.support import ROOT
+from tests.support import ROOT, venv_bin
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +35,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     services = yaml.safe_load((rules / "services.yml").read_text())
     services["groups"].append({"name": "test-budgets", "rules": budgets})
     (rules / "services.yml").write_text(yaml.safe_dump(services))
+    components = (*ALL_COMPONENTS, *HA_COMPONENTS)  # node-exporter too: the system panels
     stack = Stack(
         StackConfig.with_free_ports(
             work / "stack",
+            components=components,
+            ha=True,
             rules_dir=rules,
             scrape_interval="1s",
             evaluation_interval="1s",
@@ -62,8 +69,19 @@ def test_every_panel_query_returns_data(live: Stack) -> None:
         for expr, _ in spec.queries
     ]
 
+    sources = {"Prometheus": live.config.url("prometheus"), "Thanos Query": live.config.url("thanos_query")}
+
+    def answers(url: str, expr: str) -> bool:
+        body = httpx.get(f"{url}/api/v1/query", params={"query": expr}, timeout=30).json()
+        return body["status"] == "success" and bool(body["data"]["result"])
+
     def empty() -> list[str]:
-        return [f"{row} / {title}: {expr}" for row, title, expr in queries if not live.prom_query(expr)]
+        return [
+            f"{source}: {row} / {title}: {expr}"
+            for source, url in sources.items()
+            for row, title, expr in queries
+            if not answers(url, expr)
+        ]
 
     try:
         wait_for(lambda: not empty(), 90, "every panel query to return data", interval=2)
@@ -71,7 +89,20 @@ def test_every_panel_query_returns_data(live: Stack) -> None:
         pytest.fail("panel queries without data:\n" + "\n".join(empty()))
     for variable in ("job", "instance", "agent_id"):
         metric = "agent_truth_score" if variable == "agent_id" else "target_info"
-        values = httpx.get(
-            live.config.url("prometheus", f"/api/v1/label/{variable}/values"), params={"match[]": metric}
-        )
-        assert values.json()["data"], variable
+        for url in sources.values():
+            values = httpx.get(f"{url}/api/v1/label/{variable}/values", params={"match[]": metric}, timeout=30)
+            assert values.json()["data"], (url, variable)
+
+
+def test_doctor_checks_the_long_term_tier(live: Stack) -> None:
+    result = subprocess.run(
+        [venv_bin("ccmon"), "doctor", "--workdir", str(live.workdir), "--repo", str(ROOT)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("OK    Thanos Query reachable") for line in lines), result.stdout
+    assert "OK    Thanos sidecars: 2 connected" in lines, result.stdout
+    assert "OK    Thanos stores: 1 connected" in lines, result.stdout
+    dedup = next(line for line in lines if "replicas deduplicated" in line)
+    assert dedup.startswith("OK") and "prometheus-0, prometheus-1" in dedup, dedup
+    assert "OK    Thanos alerts: none firing" in lines, result.stdout
