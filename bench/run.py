@@ -132,6 +132,9 @@ def main() -> None:
     org = ("50", "12", "2", "1") if smoke else ("5000", "240", "60", "5")
     results["claude_code_org"] = part("bench.claude_code", "org", *org, timeout=1800)
 
+    # the long-term tier (issue 22): the 90-day report and 1-year trend, raw against downsampled
+    results["long_term"] = part("bench.long_term", "120" if smoke else "400", timeout=1800)
+
     if args.scaling:
         scaling = []
         for n in (1000, 10000, 100000):
@@ -182,6 +185,11 @@ def print_table(r: dict[str, Any]) -> None:
          f"{r['claude_code_org']['exact']}; {r['claude_code_org']['collector_cpu_s']:.1f}, "
          f"{r['claude_code_org']['collector_rss_peak_mib']:.0f}; {r['claude_code_org']['claude_code_series']:.0f} "
          f"(head {r['claude_code_org']['prometheus_head_series']:.0f})"),
+        (f"Thanos, {r['long_term']['days']} days: 90-day report / 1-year trend s, raw vs downsampled",
+         f"{r['long_term']['raw']['report_90d_s']:.2f} vs {r['long_term']['downsampled']['report_90d_s']:.2f} / "
+         f"{r['long_term']['raw']['trend_365d_s']:.2f} vs {r['long_term']['downsampled']['trend_365d_s']:.2f}"),
+        ("Thanos bucket: bytes per raw sample, before / after compaction",
+         f"{r['long_term']['bytes_per_sample_raw']:.2f} / {r['long_term']['bytes_per_raw_sample_after']:.2f}"),
     ]  # fmt: skip
     width = max(len(a) for a, _ in rows)
     print(f"otel-ccmon benchmarks ({r['mode']}, Python {r['environment']['python']}, "

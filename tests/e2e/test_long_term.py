@@ -41,9 +41,11 @@ from otel_ccmon.devstack.stack import (
     write_shortened_rules,
 )
 from tests.pusher import Pusher
+from tests.spend_history import spend_history
 from tests.support import ROOT, venv_bin
 
 PUSHER = "long-term-pusher"
+YEAR_DAYS = 400  # more than a year, so that the 1-year trend's oldest week is whole
 COUNTER = f'neural_operations_total{{job="{PUSHER}"}}'
 LONG_TERM: dict[str, Any] = {
     **FAST_ALERTS,
@@ -54,9 +56,6 @@ LONG_TERM: dict[str, Any] = {
     "thanos_consistency_delay": "0s",
     "thanos_delete_delay": "10s",
 }
-TEAMS = ("platform", "research", "payments")
-MODELS = ("claude-opus-4", "claude-haiku-4")
-YEAR_DAYS = 400  # more than a year, so that the 1-year trend's oldest week is whole
 
 
 @pytest.fixture(scope="module")
@@ -172,30 +171,6 @@ def test_a_cut_block_is_shipped_and_answered_from_the_bucket(lt: tuple[Stack, Pu
 
 
 # -- a year of Claude Code spend --------------------------------------------------------------------
-def spend_history(end: datetime) -> tuple[str, dict[tuple[str, str, str], float]]:
-    """OpenMetrics text of a year of spend (5-minute samples, work hours on weekdays, amounts that
-    are exact in binary) and the known total per (day, team, model)."""
-    start = end - timedelta(days=YEAR_DAYS)
-    step = timedelta(minutes=5)
-    known: dict[tuple[str, str, str], float] = {}
-    lines = ["# HELP claude_code_cost_usage_USD_total Claude Code spend (backfill)",
-             "# TYPE claude_code_cost_usage_USD_total counter"]  # fmt: skip
-    for t_index, team in enumerate(TEAMS):
-        for m_index, model in enumerate(MODELS):
-            value, t = 0.0, start
-            labels = f'job="claude-code",service="claude-code",team_id="{team}",model="{model}",user_id="u-{team}"'
-            while t <= end:
-                if t.weekday() < 5 and 8 <= t.hour < 18 and t > start:
-                    amount = 0.125 * (1 + (t_index + 2 * m_index + t.day) % 5)  # multiples of 1/8: exact sums
-                    value += amount
-                    # a sample at t holds what was spent up to t: it belongs to the day (t-step, t] ends in
-                    day = (t - timedelta(microseconds=1)).date().isoformat()
-                    known[(day, team, model)] = known.get((day, team, model), 0.0) + amount
-                lines.append(f"claude_code_cost_usage_USD_total{{{labels}}} {value} {int(t.timestamp())}")
-                t += step
-    return "\n".join([*lines, "# EOF"]) + "\n", known
-
-
 def resolutions(stack: Stack) -> dict[int, list[tuple[int, int]]]:
     out: dict[int, list[tuple[int, int]]] = {}
     for meta in bucket_blocks(stack):
@@ -207,7 +182,7 @@ def resolutions(stack: Stack) -> dict[int, list[tuple[int, int]]]:
 def test_a_year_of_spend_backfilled_downsampled_and_reported_exactly(lt: tuple[Stack, Pusher], tmp_path: Path) -> None:
     stack, _ = lt
     end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
-    text, known = spend_history(end)
+    text, known = spend_history(end, YEAR_DAYS)
     (tmp_path / "spend.om").write_text(text)
     fill = subprocess.run(
         [venv_bin("ccmon"), "stack", "backfill", str(tmp_path / "spend.om"), "--workdir", str(stack.workdir)],

@@ -33,3 +33,5 @@ def test_benchmark_smoke_run_writes_every_key() -> None:
     assert {"python", "opentelemetry_sdk", "cpu", "cores"} <= set(data["environment"])
     assert "otel-ccmon benchmarks" in result.stdout
     assert data["claude_code_org"]["exact"] and data["claude_code_ingest"]["processor_points_per_cpu_s"] > 0
+    # the long-term part checked its readings against the known totals (raw and downsampled) before timing
+    assert data["long_term"]["raw"]["report_90d_s"] > 0 and data["long_term"]["bucket_downsampled"].get("1h_bytes")
