@@ -1,7 +1,7 @@
 """Alerts of the long-term tier (Thanos: sidecars, store gateway, compactor, Query; docs/long-term.md).
 
 Each selects only its Thanos job (prometheus-ha.yml scrapes them as thanos-sidecar, thanos-store,
-thanos-compact, thanos-query). A component that is down altogether is InfrastructureTargetDown's.
+thanos-compact, thanos-query). A component that is down altogether is TargetDown's.
 """
 
 from __future__ import annotations
