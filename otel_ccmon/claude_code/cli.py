@@ -101,7 +101,7 @@ def _report(args: argparse.Namespace) -> int:
     try:
         rows = collect(args.prometheus, days, by=by, directory=directory)
         cut = completeness(args.prometheus, days)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # unreachable, or refused (Thanos Query with a store missing)
         print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 1
     cols = columns(by, directory)
@@ -197,7 +197,11 @@ def add_commands(sub: Any) -> None:
     rep.add_argument(
         "--directory", help="CSV of people: id (user id, account uuid, hashed e-mail), name, optional team, cost_center"
     )
-    rep.add_argument("--prometheus", default="http://127.0.0.1:9090")
+    rep.add_argument(
+        "--prometheus",
+        default="http://127.0.0.1:9090",
+        help="Prometheus, or Thanos Query for history beyond Prometheus's retention (docs/long-term.md)",
+    )
     rep.add_argument("--out", default=".", help="folder for claude-code-report.html and .csv")
     rep.set_defaults(func=_report)
     tr = cc.add_parser("traces", help="the slowest recent prompts with their LLM and tool breakdown (Jaeger API)")

@@ -106,3 +106,8 @@ def test_doctor_checks_the_long_term_tier(live: Stack) -> None:
     dedup = next(line for line in lines if "replicas deduplicated" in line)
     assert dedup.startswith("OK") and "prometheus-0, prometheus-1" in dedup, dedup
     assert "OK    Thanos alerts: none firing" in lines, result.stdout
+    status = subprocess.run(
+        [venv_bin("ccmon"), "stack", "status", "--workdir", str(live.workdir)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "long term (Thanos Query): sidecars 2/2 connected, stores 1/1 connected" in status.stdout, status.stdout

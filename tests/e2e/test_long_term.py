@@ -16,6 +16,7 @@ Measured:
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import shutil
@@ -230,6 +231,18 @@ def test_a_year_of_spend_backfilled_downsampled_and_reported_exactly(lt: tuple[S
             known_weekly[period_of(day, "week")] = known_weekly.get(period_of(day, "week"), 0.0) + usd
     assert weekly == known_weekly
     assert len(weekly) >= 52
+    # the same through the command, as finance runs it: the CSV's days add up to the known spend
+    report = subprocess.run(
+        [venv_bin("ccmon"), "claude-code", "report", "--prometheus", thanos(stack), "--since", "90d",
+         "--by", "team", "--out", str(tmp_path / "report")],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stdout + report.stderr
+    with (tmp_path / "report" / "claude-code-report.csv").open() as f:
+        lines = list(csv.DictReader(f))
+    first = lines[0]["day"]
+    assert sum(float(line["cost_usd"]) for line in lines) == sum(v for k, v in known.items() if k[0] >= first)
+    assert {line["complete"] for line in lines} == {"yes"}
 
 
 def test_a_wrong_bucket_config_stops_the_start_with_thanos_own_words(tmp_path: Path) -> None:
