@@ -78,9 +78,12 @@ def split_by_window(openmetrics: Path, out: Path) -> list[Path]:
                 family, written = [], {}
             family.append(line)
             continue
-        sample = line.split(" # ", 1)[0].split()
+        series = line.split(" # ", 1)[0]  # an exemplar follows " # "
+        # value and timestamp follow the labels (whose values may hold spaces) or the bare name
+        rest = series.rsplit("}", 1)[1] if "}" in series else series.partition(" ")[2]
+        fields = rest.split()
         try:
-            ms = int(float(sample[-1]) * 1000) if len(sample) >= 3 else -1
+            ms = int(float(fields[1]) * 1000) if len(fields) == 2 else -1
         except ValueError:
             ms = -1
         if ms < 0:
