@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._meta import DEMO_SERVICE_NAME
@@ -320,6 +320,20 @@ COMPONENTS: tuple[Component, ...] = (
     Component("thanos_compact", "ha", ("thanos_compact",), "/-/ready", _compact_argv, data="thanos-compact"),
     Component("thanos_query", "ha", ("thanos_query", "thanos_query_grpc"), "/-/ready", _query_argv),
 )
+
+
+def connected_stores(stores: Mapping[str, Any], kind: str) -> tuple[int, list[str]]:
+    """Thanos Query's stores of one kind (its ``/api/v1/stores`` data): how many are connected, and
+    ``name: error`` of the others (read by ``ccmon stack status`` and ``ccmon doctor``).
+
+    >>> connected_stores({"sidecar": [{"name": "a"}, {"name": "b", "lastError": "refused"}]}, "sidecar")
+    (1, ['b: refused'])
+    """
+    members = stores.get(kind) or []
+    broken = [f"{m['name']}: {m['lastError']}" for m in members if m.get("lastError")]
+    return len(members) - len(broken), broken
+
+
 BY_NAME: Mapping[str, Component] = {c.name: c for c in COMPONENTS}
 START_ORDER = tuple(c.name for c in COMPONENTS)
 ALL_COMPONENTS = tuple(c.name for c in COMPONENTS if c.tier == "base")

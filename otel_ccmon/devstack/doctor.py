@@ -24,6 +24,7 @@ require("ccmon doctor", "cli", "httpx")
 import httpx
 
 from otel_ccmon._catalog import CATALOG
+from otel_ccmon.devstack.components import connected_stores
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
 from otel_ccmon.devstack.state import load_state, stack_workdir
 
@@ -440,9 +441,7 @@ def check_long_term(client: _Client, ep: Endpoints) -> list[Finding]:
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         return [*findings, Finding("Thanos stores", FAIL, f"cannot read: {exc}", "check Thanos Query's log")]
     for kind, want, what in (("sidecar", 2, "a sidecar per Prometheus replica"), ("store", 1, "the store gateway")):
-        members = stores.get(kind) or []
-        broken = [f"{m['name']}: {m['lastError']}" for m in members if m.get("lastError")]
-        healthy = len(members) - len(broken)
+        healthy, broken = connected_stores(stores, kind)
         if broken or healthy < want:
             detail = f"{healthy} of {want} connected" + (f"; {'; '.join(broken)}" if broken else "")
             findings.append(Finding(f"Thanos {kind}s", FAIL, detail, f"start {what}; its log names the error"))

@@ -40,6 +40,7 @@ from otel_ccmon.devstack.components import (
     RETENTION_DEFAULT,
     START_ORDER,
     Context,
+    connected_stores,
 )
 from otel_ccmon.devstack.ports import STACK_ENV, Holder, holder, owned_by_group, port_in_use
 from otel_ccmon.devstack.procs import (
@@ -580,9 +581,8 @@ def _long_term_row(query: str, get: Callable[[str], Any]) -> str:
         return f"unreachable ({exc})"
     parts = []
     for kind in ("sidecar", "store"):
-        members = stores.get(kind) or []
-        up = sum(1 for m in members if not m.get("lastError"))
-        parts.append(f"{kind}s {up}/{len(members)} connected")
+        up, broken = connected_stores(stores, kind)
+        parts.append(f"{kind}s {up}/{up + len(broken)} connected")
     oldest = [m["minTime"] for m in stores.get("store") or [] if 0 < m.get("minTime", 0) < 2**62]
     if oldest:
         parts.append("bucket from " + time.strftime("%Y-%m-%d", time.gmtime(min(oldest) / 1000)))
