@@ -420,6 +420,9 @@ WORK_CONTEXTS: tuple[Mapping[str, str], ...] = (
 )
 """What a simulated turn may run for besides the main loop (a subagent, a skill, a plugin, an MCP tool)."""
 
+TOOLS = ("Bash", "Edit", "Read")
+"""The tools a simulated turn may call."""
+
 
 def _turn(client: Client, model: str, usage: tuple[int, int, int, int], work: Mapping[str, str] | None = None) -> None:
     client.prompt()
@@ -434,6 +437,25 @@ def _turn(client: Client, model: str, usage: tuple[int, int, int, int], work: Ma
             total_tokens=str(sum(usage)),
             model=model,
         )
+
+
+def _every_combination(client: Client, model: str) -> list[Callable[[], None]]:
+    """One turn in every work context (and the main loop) and every tool call outcome, and both
+    branches of the housekeeping events (:attr:`TeamPlan.cover_combinations`)."""
+    usage = (100, 50, 1000, 200)
+    turns = [functools.partial(_turn, client, model, usage, context) for context in (None, *WORK_CONTEXTS)]
+    tools = [
+        functools.partial(client.tool, tool, success=success, decision=decision)
+        for tool in TOOLS
+        for decision in ("accept", "reject")
+        for success in (True, False)
+    ]
+    return [
+        *turns,
+        *tools,
+        functools.partial(_housekeeping, client, 0.1),
+        functools.partial(_housekeeping, client, 0.8),
+    ]
 
 
 def _housekeeping(client: Client, draw: float) -> None:
@@ -477,6 +499,10 @@ class TeamPlan:
     # OTEL_RESOURCE_ATTRIBUTES of each user, round robin (e.g. two teams): issue 21
     attribution: tuple[tuple[tuple[str, str], ...], ...] = ()
     subagent_share: float = 0.2  # share of turns run for a subagent, skill, plugin or MCP tool (WORK_CONTEXTS)
+    # every session opens with one turn per work context and one tool call per tool, decision and
+    # outcome: the team's attribute combinations are all seen in the first round, so a long run
+    # (the soak) adds no new series after it and memory growth is the components' own
+    cover_combinations: bool = False
 
 
 @dataclass
@@ -548,7 +574,7 @@ class Team:
                 context = work.choice(WORK_CONTEXTS) if work.random() < plan.subagent_share else None
                 actions.append((t, functools.partial(_turn, client, model, usage, context)))
                 if rnd.random() < 0.5:
-                    tool = rnd.choice(("Bash", "Edit", "Read"))
+                    tool = rnd.choice(TOOLS)
                     decision = "reject" if rnd.random() < 0.15 else "accept"
                     actions.append(
                         (t, functools.partial(client.tool, tool, success=rnd.random() < 0.9, decision=decision))
@@ -556,6 +582,8 @@ class Team:
                 draw = rnd.random()
                 actions.append((t, functools.partial(self._maybe_rate_limited, client, model, draw)))
             actions.insert(0, (start, functools.partial(_housekeeping, client, work.random())))
+            if plan.cover_combinations:
+                actions[1:1] = [(start, action) for action in _every_combination(client, model)]
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 3.5, type="cli")))
             actions.append((end, functools.partial(client.add, "claude_code.active_time.total", 1.5, type="user")))
             if n % 2 == 0:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 from unittest import mock
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
 from opentelemetry.proto.metrics.v1 import metrics_pb2
 
 from otel_ccmon import _catalog as cat
-from otel_ccmon.claude_code import Client, Identity, Ledger, env_settings, managed_settings, shell_exports
+from otel_ccmon.claude_code import (
+    Client,
+    Identity,
+    Ledger,
+    Team,
+    TeamPlan,
+    env_settings,
+    managed_settings,
+    shell_exports,
+)
 
 
 class Clock:
@@ -111,3 +121,49 @@ def test_env_settings_shell_and_managed_settings() -> None:
     assert "export OTEL_EXPORTER_OTLP_HEADERS='Authorization=Bearer t0k'\"'\"'en'" in shell_exports(env)
     assert '"CLAUDE_CODE_ENABLE_TELEMETRY": "1"' in managed_settings(env)
     assert "OTEL_EXPORTER_OTLP_HEADERS" not in env_settings("http://x")
+
+
+# attributes that differ per session, per event or per measured value, never a series label
+_PER_EVENT = {
+    "session.id",
+    "prompt.id",
+    "event.timestamp",
+    "event.sequence",
+    "duration_ms",
+    "total_duration_ms",
+    "total_tokens",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_creation_tokens",
+    "cost_usd",
+}
+
+
+def _combinations(plan: TeamPlan) -> set[tuple[str, tuple[tuple[str, str], ...]]]:
+    """Every (metric or event, attributes) a round of ``plan`` sends, per-event values left out."""
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    real_event = Client.event
+
+    def event(self: Client, name: str, **attrs: str | bool | int | float) -> None:
+        seen.add((name, tuple(sorted((k, str(v)) for k, v in attrs.items() if k not in _PER_EVENT))))
+        real_event(self, name, **attrs)
+
+    team = Team("http://x", plan)
+    with mock.patch.object(Client, "_post", return_value=True), mock.patch.object(Client, "event", event):
+        for session in team.sessions:
+            for _, action in session.actions:
+                action()
+    seen |= {(m, tuple(kv for kv in attrs if kv[0] not in _PER_EVENT)) for m, attrs in team.ledger.recorded}
+    return seen
+
+
+def test_cover_combinations_sends_every_combination_in_the_first_round() -> None:
+    """The soak's workload (bench/soak.py): a second round adds no series, so memory growth after
+    the warm-up is the components' own; without the option it does add some (the test can fail)."""
+    base = TeamPlan(users=6, sessions=12, seconds=600.0, export_interval=60.0, error_rate=0.0, seed=23)
+    covered = dataclasses.replace(base, cover_combinations=True)
+    first, later = _combinations(covered), _combinations(dataclasses.replace(covered, seed=24))
+    assert later <= first
+    assert {dict(attrs).get("agent.name") for _, attrs in first} == {None, "Explore", "general-purpose"}
+    assert _combinations(dataclasses.replace(base, seed=24)) - _combinations(base)
