@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,32 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         parts = item.path.parts
         layer = next((layer for layer in LAYERS if layer in parts and "tests" in parts), "unit")
         item.add_marker(getattr(pytest.mark, layer))
+
+
+_STARTED = pytest.StashKey[float]()
+LOG_TAIL_LINES = 40
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    item.stash[_STARTED] = time.time()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item) -> Iterator[None]:
+    """A failed end-to-end test shows the last lines of every component log written while it ran
+    (stacks of its own and of module fixtures): on a busy CI machine the evidence of a stall is
+    there, and the temporary folders are gone after a few runs."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if not report.failed or item.get_closest_marker("e2e") is None:
+        return
+    started = item.stash.get(_STARTED, 0.0)
+    base = item.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    for log in sorted(base.glob("**/logs/*.log")):
+        if log.stat().st_mtime >= started:
+            lines = log.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:]
+            report.sections.append((f"component log {log.relative_to(base)}", "\n".join(lines)))
 
 
 class Reader:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import hmac
 import html
 import json
@@ -18,6 +19,7 @@ import logging
 import os
 import re
 import sqlite3
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -56,6 +58,10 @@ class ReceiverSettings:
     max_alerts: int = 100_000
     hook_workers: int = 4
     runbooks_dir: Path | None = None  # serves <dir>/<AlertName>.md at /runbooks/<AlertName>.md
+    # evidence of a stall (docs/reliability.md): a request slower than this is logged, and an event
+    # loop blocked for stall_dump_s dumps every thread's stack to stderr (None: neither)
+    slow_request_s: float | None = 2.0
+    stall_dump_s: float | None = 10.0
 
 
 class _Reject(Exception):
@@ -79,9 +85,14 @@ def create_app(settings: ReceiverSettings) -> Any:
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         runner.submit(store.pending_hook_runs())  # resume what a crash interrupted
         store.prune(max_age_s=settings.retention_days * 86400, max_alerts=settings.max_alerts)
+        watchdog = asyncio.create_task(stall_watchdog(settings.stall_dump_s)) if settings.stall_dump_s else None
         try:
             yield
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
             runner.shutdown()
             store.close()
             ccmon.shutdown_metrics()
@@ -89,6 +100,8 @@ def create_app(settings: ReceiverSettings) -> Any:
     app = FastAPI(title="otel-ccmon alert receiver", lifespan=lifespan)
     app.state.store = store
     monitor = instrument_app(app)
+    if settings.slow_request_s is not None:
+        app.add_middleware(SlowRequestLog, threshold_s=settings.slow_request_s)
     rec = monitor.recorder
 
     def authorized(request: Request) -> bool:
@@ -219,6 +232,54 @@ def create_app(settings: ReceiverSettings) -> Any:
         return found
 
     return app
+
+
+async def stall_watchdog(after_s: float, period_s: float = 1.0) -> None:
+    """Until cancelled: if this event loop stops for ``after_s``, every thread's stack is written
+    to stderr (faulthandler's own thread, which needs no GIL, does it during the stall); a loop that
+    resumes late logs by how much. Run as a task on the loop to watch.
+
+    >>> async def main():
+    ...     task = asyncio.create_task(stall_watchdog(5.0, period_s=0.01))
+    ...     await asyncio.sleep(0.03)
+    ...     task.cancel()
+    >>> asyncio.run(main())
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            faulthandler.dump_traceback_later(after_s, exit=False)  # re-armed: fires only if we stop
+            start = loop.time()
+            await asyncio.sleep(period_s)
+            late = loop.time() - start - period_s
+            if late > 1.0:
+                _log.warning("event loop resumed %.1f s late (blocked, or the process had no CPU)", late)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+class SlowRequestLog:
+    """ASGI middleware: a request slower than ``threshold_s`` is logged with the number of live
+    threads (sync routes wait for a worker thread; a stall shows whether they were all busy)."""
+
+    def __init__(self, app: Any, threshold_s: float) -> None:
+        self.app = app
+        self.threshold_s = threshold_s
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            took = time.perf_counter() - start
+            if took > self.threshold_s:
+                _log.warning(
+                    "slow request: %s %s took %.1f s (%d threads)",
+                    scope["method"], str(scope["path"])[:100], took, threading.active_count(),
+                )  # fmt: skip
 
 
 def read_token(path: str | None) -> str | None:

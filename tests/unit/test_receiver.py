@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from otel_ccmon._meta import DEMO_SERVICE_NAME
-from otel_ccmon.receiver.app import ReceiverSettings, create_app
+from otel_ccmon.receiver.app import ReceiverSettings, create_app, stall_watchdog
 from otel_ccmon.receiver.models import NotificationModel, dedup_key
 from otel_ccmon.receiver.store import AlertStore
 from tests.conftest import Reader
@@ -260,3 +263,31 @@ def test_a_full_database_fails_the_write_and_recovers_once_there_is_room(tmp_pat
     result = store.store(NotificationModel.model_validate(big), json.dumps(big), ())
     assert not result.duplicate and len(result.new_events) == 200
     assert store.counts()["alerts"] == 201
+
+
+def test_a_blocked_event_loop_dumps_every_thread_and_logs_how_late(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stall evidence of docs/reliability.md: written during the stall, by faulthandler's thread."""
+
+    async def blocked_loop() -> None:
+        task = asyncio.create_task(stall_watchdog(0.3, period_s=0.05))
+        await asyncio.sleep(0.1)
+        time.sleep(2.0)  # the fault under test: a handler that blocks the loop
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with caplog.at_level(logging.WARNING, logger="otel_ccmon.receiver"):
+        asyncio.run(blocked_loop())
+    err = capfd.readouterr().err
+    assert "most recent call first" in err and "blocked_loop" in err, err
+    assert any("event loop resumed" in r.getMessage() and "late" in r.getMessage() for r in caplog.records)
+
+
+def test_a_slow_request_is_logged_with_its_method_and_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    settings_ = ReceiverSettings(db_path=tmp_path / "r.db", token=TOKEN, slow_request_s=0.0, stall_dump_s=None)
+    with caplog.at_level(logging.WARNING, logger="otel_ccmon.receiver"), TestClient(create_app(settings_)) as c:
+        assert c.get("/health").status_code == 200
+    assert [r.getMessage().split(" took ")[0] for r in caplog.records] == ["slow request: GET /health"]
