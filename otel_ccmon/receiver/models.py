@@ -55,16 +55,30 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat()
 
 
+def second_precision(dt: datetime | None) -> str | None:
+    """ISO time to the whole second: the key of an alert state. Prometheus restores an alert's
+    ``for`` state from ``ALERTS_FOR_STATE`` at second precision, so after a restart a replica sends
+    the same firing with its startsAt truncated, while its peer sends the exact time.
+
+    >>> second_precision(datetime(2026, 12, 2, 22, 0, 5, 123456, tzinfo=UTC))
+    '2026-12-02T22:00:05+00:00'
+    """
+    return _iso(dt.replace(microsecond=0)) if dt is not None else None
+
+
 def dedup_key(n: NotificationModel) -> str:
     """Content key of a notification: same receiver, group, status and alert states → same key.
 
-    Both members of an HA pair and Alertmanager's retries produce the same key.
+    Both members of an HA pair and Alertmanager's retries produce the same key, also when one
+    member's Prometheus restored the alert's start time at second precision.
     """
     parts = [
         n.receiver,
         n.groupKey,
         n.status,
-        *sorted(f"{a.fingerprint}|{a.status}|{_iso(a.startsAt)}|{_iso(a.endsAt)}" for a in n.alerts),
+        *sorted(
+            f"{a.fingerprint}|{a.status}|{second_precision(a.startsAt)}|{second_precision(a.endsAt)}" for a in n.alerts
+        ),
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from otel_ccmon.receiver.models import NotificationModel, _iso, dedup_key
+from otel_ccmon.receiver.models import NotificationModel, _iso, dedup_key, second_precision
 
 if TYPE_CHECKING:
     from otel_ccmon.receiver.hooks import Hook
@@ -141,7 +141,16 @@ class AlertStore:
                     "INSERT OR IGNORE INTO alert_events"
                     " (fingerprint, status, starts_at, ends_at, receiver, received_at, notification_id)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (a.fingerprint, a.status, alert["startsAt"], alert["endsAt"], n.receiver, now, notification_id),
+                    # one firing, one event: its start to the second (a restored `for` state's precision)
+                    (
+                        a.fingerprint,
+                        a.status,
+                        second_precision(a.startsAt),
+                        alert["endsAt"],
+                        n.receiver,
+                        now,
+                        notification_id,
+                    ),
                 )
                 db.execute(
                     "INSERT INTO alerts (fingerprint, alertname, severity, status, receiver, labels, annotations,"

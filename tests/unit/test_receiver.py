@@ -111,6 +111,21 @@ def test_retries_and_ha_duplicates_are_stored_once(client: TestClient, metrics: 
     assert client.post("/webhook/p1-high", json=other, headers=AUTH).json()["new_events"] == 0
 
 
+def test_a_restored_start_time_is_the_same_firing(client: TestClient, metrics: Reader) -> None:
+    """A Prometheus that restored the alert's `for` state sends its startsAt to the second (from
+    ALERTS_FOR_STATE); its peer, the exact time. One firing: one event, the repeat a duplicate."""
+    exact = {**alert(), "startsAt": "2026-11-27T01:00:00.123456789Z"}
+    restored = {**alert(), "startsAt": "2026-11-27T01:00:00Z"}
+    first = client.post("/webhook/p1-high", json=notification(exact), headers=AUTH).json()
+    repeat = client.post("/webhook/p1-high", json=notification(restored), headers=AUTH).json()
+    assert (first["new_events"], repeat["duplicate"], repeat["new_events"]) == (1, True, 0)
+    assert [h["status"] for h in client.get("/alerts/a1b2c3d4", headers=AUTH).json()["history"]] == ["firing"]
+    assert metrics.value("alert_receiver.duplicates", receiver="p1-high", status="firing") == 1
+    # the next firing (a second later or more) is a new event
+    again = {**alert(), "startsAt": "2026-11-27T01:00:01.5Z"}
+    assert client.post("/webhook/p1-high", json=notification(again), headers=AUTH).json()["new_events"] == 1
+
+
 def test_state_history(client: TestClient) -> None:
     client.post("/webhook", json=notification(alert()), headers=AUTH)
     client.post("/webhook", json=notification(alert(status="resolved")), headers=AUTH)
