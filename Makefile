@@ -53,7 +53,7 @@ lint:
 	.venv/bin/ruff format --check .
 
 typecheck:
-	.venv/bin/mypy --strict otel_ccmon mixin tests
+	.venv/bin/mypy --strict otel_ccmon mixin tests bench scripts
 
 pytest:
 	$(PYTEST)

@@ -88,7 +88,12 @@ def organisation(developers: int, seconds: float, metric_s: float, logs_s: float
             team = Team(stack.config.url("otlp_http"), plan)
             cpu0, t0, peak = _cpu_seconds(pid), time.monotonic(), 0
             done = threading.Event()
-            runner = threading.Thread(target=lambda: (team.run(), done.set()))
+
+            def play() -> None:
+                team.run()
+                done.set()
+
+            runner = threading.Thread(target=play)
             runner.start()
             while not done.wait(1.0):
                 peak = max(peak, rss_bytes(pid))

@@ -11,6 +11,7 @@ holding N series under steady load, with OTLP export every second and with expor
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import statistics
@@ -82,7 +83,7 @@ def sdk(n: int, endpoint: str) -> tuple[Callable[[], bytes], Callable[[bytes], N
     from otel_ccmon._catalog import BY_OTEL_NAME
 
     buckets = BY_OTEL_NAME["truth.score"].buckets
-    reader = InMemoryMetricReader(cardinality_limits={Counter: n + 100, Histogram: n + 100})  # type: ignore[dict-item]
+    reader = InMemoryMetricReader(cardinality_limits={Counter: n + 100, Histogram: n + 100})
     provider = MeterProvider(
         metric_readers=[reader],
         views=[View(instrument_name="truth.score", aggregation=ExplicitBucketHistogramAggregation(buckets))],
@@ -107,7 +108,7 @@ def sdk(n: int, endpoint: str) -> tuple[Callable[[], bytes], Callable[[bytes], N
         return body
 
     def send(body: bytes) -> None:
-        assert exporter._client.export(body).success  # type: ignore[attr-defined]
+        assert exporter._client.export(body).success
 
     return collect_encode, send
 
@@ -204,7 +205,7 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
             proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 url = f"http://127.0.0.1:{port}/work"
-                wait_for(lambda u=url: http_ok(u), 120, "latency app")
+                wait_for(functools.partial(http_ok, url), 120, "latency app")
                 samples: list[float] = []
                 with httpx.Client() as client:
                     for _ in range(50):  # warm-up

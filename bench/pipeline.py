@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import statistics
 import sys
@@ -42,6 +43,10 @@ def _total(stack: Stack, expr: str) -> float:
     return float(result[0]["value"][1]) if result else 0.0
 
 
+def _grew(stack: Stack, before: float) -> bool:
+    return _total(stack, "feedback_loop_cycles_total") > before
+
+
 def freshness(samples: int) -> dict[str, float]:
     """Seconds from a recorded increment to Prometheus showing it (app → collector → Prometheus)."""
     with tempfile.TemporaryDirectory() as work:
@@ -55,7 +60,7 @@ def freshness(samples: int) -> dict[str, float]:
                 before = _total(stack, "feedback_loop_cycles_total")
                 started = time.perf_counter()
                 httpx.post(f"{app}/tick").raise_for_status()
-                wait_for(lambda b=before: _total(stack, "feedback_loop_cycles_total") > b, 60, "fresh data", 0.02)
+                wait_for(functools.partial(_grew, stack, before), 60, "fresh data", 0.02)
                 out.append(time.perf_counter() - started)
         finally:
             stack.down()
@@ -206,6 +211,7 @@ def collector_memory_per_series(series: int) -> dict[str, float]:
         stack = _stack(Path(work), components=("collector",), collector_env={"CCMON_SERIES_BUDGET": str(series * 2)})
         url = f"http://127.0.0.1:{stack.config.ports['otlp_http']}/v1/metrics"
         pid = stack.procs["collector"].pid
+        assert pid is not None, "the collector is running"
         try:
             with httpx.Client(headers={"Content-Type": "application/x-protobuf"}, timeout=60) as client:
                 exposition = stack.config.url("collector_prometheus", "/metrics")

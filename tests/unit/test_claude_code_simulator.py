@@ -154,7 +154,7 @@ def _combinations(plan: TeamPlan) -> set[tuple[str, tuple[tuple[str, str], ...]]
         for session in team.sessions:
             for _, action in session.actions:
                 action()
-    seen |= {(m, tuple(kv for kv in attrs if kv[0] not in _PER_EVENT)) for m, attrs in team.ledger.recorded}
+    seen |= {(m, tuple((k, str(v)) for k, v in attrs if k not in _PER_EVENT)) for m, attrs in team.ledger.recorded}
     return seen
 
 
