@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import gc
+import threading
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics._internal.aggregation import _ExplicitBucketHistogramAggregation
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
 from otel_ccmon import _core
+from otel_ccmon._sdk_seam import MergingInMemoryReader
 from otel_ccmon._settings import Settings
 from tests.conftest import Reader
 
@@ -72,5 +76,59 @@ def test_runtime_metrics() -> None:
         assert r.value("process.resident_memory") > 10_000_000
         gens = {p.attributes["generation"] for p in r.points("python.gc.duration")}
         assert "2" in gens
+    finally:
+        _core.reset_for_tests()
+
+
+class _CollectingLock:
+    """An aggregation's lock that runs a GC each time it is taken: a GC while the SDK holds it."""
+
+    def __init__(self, lock: Any) -> None:
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        gc.collect()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
+@pytest.mark.parametrize("backend", ["sdk", "fast"])
+def test_a_collection_that_triggers_a_gc_does_not_deadlock(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen in the alert receiver on a busy machine (docs/reliability.md): a GC that ran inside the
+    SDK's collection of the GC-pause histogram recorded into that histogram from the GC callback,
+    on the lock the same thread held; every later scrape waited for it. Here every histogram
+    aggregation collects garbage whenever its lock is taken, so a GC runs under it every time."""
+    real_init = _ExplicitBucketHistogramAggregation.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        self._lock = _CollectingLock(self._lock)
+
+    monkeypatch.setattr(_ExplicitBucketHistogramAggregation, "__init__", init)
+    _core.reset_for_tests()
+    settings = Settings(exporters=(), runtime_metrics=True)
+    reader: InMemoryMetricReader
+    if backend == "fast":
+        reader = MergingInMemoryReader()
+        _core.initialize(settings, extra_readers=[reader], set_global=False)
+    else:
+        reader = InMemoryMetricReader()
+        _core.initialize(settings, meter_provider=MeterProvider(metric_readers=[reader]), set_global=False)
+    counts: list[int] = []
+
+    def collect_with_gcs() -> None:
+        for _ in range(5):
+            gc.collect()
+            counts.append(sum(p.count for p in Reader(reader).points("python.gc.duration")))
+
+    worker = threading.Thread(target=collect_with_gcs, daemon=True)  # a deadlocked one must not hold pytest
+    try:
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "the collection deadlocked (a GC callback recorded under the SDK's lock)"
+        # every pause is recorded, by the collection after it: the count grows with each round
+        assert len(counts) == 5 and counts[0] >= 1 and counts == sorted(set(counts)), counts
     finally:
         _core.reset_for_tests()
