@@ -145,6 +145,11 @@ def test_a_cut_block_is_shipped_and_answered_from_the_bucket(lt: tuple[Stack, Pu
     stack, _ = lt
     block = shipped_block(stack)
     assert block["thanos"]["labels"] == {"cluster": "otel-ccmon", "replica": "prometheus-0"}
+    # a Query that meets a store gateway with no block yet sees an empty store (no label sets,
+    # filtered out) and did not look again within a minute (seen on a busy run): it starts once
+    # the store gateway has loaded this block
+    store_log = stack.logs / "thanos_store.log"
+    wait_for(lambda: f"id={block['ulid']}" in store_log.read_text(), 120, "the store gateway loading the block")
     # a second Query that knows only the store gateway: what it answers comes from the bucket
     http, grpc = free_ports(2)
     store_only = Proc(
@@ -268,10 +273,15 @@ def test_a_corrupt_block_halts_the_compactor_and_pages(lt: tuple[Stack, Pusher])
     # an overlapping copy of a block under a new (valid) id: two blocks of one group claim the same time
     twin = meta["ulid"][:-6] + ("ZZZZZZ" if not meta["ulid"].endswith("ZZZZZZ") else "000000")
     corrupt = stack.workdir / "bucket" / twin
-    shutil.copytree(source, corrupt)
-    meta["ulid"] = corrupt.name
-    meta["compaction"]["sources"] = [corrupt.name]
-    (corrupt / "meta.json").write_text(json.dumps(meta))
+    # made outside the bucket and renamed into it whole: the compactor reads the bucket every 2 s,
+    # and once read a copy whose meta.json still named the original's sources (seen on a busy
+    # run) as the original's duplicate, deleted the original and never halted
+    staging = stack.workdir / "twin-staging" / twin
+    shutil.copytree(source, staging, ignore=shutil.ignore_patterns("deletion-mark.json"))
+    meta["ulid"] = twin
+    meta["compaction"]["sources"] = [twin]
+    (staging / "meta.json").write_text(json.dumps(meta))
+    staging.rename(corrupt)
     try:
         wait_for(lambda: query(stack.config.url("prometheus"), "thanos_compact_halted == 1"), 120,
                  "thanos_compact_halted == 1")  # fmt: skip
