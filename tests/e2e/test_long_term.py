@@ -161,18 +161,16 @@ def test_a_cut_block_is_shipped_and_answered_from_the_bucket(lt: tuple[Stack, Pu
     ).start()  # fmt: skip
     try:
         url = f"http://127.0.0.1:{http}"
-        # every sample of the block's span, counted from the bucket alone. Any target's: the first
-        # block may be under a second long (cut at a block boundary), holding the first scrapes of
-        # only some targets (seen on a busy run: none of the replica's own)
+        # every sample of the block's span, counted from the bucket alone. Any series: the first
+        # block may be seconds long (cut at a block boundary) and hold only what the rules wrote
+        # before the first scrape (seen on busy runs: 0.5-4.4 s, 7 series, no `up`)
         span = (block["maxTime"] - block["minTime"]) // 1000 + 1
-        expr = f"count_over_time(up[{span}s])"
+        expr = f'count_over_time({{__name__=~".+"}}[{span}s])'
 
         def answered() -> list[dict[str, Any]]:
             return query(url, expr, time=block["maxTime"] / 1000)
 
         series = wait_for(answered, 60, "the store gateway answering for the shipped block")
-        ours = {f"127.0.0.1:{port}" for port in stack.config.ports.values()}
-        assert {s["metric"]["instance"] for s in series} <= ours, series  # this stack's targets
         assert all(float(s["value"][1]) >= 1 for s in series), series
     finally:
         store_only.stop()
