@@ -132,3 +132,24 @@ def test_a_collection_that_triggers_a_gc_does_not_deadlock(backend: str, monkeyp
         assert len(counts) == 5 and counts[0] >= 1 and counts == sorted(set(counts)), counts
     finally:
         _core.reset_for_tests()
+
+
+def test_gc_pauses_are_recorded_when_a_view_drops_process_cpu() -> None:
+    """The queued GC pauses are drained by process.cpu's callback: the SDK runs every observable
+    callback on each collection, whatever a View does with the measurements, so a user who drops
+    process.cpu still gets python.gc.duration."""
+    from opentelemetry.sdk.metrics.view import DropAggregation, View
+
+    _core.reset_for_tests()
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(
+        metric_readers=[reader], views=[View(instrument_name="process.cpu", aggregation=DropAggregation())]
+    )
+    _core.initialize(Settings(exporters=(), runtime_metrics=True), meter_provider=provider, set_global=False)
+    try:
+        gc.collect()
+        r = Reader(reader)
+        assert not r.points("process.cpu")
+        assert {p.attributes["generation"] for p in r.points("python.gc.duration")} >= {"2"}
+    finally:
+        _core.reset_for_tests()
