@@ -10,6 +10,7 @@ import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics._internal.aggregation import _ExplicitBucketHistogramAggregation
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.view import DropAggregation, View
 
 from otel_ccmon import _core
 from otel_ccmon._sdk_seam import MergingInMemoryReader
@@ -138,8 +139,6 @@ def test_gc_pauses_are_recorded_when_a_view_drops_process_cpu() -> None:
     """The queued GC pauses are drained by process.cpu's callback: the SDK runs every observable
     callback on each collection, whatever a View does with the measurements, so a user who drops
     process.cpu still gets python.gc.duration."""
-    from opentelemetry.sdk.metrics.view import DropAggregation, View
-
     _core.reset_for_tests()
     reader = InMemoryMetricReader()
     provider = MeterProvider(
