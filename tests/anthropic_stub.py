@@ -51,6 +51,9 @@ class Served:
     model: str
     status: int
     usage: Usage | None
+    # the tool_result blocks the request's last message carried (is_error, content's start): what
+    # the CLI's tool did, for a test's failure message
+    tool_results: tuple[tuple[bool, str], ...] = ()
 
 
 @dataclass
@@ -74,6 +77,17 @@ class Stub:
                 position += 1
         turns = self.scenarios.get(scenario, (Turn(),))
         return scenario, turns[min(position, len(turns) - 1)]
+
+
+def _last_tool_results(body: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
+    messages = body.get("messages") or [{}]
+    content = messages[-1].get("content")
+    blocks = content if isinstance(content, list) else []
+    return tuple(
+        (bool(b.get("is_error")), json.dumps(b.get("content"))[:300])
+        for b in blocks
+        if isinstance(b, dict) and b.get("type") == "tool_result"
+    )
 
 
 def _sse(event: str, data: dict[str, Any]) -> bytes:
@@ -187,7 +201,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 self._reply(turn.status, {"type": "error", "error": {"type": kind, "message": "stubbed error"}})
                 return
             with stub.lock:
-                stub.served.append(Served(scenario, model, 200, turn.usage))
+                stub.served.append(Served(scenario, model, 200, turn.usage, _last_tool_results(body)))
             if body.get("stream"):
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")

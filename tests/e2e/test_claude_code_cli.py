@@ -177,7 +177,16 @@ def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: 
     procs = [run_cli(base, stack.config.url("otlp_http"), *run, protocol="http/protobuf") for run in RUNS]
     finish(procs)
     assert_exact_totals(stack, s, RUNS)
-    assert total(stack, 'ccmon_claude_code_tool_results_total{tool_name="Bash",success="true"}') == 3
+    # the tool_result events can come in another export than the api_request events: wait for all three
+    results = 'ccmon_claude_code_tool_results_total{job="claude-code"}'
+    bash = [t for x in s.served for t in x.tool_results]
+    try:
+        wait_for(lambda: total(stack, results) >= 3, 30, "the three Bash tool_result events in Prometheus")
+    finally:
+        series = {tuple(sorted(r["metric"].items())): r["value"][1] for r in stack.prom_query(results)}
+        ok = total(stack, 'ccmon_claude_code_tool_results_total{tool_name="Bash",success="true"}')
+        assert ok == 3, ("series", series, "what the CLI sent back to the stub (is_error, content)", bash)
+    assert [err for err, _ in bash] == [False] * 3, bash
     labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
     assert "session_id" not in labels and "user_id" in labels and "model" in labels
     assert not stack.prom_query('{user_email!=""}'), "no user.email label anywhere"
