@@ -26,6 +26,7 @@ from typing import Any
 
 from mixin.config import SETTINGS, ClaudeCodeSettings
 from mixin.rule_files import dump_yaml
+from otel_ccmon import _privacy
 from otel_ccmon._catalog import (
     CATALOG,
     CLAUDE_CODE_ATTRIBUTION_KEYS,
@@ -134,6 +135,25 @@ def _claude_code_keys(spec: MetricSpec) -> list[str]:
     return own + list(SETTINGS.claude_code.attribution_keys)
 
 
+def identity_keys(settings: ClaudeCodeSettings | None = None) -> list[str]:
+    """Every attribute that can name a person: the known ones and the operator's own."""
+    cc = settings or SETTINGS.claude_code
+    return list(dict.fromkeys((*_privacy.IDENTITY_KEYS, *cc.identity_keys)))
+
+
+def allowlist(settings: ClaudeCodeSettings | None = None) -> dict[str, Any]:
+    """The claudecode processor's allowlist of log records and spans (otel_ccmon/_privacy.py), with
+    the attribution keys on resource and records, and only the content the settings opt into."""
+    cc = settings or SETTINGS.claude_code
+    attribution = list(cc.attribution_keys)
+    return {
+        "resource": [*_privacy.RESOURCE, *attribution],
+        "common": [*_privacy.COMMON, *attribution],
+        "events": {name: list(_privacy.kept(name, _privacy.EVENTS, cc.keep_content)) for name in _privacy.EVENTS},
+        "spans": {name: list(_privacy.kept(name, _privacy.SPANS, cc.keep_content)) for name in _privacy.SPANS},
+    }
+
+
 def firewall(budget: int | None = None) -> dict[str, Any]:
     """The ``cardinalityguard`` processor, as collector configuration."""
     settings = Settings()
@@ -162,6 +182,8 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
         "processors": {
             "claudecode": {
                 "services": list(services),
+                # an administrator may name the service anything: the scope says it is Claude Code
+                "scope_prefixes": [_privacy.SCOPE_PREFIX],
                 # at least the scrape interval; ccmon stack sets both from its own scrape interval
                 "emit_interval": "${env:CCMON_CLAUDE_CODE_EMIT_INTERVAL:-5s}",
                 "first_value_delay": "${env:CCMON_CLAUDE_CODE_FIRST_VALUE_DELAY:-45s}",
@@ -170,20 +192,17 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
                 # Claude Code services, so it is reached before any guard budget below
                 "max_streams": cc_budget,
                 "max_value_length": settings.attribute_max_length,
-                "user_email": "${env:CCMON_CLAUDE_CODE_USER_EMAIL:-drop}",
-                "email_hash_key": "${env:CCMON_CLAUDE_CODE_EMAIL_HASH_KEY:-}",
+                # one policy for every attribute that can name a person, in every signal
+                "identity": {
+                    "policy": "${env:CCMON_IDENTITY_POLICY:-hash}",
+                    "hash_key": "${env:CCMON_IDENTITY_HASH_KEY:-}",
+                    "keys": identity_keys(),
+                },
+                # what leaves the collector is listed; content only where the settings opt in
+                "allowlist": allowlist(),
                 "keep_resource": ["service.name", "service.namespace"],
-                "drop_attributes": ["session.id", "user.email", "prompt.id", "anthropic.custom_base_url"],
-                # content never leaves the collector, even when a client enables OTEL_LOG_USER_PROMPTS etc.
-                "drop_log_attributes": [
-                    "prompt",
-                    "prompt_text",
-                    "response",
-                    "tool_input",
-                    "tool_parameters",
-                    "tool_result",
-                    "error_details",
-                ],
+                # metrics a newer client adds, not in the catalog yet: who, which model, which type
+                "default_attributes": [*CLAUDE_CODE_IDENTITY_KEYS, "model", "type", *attribution],
                 "metrics": claude_code,
                 # attribution (OTEL_RESOURCE_ATTRIBUTES) from the resource when a point lacks it
                 "from_resource": [*attribution, "enduser.id"],

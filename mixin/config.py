@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from otel_ccmon import _privacy
 from otel_ccmon._catalog import CLAUDE_CODE_ATTRIBUTION_KEYS, CLAUDE_CODE_IDENTITY_KEYS
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 
@@ -77,6 +78,27 @@ class ClaudeCodeSettings(BaseModel):
     expected_teams: int = Field(default=20, ge=1, le=10_000)
     team_budgets: dict[str, SpendBudget] = Field(default_factory=dict)  # by team.id
     cost_center_budgets: dict[str, SpendBudget] = Field(default_factory=dict)  # by cost_center
+    # privacy (issue 30, otel_ccmon/_privacy.py): further attributes that name a person (hashed,
+    # dropped or kept with user.email, enduser.id and process.owner), and the content attributes an
+    # organisation chooses to keep in its own log or trace store (none by default)
+    identity_keys: tuple[str, ...] = Field(default=(), max_length=20)
+    keep_content: tuple[str, ...] = Field(default=(), max_length=len(_privacy.CONTENT))
+
+    @field_validator("keep_content")
+    @classmethod
+    def _keep_content(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(keys) - set(_privacy.CONTENT))
+        if unknown:
+            raise ValueError(f"keep_content: {unknown} are not content keys; known: {sorted(_privacy.CONTENT)}")
+        return keys
+
+    @field_validator("identity_keys")
+    @classmethod
+    def _identity_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        for key in keys:
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]{0,63}", key):
+                raise ValueError(f"identity key {key!r}: letters, digits, '_' and '.' only")
+        return keys
 
     @field_validator("attribution_keys")
     @classmethod

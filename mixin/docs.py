@@ -1,9 +1,14 @@
-"""The README's metric table, generated from the catalog (``make docs``; a test checks it is current)."""
+"""Generated sections of the documentation (``make docs``; a test checks they are current): the
+README's metric table from the catalog, docs/claude-code.md's privacy allowlist from
+otel_ccmon/_privacy.py."""
 
 from __future__ import annotations
 
 import re
 
+from mixin.collector_firewall import identity_keys
+from mixin.config import SETTINGS
+from otel_ccmon import _privacy
 from otel_ccmon._catalog import CATALOG
 
 BEGIN, END = "<!-- metric-table:begin -->", "<!-- metric-table:end -->"
@@ -29,7 +34,40 @@ def metric_table() -> str:
     return "\n".join(rows)
 
 
+def privacy_table() -> str:
+    """docs/claude-code.md's allowlist: the common set, the resource, identities, and per event and span.
+
+    >>> "| `user_prompt` | `prompt_length`" in privacy_table()
+    True
+    """
+    cc = SETTINGS.claude_code
+    lines = [
+        f"Read from Claude Code {_privacy.CLIENT_VERSION}. Kept on every record and span: "
+        + ", ".join(f"`{k}`" for k in (*_privacy.COMMON, *cc.attribution_keys))
+        + ". Resource: "
+        + ", ".join(f"`{k}`" for k in (*_privacy.RESOURCE, *cc.attribution_keys))
+        + ". Identities (hashed by default, wherever they appear): "
+        + ", ".join(f"`{k}`" for k in identity_keys())
+        + ". Content kept by this configuration (`claude_code.keep_content`): "
+        + (", ".join(f"`{k}`" for k in cc.keep_content) or "none")
+        + ". An event or span name not listed keeps the common set only.",
+        "",
+        _privacy.allowlist_markdown().rstrip("\n"),
+    ]
+    return "\n".join(lines)
+
+
+def _section(text: str, name: str, body: str) -> str:
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+    return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
+
+
 def render_readme(text: str) -> str:
     """Replace the table between the markers in ``text``."""
-    pattern = re.compile(re.escape(BEGIN) + ".*?" + re.escape(END), re.S)
-    return pattern.sub(lambda _: f"{BEGIN}\n{metric_table()}\n{END}", text)
+    return _section(text, "metric-table", metric_table())
+
+
+def render_claude_code(text: str) -> str:
+    """Replace the privacy allowlist between its markers in docs/claude-code.md's ``text``."""
+    return _section(text, "privacy-allowlist", privacy_table())

@@ -24,6 +24,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from otel_ccmon import _privacy
+
 
 class Kind(enum.Enum):
     """Instrument kind of a catalog metric."""
@@ -513,44 +515,13 @@ TOKEN_TYPES: tuple[str, ...] = ("input", "output", "cacheRead", "cacheCreation")
 """The ``type`` values of ``claude_code.token.usage``, in Claude Code's spelling."""
 CLAUDE_CODE_DURATION_BUCKETS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
 
-CLAUDE_CODE_EVENTS: tuple[str, ...] = (
-    "user_prompt",
-    "assistant_response",
-    "tool_result",
-    "api_request",
-    "api_error",
-    "api_refusal",
-    "api_request_body",
-    "api_response_body",
-    "tool_decision",
-    "permission_mode_changed",
-    "auth",
-    "mcp_server_connection",
-    "internal_error",
-    "plugin_installed",
-    "plugin_loaded",
-    "skill_activated",
-    "at_mention",
-    "api_retries_exhausted",
-    "hook_registered",
-    "hook_execution_start",
-    "hook_execution_complete",
-    "hook_plugin_metrics",
-    "compaction",
-    "subagent_completed",
-    "feedback_survey",
-    "retention_sweep",
-)
-"""The events Claude Code's documentation lists (late 2026), counted by name; others are ``other``
-(the collector's claudecodeeventsconnector holds the same list: a unit test compares them)."""
-CLAUDE_CODE_SPAN_TYPES: tuple[str, ...] = (
-    "interaction",
-    "llm_request",
-    "tool",
-    "tool.blocked_on_user",
-    "tool.execution",
-)
+CLAUDE_CODE_EVENTS: tuple[str, ...] = tuple(_privacy.EVENTS)
+"""The events Claude Code 2.1.332 sends, counted by name; others are ``other`` (otel_ccmon/_privacy.py;
+the collector's claudecodeeventsconnector holds the same list: a unit test compares them)."""
+CLAUDE_CODE_SPAN_TYPES: tuple[str, ...] = tuple(_privacy.SPANS)
 """The span names of Claude Code's traces beta, without their ``claude_code.`` prefix."""
+TOOL_ORIGINS: tuple[str, ...] = ("model", "code_mode")
+"""Who made a tool call: the model, or a Code Mode script (tool-use ids ``toolu_cc_``, ``repl_``)."""
 HOOK_OUTCOMES: tuple[str, ...] = ("success", "blocking", "non_blocking_error", "cancelled")
 MCP_CONNECTION_STATUSES: tuple[str, ...] = ("connected", "disconnected", "failed", "unknown")
 
@@ -676,7 +647,12 @@ _EVENT_METRICS: tuple[MetricSpec, ...] = (
         "s",
         "Duration of Claude Code's spans (traces beta), by span type (interaction, llm_request, tool, "
         "tool.blocked_on_user, tool.execution), model and tool.",
-        (Attribute("span_type", _values(*CLAUDE_CODE_SPAN_TYPES)), Attribute("model"), Attribute("tool_name")),
+        (
+            Attribute("span_type", _values(*CLAUDE_CODE_SPAN_TYPES)),
+            Attribute("model"),
+            Attribute("tool_name"),
+            Attribute("origin", _values(*TOOL_ORIGINS)),
+        ),
         histogram=True,
     ),
     _event_metric(
@@ -814,7 +790,12 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _C,
         "{result}",
         "Claude Code tool executions by tool and success.",
-        (Attribute("tool_name"), Attribute("success", _values("true", "false", "unknown")), *_CC_ORG),
+        (
+            Attribute("tool_name"),
+            Attribute("success", _values("true", "false", "unknown")),
+            Attribute("origin", _values(*TOOL_ORIGINS)),
+            *_CC_ORG,
+        ),
         source=Source.CLAUDE_CODE_EVENTS,
     ),
     MetricSpec(
@@ -823,7 +804,7 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
         _H,
         "s",
         "Duration of Claude Code tool executions.",
-        (Attribute("tool_name"), *_CC_ORG),
+        (Attribute("tool_name"), Attribute("origin", _values(*TOOL_ORIGINS)), *_CC_ORG),
         CLAUDE_CODE_DURATION_BUCKETS,
         source=Source.CLAUDE_CODE_EVENTS,
     ),

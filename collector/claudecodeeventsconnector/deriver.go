@@ -64,15 +64,41 @@ var units = map[string]string{
 	MetricPermissionModes: "{change}",
 }
 
-// DocumentedEvents are the event names Claude Code's documentation lists (late 2026): counted by
-// name; any other name is counted as "other" (names are not label values until documented).
+// DocumentedEvents are the event names Claude Code 2.1.332 sends (its documentation's 26 and
+// system_prompt, tool, safety_event, managed_settings_resolved; otel_ccmon/_privacy.py holds the
+// same list, a unit test compares them): counted by name; any other name is counted as "other"
+// (names are not label values until known).
 var DocumentedEvents = []string{
 	"user_prompt", "assistant_response", "tool_result", "api_request", "api_error", "api_refusal",
 	"api_request_body", "api_response_body", "tool_decision", "permission_mode_changed", "auth",
 	"mcp_server_connection", "internal_error", "plugin_installed", "plugin_loaded", "skill_activated",
 	"at_mention", "api_retries_exhausted", "hook_registered", "hook_execution_start",
 	"hook_execution_complete", "hook_plugin_metrics", "compaction", "subagent_completed",
-	"feedback_survey", "retention_sweep",
+	"feedback_survey", "retention_sweep", "system_prompt", "tool", "safety_event", "managed_settings_resolved",
+}
+
+// Code Mode (2.1.329+): the tool calls a script makes carry tool-use ids with these prefixes; they
+// are counted with origin="code_mode", the model's own calls with origin="model", so that a tool
+// count still means what the model asked for.
+var codeModePrefixes = []string{"toolu_cc_", "repl_"}
+
+const (
+	originModel    = "model"
+	originCodeMode = "code_mode"
+)
+
+// origin tells a Code Mode script's tool call from the model's own, by its tool-use id.
+func origin(attrs pcommon.Map, key string) string {
+	v, ok := attrs.Get(key)
+	if !ok {
+		return originModel
+	}
+	for _, p := range codeModePrefixes {
+		if strings.HasPrefix(v.AsString(), p) {
+			return originCodeMode
+		}
+	}
+	return originModel
 }
 
 var documented = func() map[string]struct{} {
@@ -166,9 +192,9 @@ func eventName(r plog.LogRecord) string {
 		return v.AsString()
 	}
 	if r.EventName() != "" {
-		return strings.TrimPrefix(r.EventName(), "claude_code.")
+		return strings.TrimPrefix(r.EventName(), spanPrefix)
 	}
-	return strings.TrimPrefix(r.Body().AsString(), "claude_code.")
+	return strings.TrimPrefix(r.Body().AsString(), spanPrefix)
 }
 
 // out collects the derived points of one resource.
@@ -279,10 +305,10 @@ func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
 		}
 		o.add(MetricAPIRequests, 1, "model", d.text(attrs, "model"), "status_code", code)
 	case "tool_result":
-		tool := d.text(attrs, "tool_name")
+		tool, from := d.text(attrs, "tool_name"), origin(attrs, "tool_use_id")
 		success := d.flag(attrs, "success")
-		o.add(MetricToolResults, 1, "tool_name", tool, "success", success)
-		if !o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool) {
+		o.add(MetricToolResults, 1, "tool_name", tool, "success", success, "origin", from)
+		if !o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool, "origin", from) {
 			return outcomeInvalidTiming
 		}
 	case "tool_decision":

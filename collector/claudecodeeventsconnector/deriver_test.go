@@ -103,7 +103,7 @@ func TestEventsBecomeMetrics(t *testing.T) {
 		MetricAPITokens + "|model=claude-sonnet-4-5|type=input":               300,
 		MetricAPITokens + "|model=claude-sonnet-4-5|type=cacheRead":           100,
 		MetricAPICost + "|model=claude-sonnet-4-5|user.id=u1":                 0.0017025,
-		MetricToolResults + "|tool_name=Bash|success=true":                    1,
+		MetricToolResults + "|tool_name=Bash|success=true|origin=model":       1,
 		MetricToolDecisions + "|tool_name=Bash|decision=accept|source=config": 1,
 		MetricPrompts + "|user.id=u1":                                         1,
 		MetricAPIDuration + "|count":                                          2,
@@ -153,13 +153,13 @@ func TestEveryDocumentedEventIsCountedByNameOthersAsOther(t *testing.T) {
 			t.Fatalf("%s not counted by name: %v", name, got)
 		}
 	}
-	if got[MetricEvents+"|event=other"] != 2 || len(DocumentedEvents) != 26 {
+	if got[MetricEvents+"|event=other"] != 2 || len(DocumentedEvents) != 28+2 {
 		t.Fatalf("undocumented names are other: %v", got[MetricEvents+"|event=other"])
 	}
 }
 
 func TestOutcomeEventsAsTheRealClientSendsThem(t *testing.T) {
-	// attribute names and types as the 2.1.328 client sends them (numbers as strings)
+	// attribute names and types as the 2.1.332 client sends them (numbers as strings)
 	got := derive(t, logs("claude-code",
 		map[string]any{"event.name": "api_retries_exhausted", "model": "claude-opus-4-5", "status_code": 529, "total_attempts": 11},
 		map[string]any{"event.name": "api_refusal", "model": "claude-opus-4-5", "request_id": "r1"},
@@ -212,5 +212,26 @@ func TestAbsurdDurationsAndTokensAreNotAdded(t *testing.T) {
 	}
 	if got[MetricSubagentTokens+"|agent_type=x"] != 0 {
 		t.Fatalf("absurd tokens added: %v", got)
+	}
+}
+
+// Code Mode (2.1.329+): a script's tool calls (ids toolu_cc_..., repl_...) are told apart from the
+// model's own, so the model's tool count and durations keep their meaning.
+func TestCodeModeInnerToolCallsAreToldApart(t *testing.T) {
+	got := derive(t, logs("claude-code",
+		map[string]any{"event.name": "tool_result", "tool_name": "Code", "tool_use_id": "toolu_01AbC", "success": "true", "duration_ms": "900"},
+		map[string]any{"event.name": "tool_result", "tool_name": "Read", "tool_use_id": "toolu_cc_01x", "success": "true", "duration_ms": "5"},
+		map[string]any{"event.name": "tool_result", "tool_name": "Bash", "tool_use_id": "repl_7", "success": "false", "duration_ms": "10"},
+	))
+	want := map[string]float64{
+		MetricToolResults + "|tool_name=Code|success=true|origin=model":      1,
+		MetricToolResults + "|tool_name=Read|success=true|origin=code_mode":  1,
+		MetricToolResults + "|tool_name=Bash|success=false|origin=code_mode": 1,
+		MetricToolDuration + "|sum":                                          0.915,
+	}
+	for k, v := range want {
+		if d := got[k] - v; d > 1e-12 || d < -1e-12 {
+			t.Errorf("%s: want %v, got %v (all %v)", k, v, got[k], got)
+		}
 	}
 }

@@ -24,9 +24,11 @@ const (
 	spanPrefix         = "claude_code."
 )
 
-// spanTypes are the span names the client sends (without the claude_code. prefix); others: other
+// spanTypes are the span names the 2.1.332 client sends (without the claude_code. prefix); others:
+// other (otel_ccmon/_privacy.py SPANS holds the same names)
 var spanTypes = map[string]struct{}{
 	"interaction": {}, "llm_request": {}, "tool": {}, "tool.blocked_on_user": {}, "tool.execution": {},
+	"hook": {}, "subagent.spawn": {}, "mcp.rpc": {}, "compaction": {}, "bash.subprocess": {},
 }
 
 func init() {
@@ -111,11 +113,17 @@ func (s *spanDeriver) derive(o *out, span ptrace.Span) (string, string) {
 	}
 	o.ts = span.EndTimestamp()
 	attrs := span.Attributes()
-	model, tool := unknownValue, unknownValue
+	model, tool, from := unknownValue, unknownValue, ""
 	switch kind {
 	case "llm_request":
+		// the model that answered (2.1.331+) where the client says so, else the one asked for
 		model = s.d.text(attrs, "model")
-	case "tool", "tool.blocked_on_user", "tool.execution":
+		if v, ok := attrs.Get("gen_ai.response.model"); ok && v.AsString() != "" {
+			model = s.d.text(attrs, "gen_ai.response.model")
+		}
+	case "tool":
+		tool, from = s.tool(attrs), origin(attrs, "gen_ai.tool.call.id")
+	case "tool.blocked_on_user", "tool.execution":
 		tool = s.tool(attrs)
 	}
 	if span.EndTimestamp() < span.StartTimestamp() || span.StartTimestamp() == 0 {
@@ -125,7 +133,11 @@ func (s *spanDeriver) derive(o *out, span ptrace.Span) (string, string) {
 	if ms > maxDurationMs {
 		return kind, outcomeInvalidTiming
 	}
-	p := o.observe(MetricSpanDuration, ms/1000, "span_type", kind, "model", model, "tool_name", tool)
+	labels := []string{"span_type", kind, "model", model, "tool_name", tool}
+	if from != "" {
+		labels = append(labels, "origin", from)
+	}
+	p := o.observe(MetricSpanDuration, ms/1000, labels...)
 	exemplar(p, span, ms/1000)
 	if kind == "llm_request" {
 		if ttft, ok := number(attrs, "ttft_ms"); ok && ttft >= 0 && ttft <= ms {

@@ -2,6 +2,7 @@ package claudecodeeventsconnector
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func TestSpanDurationsAndTimeToFirstToken(t *testing.T) {
 	want := map[string][2]float64{
 		MetricSpanDuration + "|span_type=interaction|model=unknown|tool_name=unknown":          {1, 4},
 		MetricSpanDuration + "|span_type=llm_request|model=claude-opus-4-5|tool_name=unknown":  {1, 2},
-		MetricSpanDuration + "|span_type=tool|model=unknown|tool_name=Bash":                    {1, 1},
+		MetricSpanDuration + "|span_type=tool|model=unknown|tool_name=Bash|origin=model":       {1, 1},
 		MetricSpanDuration + "|span_type=tool.blocked_on_user|model=unknown|tool_name=unknown": {1, 0.5},
 		MetricSpanDuration + "|span_type=tool.execution|model=unknown|tool_name=unknown":       {1, 0.25},
 		MetricTTFT + "|model=claude-opus-4-5":                                                  {1, 0.35},
@@ -110,5 +111,40 @@ func TestAbsurdSpansAreNotObservedAndOtherServicesAreIgnored(t *testing.T) {
 	}
 	if other := histograms(t, traces("checkout", sp{"claude_code.interaction", time.Second, nil})); len(other) != 0 {
 		t.Fatalf("spans of other services are not Claude Code's: %v", other)
+	}
+}
+
+// 2.1.332's ten span names are counted by name (none as other); a Code Mode script's tool span is
+// told apart; the LLM request is labelled with the model that answered when the client says so.
+func TestEverySpanNameOf2_1_332AndCodeModeAndResponseModel(t *testing.T) {
+	var spans []sp
+	for name := range spanTypes {
+		spans = append(spans, sp{"claude_code." + name, time.Second, nil})
+	}
+	spans = append(spans,
+		sp{"claude_code.tool", time.Second, map[string]any{"tool_name": "Read", "gen_ai.tool.call.id": "toolu_cc_1"}},
+		sp{"claude_code.llm_request", time.Second, map[string]any{"model": "opus", "gen_ai.response.model": "claude-opus-4-5-20261101"}},
+	)
+	got := histograms(t, traces("claude-code", spans...))
+	if len(spanTypes) != 10 {
+		t.Fatalf("2.1.332 sends 10 span names, the table has %d", len(spanTypes))
+	}
+	n := 0.0
+	for k, v := range got {
+		if strings.HasPrefix(k, MetricSpanDuration) {
+			n += v[0]
+		}
+		if strings.Contains(k, "span_type=other") {
+			t.Fatalf("no span of 2.1.332 is other: %s", k)
+		}
+	}
+	if n != 12 {
+		t.Fatalf("12 spans observed, got %v (%v)", n, got)
+	}
+	if got[MetricSpanDuration+"|span_type=tool|model=unknown|tool_name=Read|origin=code_mode"] != [2]float64{1, 1} {
+		t.Fatalf("the Code Mode tool span: %v", got)
+	}
+	if got[MetricSpanDuration+"|span_type=llm_request|model=claude-opus-4-5-20261101|tool_name=unknown"] != [2]float64{1, 1} {
+		t.Fatalf("the response model labels the LLM request: %v", got)
 	}
 }

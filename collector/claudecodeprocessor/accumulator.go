@@ -2,10 +2,7 @@ package claudecodeprocessor
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"hash/maphash"
 	"math"
 	"sort"
@@ -62,11 +59,11 @@ type accumulator struct {
 	cfg       *Config
 	services  map[string]struct{}
 	rules     map[string]map[string]struct{}
-	drop      map[string]struct{}
+	defaults  map[string]struct{}
 	keepRes   map[string]struct{}
 	fromRes   []string
 	capped    map[string]map[string]time.Time // capped key -> value -> last seen
-	dropLogs  map[string]struct{}
+	priv      privacy
 	seed      maphash.Seed
 	next      consumer.Metrics
 	logger    *zap.Logger
@@ -97,7 +94,7 @@ func set(values []string) map[string]struct{} {
 func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.Metrics) (*accumulator, error) {
 	a := &accumulator{
 		cfg: cfg, services: set(cfg.Services), rules: map[string]map[string]struct{}{},
-		drop: set(cfg.DropAttributes), keepRes: set(cfg.KeepResource), dropLogs: set(cfg.DropLogAttributes), seed: maphash.MakeSeed(),
+		defaults: set(cfg.DefaultAttributes), keepRes: set(cfg.KeepResource), priv: newPrivacy(cfg), seed: maphash.MakeSeed(),
 		next: next, logger: tel.Logger, now: time.Now,
 		streams: map[uint64]*stream{}, sources: map[uint64]*source{},
 		fromRes: cfg.FromResource, capped: map[string]map[string]time.Time{},
@@ -106,6 +103,10 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 		a.capped[k] = map[string]time.Time{}
 	}
 	a.startedAt = pcommon.NewTimestampFromTime(a.now())
+	if cfg.Identity.Policy == IdentityHash && cfg.Identity.HashKey == "" && next != nil {
+		tel.Logger.Warn("claudecode: identity.hash_key is empty: identities are hashed without a key, and a " +
+			"pseudonym can be undone by hashing guessed addresses; set CCMON_IDENTITY_HASH_KEY (16+ characters)")
+	}
 	for name, r := range cfg.Metrics {
 		a.rules[name] = set(r.Attributes)
 	}
@@ -239,14 +240,8 @@ func (a *accumulator) truncate(s string) string {
 	return s
 }
 
-func (a *accumulator) hashEmail(v string) string {
-	mac := hmac.New(sha256.New, []byte(a.cfg.EmailHashKey))
-	mac.Write([]byte(v))
-	return "sha256:" + hex.EncodeToString(mac.Sum(nil))[:16]
-}
-
 // reduce returns the attributes kept on the metric's totals: the catalog's keys (or all but
-// drop_attributes for metrics outside it), with user.email dropped, hashed or kept, the
+// default_attributes for metrics outside it), identities dropped, hashed or kept, the
 // from_resource keys the point lacks taken from its resource, and capped keys bounded.
 func (a *accumulator) reduce(name string, attrs, rawRes pcommon.Map, now time.Time, t *tally) pcommon.Map {
 	out := pcommon.NewMap()
@@ -256,16 +251,14 @@ func (a *accumulator) reduce(name string, attrs, rawRes pcommon.Map, now time.Ti
 			if _, ok := rule[k]; !ok {
 				return true
 			}
-		} else if _, dropped := a.drop[k]; dropped && k != "user.email" {
+		} else if _, kept := a.defaults[k]; !kept && !a.isIdentity(k) {
 			return true
 		}
 		value := v.AsString()
-		if k == "user.email" {
-			switch a.cfg.UserEmail {
-			case EmailDrop:
+		if a.isIdentity(k) {
+			var keep bool
+			if value, keep = a.identity(value); !keep {
 				return true
-			case EmailHash:
-				value = a.hashEmail(value)
 			}
 		}
 		value = a.truncate(value)
@@ -525,8 +518,7 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 	t := &tally{counts: map[string]int64{}, lost: map[string]float64{}, folded: map[string]int64{}}
 	a.mu.Lock()
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
-		name, _ := rm.Resource().Attributes().Get("service.name")
-		if _, ours := a.services[name.AsString()]; !ours {
+		if !a.ours(rm.Resource().Attributes(), metricScopes(rm)) {
 			return false
 		}
 		rawRes := rm.Resource().Attributes()
@@ -557,6 +549,14 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 		return md, processorhelper.ErrSkipProcessingData
 	}
 	return md, nil
+}
+
+func metricScopes(rm pmetric.ResourceMetrics) []string {
+	out := make([]string, rm.ScopeMetrics().Len())
+	for i := range out {
+		out[i] = rm.ScopeMetrics().At(i).Scope().Name()
+	}
+	return out
 }
 
 func (a *accumulator) gc(now time.Time) {

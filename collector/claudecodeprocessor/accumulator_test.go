@@ -11,9 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 )
 
@@ -178,29 +176,6 @@ func TestCumulativeParallelSessionsAndResets(t *testing.T) {
 	}
 }
 
-func TestEmailDroppedHashedOrKept(t *testing.T) {
-	attrs := map[string]string{"user.id": "u1", "user.email": "dev@example.com", "model": "haiku"}
-	for mode, want := range map[string]string{
-		EmailDrop: cost + "{model=haiku,user.id=u1}",
-		EmailKeep: cost + "{model=haiku,user.email=dev@example.com,user.id=u1}",
-	} {
-		a, c := newTestAccumulator(t, func(cfg *Config) { cfg.UserEmail = mode })
-		mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta, pt{attrs, 1, t0, t0}))
-		c.t = t0.Add(time.Minute)
-		if got := totals(a.snapshot(c.now())); got[want] != 1 || len(got) != 1 {
-			t.Fatalf("%s: want %s, got %v", mode, want, got)
-		}
-	}
-	a, c := newTestAccumulator(t, func(cfg *Config) { cfg.UserEmail = EmailHash; cfg.EmailHashKey = "0123456789abcdef" })
-	mustProcess(t, a, sums("claude-code", cost, pmetric.AggregationTemporalityDelta, pt{attrs, 1, t0, t0}))
-	c.t = t0.Add(time.Minute)
-	for k := range totals(a.snapshot(c.now())) {
-		if strings.Contains(k, "example.com") || !strings.Contains(k, "user.email=sha256:") {
-			t.Fatalf("hash mode must store a keyed hash only, got %s", k)
-		}
-	}
-}
-
 func TestBadPointsAreDroppedAndCounted(t *testing.T) {
 	a, c := newTestAccumulator(t, func(cfg *Config) { cfg.MaxStreams = 1 })
 	attrs := map[string]string{"user.id": "u1", "model": "sonnet"}
@@ -251,30 +226,19 @@ func TestDeltaHistogramsAccumulate(t *testing.T) {
 
 func TestConfigErrorsNameTheField(t *testing.T) {
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	cfg.UserEmail = EmailHash
+	cfg.Identity.HashKey = "short"
+	cfg.Identity.Policy = "pseudonymise"
 	cfg.Services = nil
 	err := cfg.Validate()
-	if err == nil || !strings.Contains(err.Error(), "email_hash_key") || !strings.Contains(err.Error(), "services") {
-		t.Fatalf("want errors naming email_hash_key and services, got %v", err)
+	for _, field := range []string{"policy", "services"} {
+		if err == nil || !strings.Contains(err.Error(), field) {
+			t.Fatalf("want an error naming %s, got %v", field, err)
+		}
 	}
-}
-
-func TestLogsLoseEmailAndContent(t *testing.T) {
-	a, _ := newTestAccumulator(t, nil)
-	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("service.name", "claude-code")
-	r := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-	r.Attributes().PutStr("user.email", "dev@example.com")
-	r.Attributes().PutStr("prompt", "secret plans")
-	r.Attributes().PutStr("model", "sonnet")
-	out, err := a.processLogs(context.Background(), ld)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().AsRaw()
-	if len(got) != 1 || got["model"] != "sonnet" {
-		t.Fatalf("want only model left, got %v", got)
+	cfg = NewFactory().CreateDefaultConfig().(*Config)
+	cfg.Identity.HashKey = "short"
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "hash_key") {
+		t.Fatalf("want an error naming hash_key, got %v", err)
 	}
 }
 
@@ -348,7 +312,7 @@ func TestAttributionFromPointOrResourceAndAbsentKeysAddNothing(t *testing.T) {
 	got := totals(a.snapshot(c.now()))
 	want := map[string]float64{
 		cost + "{cost_center=eng-123,model=opus,team.id=platform,user.id=u1}": 1,
-		cost + "{model=opus,user.id=u2}":                                     2,
+		cost + "{model=opus,user.id=u2}":                                      2,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %v, want %v", got, want)
@@ -408,39 +372,6 @@ func TestCappedValuesAreForgottenAfterMaxStale(t *testing.T) {
 	got := totals(a.snapshot(c.now()))
 	if !near(got[cost+"{model=opus,team.id=new,user.id=u}"], 1) {
 		t.Fatalf("a value unseen for max_stale frees its place: %v", got)
-	}
-}
-
-func TestSpansLoseContentAndEmail(t *testing.T) {
-	a, _ := newTestAccumulator(t, nil)
-	td := ptrace.NewTraces()
-	rs := td.ResourceSpans().AppendEmpty()
-	rs.Resource().Attributes().PutStr("service.name", "claude-code")
-	rs.Resource().Attributes().PutStr("user.email", "dev@example.com")
-	span := rs.ScopeSpans().AppendEmpty().Spans().AppendEmpty()
-	span.SetName("claude_code.interaction")
-	span.Attributes().PutStr("user_prompt", "my secret prompt")
-	span.Attributes().PutStr("user.email", "dev@example.com")
-	span.Attributes().PutInt("user_prompt_length", 16)
-	span.Events().AppendEmpty().Attributes().PutStr("tool_input", "rm -rf /")
-	other := td.ResourceSpans().AppendEmpty()
-	other.Resource().Attributes().PutStr("service.name", "checkout")
-	other.ScopeSpans().AppendEmpty().Spans().AppendEmpty().Attributes().PutStr("user_prompt", "not ours")
-	if _, err := a.processTraces(context.Background(), td); err != nil {
-		t.Fatal(err)
-	}
-	got := span.Attributes().AsRaw()
-	if _, has := got["user_prompt"]; has || got["user.email"] != nil || got["user_prompt_length"] != int64(16) {
-		t.Fatalf("prompt and e-mail removed, the length kept: %v", got)
-	}
-	if _, has := rs.Resource().Attributes().Get("user.email"); has {
-		t.Fatal("the resource's e-mail removed")
-	}
-	if span.Events().At(0).Attributes().Len() != 0 {
-		t.Fatal("span events scrubbed too")
-	}
-	if v, _ := other.ScopeSpans().At(0).Spans().At(0).Attributes().Get("user_prompt"); v.Str() != "not ours" {
-		t.Fatal("other services' spans are left alone")
 	}
 }
 

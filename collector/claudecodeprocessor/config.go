@@ -23,12 +23,36 @@ import (
 	"time"
 )
 
-// User e-mail handling (user_email).
+// Identity handling (identity.policy): one policy for every key that can name a person.
 const (
-	EmailDrop = "drop" // the attribute is removed (default)
-	EmailHash = "hash" // the value becomes a keyed hash: a stable pseudonym, not the address
-	EmailKeep = "keep" // stored as sent (personal data in the metrics backend)
+	IdentityHash = "hash" // the value becomes a keyed hash: a stable pseudonym, not the address (default)
+	IdentityDrop = "drop" // the attribute is removed
+	IdentityKeep = "keep" // stored as sent (personal data in every backend)
 )
+
+// IdentityConfig says what becomes of the attributes that can name a person (an e-mail, a login,
+// the OS user name), wherever they are: resource, point, log record, span, span event.
+type IdentityConfig struct {
+	// Policy is hash, drop or keep.
+	Policy string `mapstructure:"policy"`
+	// HashKey keys the hash (so that addresses cannot be guessed back from the pseudonyms).
+	HashKey string `mapstructure:"hash_key"`
+	// Keys are the identity attributes (user.email, enduser.id, process.owner, ...).
+	Keys []string `mapstructure:"keys"`
+}
+
+// AllowlistConfig is what of Claude Code's log records and spans may leave the collector
+// (generated from otel_ccmon/_privacy.py): every attribute not listed is removed.
+type AllowlistConfig struct {
+	// Resource are the resource attributes kept (identity keys follow the identity policy).
+	Resource []string `mapstructure:"resource"`
+	// Common are the attributes every record and span keeps.
+	Common []string `mapstructure:"common"`
+	// Events are the attributes kept per event name (event.name), besides Common.
+	Events map[string][]string `mapstructure:"events"`
+	// Spans are the attributes kept per span name (without the claude_code. prefix), besides Common.
+	Spans map[string][]string `mapstructure:"spans"`
+}
 
 // MetricRule is the catalog entry of one Claude Code metric: the attribute keys kept.
 type MetricRule struct {
@@ -37,8 +61,12 @@ type MetricRule struct {
 
 // Config of the processor.
 type Config struct {
-	// Services are the service.name values handled; other resources pass through untouched.
+	// Services are the service.name values handled; other resources pass through untouched
+	// unless one of their scopes starts with a ScopePrefixes entry.
 	Services []string `mapstructure:"services"`
+	// ScopePrefixes recognise Claude Code by its instrumentation scope whatever service.name an
+	// administrator chose; such a resource's service.name becomes Services[0].
+	ScopePrefixes []string `mapstructure:"scope_prefixes"`
 	// EmitInterval is how often the totals are sent on down the pipeline.
 	EmitInterval time.Duration `mapstructure:"emit_interval"`
 	// FirstValueDelay shows a new stream at 0 this long (at least one scrape interval).
@@ -49,16 +77,14 @@ type Config struct {
 	MaxStreams int `mapstructure:"max_streams"`
 	// MaxValueLength truncates attribute values (as the cardinality guard does).
 	MaxValueLength int `mapstructure:"max_value_length"`
-	// UserEmail is drop, hash or keep.
-	UserEmail string `mapstructure:"user_email"`
-	// EmailHashKey keys the hash of user_email: hash (so that addresses cannot be guessed back).
-	EmailHashKey string `mapstructure:"email_hash_key"`
+	// Identity is the policy for attributes that name a person.
+	Identity IdentityConfig `mapstructure:"identity"`
+	// Allowlist is what of log records and spans is kept.
+	Allowlist AllowlistConfig `mapstructure:"allowlist"`
 	// KeepResource lists the resource attributes kept on the emitted streams.
 	KeepResource []string `mapstructure:"keep_resource"`
-	// DropAttributes are removed from metrics that are not in Metrics (unknown or newer ones).
-	DropAttributes []string `mapstructure:"drop_attributes"`
-	// DropLogAttributes are removed from Claude Code's log records (content: prompts, responses).
-	DropLogAttributes []string `mapstructure:"drop_log_attributes"`
+	// DefaultAttributes are kept on metrics that are not in Metrics (unknown or newer ones).
+	DefaultAttributes []string `mapstructure:"default_attributes"`
 	// Metrics maps metric names to the attributes kept (generated from the catalog).
 	Metrics map[string]MetricRule `mapstructure:"metrics"`
 	// FromResource lists keys a point takes from its resource when it does not carry them itself
@@ -102,14 +128,16 @@ func (c *Config) Validate() error {
 	if c.MaxValueLength < 1 {
 		errs = append(errs, fmt.Errorf("max_value_length must be at least 1 (got %d)", c.MaxValueLength))
 	}
-	switch c.UserEmail {
-	case EmailDrop, EmailKeep:
-	case EmailHash:
-		if len(c.EmailHashKey) < 16 {
-			errs = append(errs, errors.New("user_email: hash needs email_hash_key of at least 16 characters"))
+	switch c.Identity.Policy {
+	case IdentityDrop, IdentityKeep:
+	case IdentityHash:
+		// an empty key is allowed (a pseudonym still, but one that guessing addresses can undo:
+		// the processor warns at start); a short one is a mistake
+		if c.Identity.HashKey != "" && len(c.Identity.HashKey) < 16 {
+			errs = append(errs, errors.New("identity: hash_key must be empty or at least 16 characters"))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("user_email must be drop, hash or keep (got %q)", c.UserEmail))
+		errs = append(errs, fmt.Errorf("identity: policy must be hash, drop or keep (got %q)", c.Identity.Policy))
 	}
 	return errors.Join(errs...)
 }

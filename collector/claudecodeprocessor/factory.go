@@ -24,12 +24,16 @@ func NewFactory() processor.Factory {
 				MaxStale:        6 * time.Hour,
 				MaxStreams:      50000,
 				MaxValueLength:  128,
-				UserEmail:       EmailDrop,
-				KeepResource:    []string{"service.name", "service.namespace"},
-				DropAttributes:  []string{"session.id", "user.email", "prompt.id", "anthropic.custom_base_url"},
-				DropLogAttributes: []string{
-					"prompt", "prompt_text", "response", "tool_input", "tool_parameters", "tool_result", "error_details",
+				ScopePrefixes:   []string{"com.anthropic.claude_code"},
+				Identity: IdentityConfig{
+					Policy: IdentityHash, Keys: []string{"user.email", "enduser.id", "process.owner"},
 				},
+				Allowlist: AllowlistConfig{
+					Resource: []string{"service.name", "service.version", "os.type", "host.arch"},
+					Common:   []string{"event.name", "event.timestamp", "event.sequence", "session.id", "user.id"},
+				},
+				KeepResource:      []string{"service.name", "service.namespace"},
+				DefaultAttributes: []string{"user.id", "model", "type"},
 			}
 		},
 		processor.WithMetrics(createMetrics, component.StabilityLevelAlpha),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from otel_ccmon._identity import pseudonym
 from otel_ccmon.claude_code._completeness import DROPPED_VALUE, Completeness, measure, prometheus_query
 
 COST = "claude_code_cost_usage_USD_total"
@@ -76,6 +77,19 @@ class Directory:
     """
 
     people: Mapping[str, Person]
+
+    def with_pseudonyms(self, key: str) -> Directory:
+        """The same people, also found by the collector's pseudonym of each id (identities are
+        hashed with ``key`` in the collector: a directory lists e-mails and logins in clear).
+
+        >>> d = Directory({"dev@example.com": Person("Dev")}).with_pseudonyms("0123456789abcdef")
+        >>> d.find({"enduser_id": "sha256:4b97fe521c1f004a"})
+        Person(name='Dev', team='', cost_center='', department='')
+        """
+        people = dict(self.people)
+        for key_id, person in self.people.items():
+            people.setdefault(pseudonym(key_id, key), person)
+        return Directory(people)
 
     @classmethod
     def parse(cls, lines: Iterable[str], source: str = "directory") -> Directory:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import re
 import sys
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_ccmon._catalog import CLAUDE_CODE_SERVICE
+from otel_ccmon._identity import KEY_ENV, KEY_FILE
 from otel_ccmon.claude_code._env import env_settings, managed_settings, shell_exports
 from otel_ccmon.claude_code._simulator import Include, Team, TeamPlan
 
@@ -95,6 +97,9 @@ def _report(args: argparse.Namespace) -> int:
     by = tuple(dict.fromkeys(args.by or ("user", "model")))
     try:
         directory = Directory.load(Path(args.directory)) if args.directory else None
+        key = Path(args.identity_key_file).read_text().strip() if args.identity_key_file else os.environ.get(KEY_ENV)
+        if directory is not None and key:
+            directory = directory.with_pseudonyms(key)  # the collector hashed e-mails and logins with it
     except (OSError, DirectoryError) as exc:
         print(f"ccmon claude-code report: {exc}", file=sys.stderr)
         return 2
@@ -195,7 +200,14 @@ def add_commands(sub: Any) -> None:
         help="a dimension to cut by (repeat for several; default: user and model)",
     )
     rep.add_argument(
-        "--directory", help="CSV of people: id (user id, account uuid, hashed e-mail), name, optional team, cost_center"
+        "--directory",
+        help="CSV of people: id (user id, account uuid, e-mail or login, or its pseudonym), name, optional team, "
+        "cost_center",
+    )
+    rep.add_argument(
+        "--identity-key-file",
+        help=f"the collector's identity hash key (default: ${KEY_ENV}; the local stack's: <stack folder>/{KEY_FILE}): "
+        "directory ids in clear then match the pseudonyms in Prometheus",
     )
     rep.add_argument(
         "--prometheus",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from otel_ccmon._durations import duration_seconds
+from otel_ccmon._identity import KEY_ENV, stack_key
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 
 if TYPE_CHECKING:
@@ -95,6 +96,8 @@ def _collector_env(ctx: Context) -> dict[str, str]:
         "CCMON_OTLP_TOKEN_FILE": str(w / "secrets" / "otlp_token"),
         "CCMON_TLS_CERT_FILE": str(w / "secrets" / "tls_cert.pem"),
         "CCMON_TLS_KEY_FILE": str(w / "secrets" / "tls_key.pem"),
+        # identities are hashed with a key kept in the stack folder (the report maps them back)
+        KEY_ENV: stack_key(w),
         **cfg.collector_env,
     }
 

@@ -163,12 +163,17 @@ def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> N
 
 def test_documented_events_are_the_connectors() -> None:
     """The catalog's list of Claude Code events (the `event` label's values) is the one the
-    collector's connector counts by name (issue 21: 26 documented events)."""
+    collector's connector counts by name, and so are the span names (issue 30: 2.1.332 sends 28
+    event names and 10 span names, none counted as other)."""
     import re
 
     from tests.support import ROOT
 
-    source = (ROOT / "collector" / "claudecodeeventsconnector" / "deriver.go").read_text()
+    connector = ROOT / "collector" / "claudecodeeventsconnector"
+    source = (connector / "deriver.go").read_text()
     block = source.split("var DocumentedEvents = []string{", 1)[1].split("}", 1)[0]
-    assert tuple(re.findall(r'"([a-z_]+)"', block)) == cat.CLAUDE_CODE_EVENTS
-    assert len(cat.CLAUDE_CODE_EVENTS) == 26
+    assert sorted(re.findall(r'"([a-z_]+)"', block)) == sorted(cat.CLAUDE_CODE_EVENTS)
+    assert len(cat.CLAUDE_CODE_EVENTS) == 28 + 2  # and api_request_body, api_response_body
+    spans = (connector / "spans.go").read_text().split("var spanTypes = map[string]struct{}{", 1)[1].split("\n}", 1)[0]
+    assert sorted(re.findall(r'"([a-z_.]+)"', spans)) == sorted(cat.CLAUDE_CODE_SPAN_TYPES)
+    assert len(cat.CLAUDE_CODE_SPAN_TYPES) == 10

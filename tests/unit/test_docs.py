@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from mixin.docs import render_readme
+from mixin.docs import render_claude_code, render_readme
 from tests.support import ROOT
 
 
 def test_readme_metric_table_is_current() -> None:
     text = (ROOT / "README.md").read_text()
     assert render_readme(text) == text, "README metric table is stale: run `make docs`"
+
+
+def test_claude_code_privacy_allowlist_is_current() -> None:
+    text = (ROOT / "docs" / "claude-code.md").read_text()
+    assert "<!-- privacy-allowlist:begin -->" in text
+    assert render_claude_code(text) == text, "docs/claude-code.md's allowlist is stale: run `make docs`"

@@ -1,0 +1,204 @@
+package claudecodeprocessor
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// pseudonymPrefix starts every hashed identity; pseudonymLen is its whole length ("sha256:" + 16
+// hex digits). A value already of that shape is left as it is, so that data passing the processor
+// twice (log records, then the metrics the connector derives from them) keeps one pseudonym.
+const (
+	pseudonymPrefix = "sha256:"
+	pseudonymLen    = len(pseudonymPrefix) + 16
+	spanNamePrefix  = "claude_code."
+)
+
+// privacy holds the allowlists and the identity policy, as sets.
+type privacy struct {
+	identity map[string]struct{}
+	resource map[string]struct{}
+	common   map[string]struct{}
+	events   map[string]map[string]struct{}
+	spans    map[string]map[string]struct{}
+	none     map[string]struct{}
+}
+
+func newPrivacy(cfg *Config) privacy {
+	p := privacy{
+		identity: set(cfg.Identity.Keys), resource: set(cfg.Allowlist.Resource), common: set(cfg.Allowlist.Common),
+		events: map[string]map[string]struct{}{}, spans: map[string]map[string]struct{}{}, none: map[string]struct{}{},
+	}
+	for name, keys := range cfg.Allowlist.Events {
+		p.events[name] = set(keys)
+	}
+	for name, keys := range cfg.Allowlist.Spans {
+		p.spans[name] = set(keys)
+	}
+	return p
+}
+
+func isPseudonym(v string) bool {
+	if len(v) != pseudonymLen || !strings.HasPrefix(v, pseudonymPrefix) {
+		return false
+	}
+	_, err := hex.DecodeString(v[len(pseudonymPrefix):])
+	return err == nil
+}
+
+// pseudonym is the keyed hash of an identity value: the same person gets the same pseudonym on
+// every key (user.email and enduser.id holding one address) and in every signal.
+func (a *accumulator) pseudonym(v string) string {
+	if isPseudonym(v) {
+		return v
+	}
+	mac := hmac.New(sha256.New, []byte(a.cfg.Identity.HashKey))
+	mac.Write([]byte(v))
+	return pseudonymPrefix + hex.EncodeToString(mac.Sum(nil))[:16]
+}
+
+// identity applies the identity policy to one value: what to store, and whether to store it.
+func (a *accumulator) identity(v string) (string, bool) {
+	switch a.cfg.Identity.Policy {
+	case IdentityDrop:
+		return "", false
+	case IdentityKeep:
+		return v, true
+	}
+	return a.pseudonym(v), true
+}
+
+func (a *accumulator) isIdentity(k string) bool {
+	_, ok := a.priv.identity[k]
+	return ok
+}
+
+// allow keeps only the attributes in common or own; identity keys follow the identity policy.
+func (a *accumulator) allow(attrs pcommon.Map, own map[string]struct{}) {
+	attrs.RemoveIf(func(k string, v pcommon.Value) bool {
+		if a.isIdentity(k) {
+			out, keep := a.identity(v.AsString())
+			if keep {
+				v.SetStr(out)
+			}
+			return !keep
+		}
+		if _, ok := a.priv.common[k]; ok {
+			return false
+		}
+		_, ok := own[k]
+		return !ok
+	})
+}
+
+// ours tells whether a resource is Claude Code's: by its service.name, or by one of its
+// instrumentation scopes (an administrator may choose any service.name). A resource recognised
+// by scope alone is renamed to the first configured service, so that budgets, dashboards and
+// the events connector treat it as Claude Code.
+func (a *accumulator) ours(res pcommon.Map, scopes []string) bool {
+	name, _ := res.Get("service.name")
+	if _, ok := a.services[name.AsString()]; ok {
+		return true
+	}
+	for _, scope := range scopes {
+		for _, prefix := range a.cfg.ScopePrefixes {
+			if strings.HasPrefix(scope, prefix) {
+				res.PutStr("service.name", a.cfg.Services[0])
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func logScopes(rl plog.ResourceLogs) []string {
+	out := make([]string, rl.ScopeLogs().Len())
+	for i := range out {
+		out[i] = rl.ScopeLogs().At(i).Scope().Name()
+	}
+	return out
+}
+
+func spanScopes(rs ptrace.ResourceSpans) []string {
+	out := make([]string, rs.ScopeSpans().Len())
+	for i := range out {
+		out[i] = rs.ScopeSpans().At(i).Scope().Name()
+	}
+	return out
+}
+
+// eventName is a log record's event name as Claude Code sends it (the event.name attribute; the
+// record's EventName or body with the claude_code. prefix otherwise).
+func eventName(r plog.LogRecord) string {
+	if v, ok := r.Attributes().Get("event.name"); ok && v.AsString() != "" {
+		return v.AsString()
+	}
+	if r.EventName() != "" {
+		return strings.TrimPrefix(r.EventName(), spanNamePrefix)
+	}
+	return strings.TrimPrefix(r.Body().AsString(), spanNamePrefix)
+}
+
+// processLogs lets only allowlisted attributes of Claude Code's log events through (to a log
+// backend and to the events connector): per event name its documented keys plus the common
+// set, an unknown event the common set only; identities follow the identity policy; the body
+// (Claude Code sends the event's name there) is kept only when it is that name.
+func (a *accumulator) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		rl := ld.ResourceLogs().At(i)
+		if !a.ours(rl.Resource().Attributes(), logScopes(rl)) {
+			continue
+		}
+		a.allow(rl.Resource().Attributes(), a.priv.resource)
+		for j := 0; j < rl.ScopeLogs().Len(); j++ {
+			records := rl.ScopeLogs().At(j).LogRecords()
+			for k := 0; k < records.Len(); k++ {
+				r := records.At(k)
+				name := eventName(r)
+				own, known := a.priv.events[name]
+				if !known {
+					own = a.priv.none
+				}
+				a.allow(r.Attributes(), own)
+				if body := r.Body().AsString(); body != "" && body != spanNamePrefix+name && body != name {
+					r.Body().SetStr(spanNamePrefix + name)
+				}
+			}
+		}
+	}
+	return ld, nil
+}
+
+// processTraces does the same for Claude Code's spans (traces beta): per span name its keys plus
+// the common set; span events keep the common set only.
+func (a *accumulator) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
+	for i := 0; i < td.ResourceSpans().Len(); i++ {
+		rs := td.ResourceSpans().At(i)
+		if !a.ours(rs.Resource().Attributes(), spanScopes(rs)) {
+			continue
+		}
+		a.allow(rs.Resource().Attributes(), a.priv.resource)
+		for j := 0; j < rs.ScopeSpans().Len(); j++ {
+			spans := rs.ScopeSpans().At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				span := spans.At(k)
+				own, known := a.priv.spans[strings.TrimPrefix(span.Name(), spanNamePrefix)]
+				if !known {
+					own = a.priv.none
+				}
+				a.allow(span.Attributes(), own)
+				for e := 0; e < span.Events().Len(); e++ {
+					a.allow(span.Events().At(e).Attributes(), a.priv.none)
+				}
+			}
+		}
+	}
+	return td, nil
+}
