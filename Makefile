@@ -2,7 +2,7 @@
 # `make test` runs every check and test (what .ci/run calls). Both bootstrap first (cached).
 # Test layers: `make unit` (no bootstrap binaries, no subprocess), `make integration` (real
 # validators and subprocesses), `make e2e` (the live stack on the real binaries).
-.PHONY: k8s run run-fast run-ha bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-soak bench-smoke clean
+.PHONY: k8s run run-fast run-ha bootstrap-stack test gotest unit integration e2e chaos busy-e2e bootstrap venv lint typecheck pytest docs rules dashboards generate bench bench-soak bench-smoke client-drift clean
 
 PY := .venv/bin/python
 PYTEST := $(PY) -m pytest
@@ -47,6 +47,11 @@ chaos: bootstrap
 # the e2e layer five times on a fresh clone while a CPU hog holds one core (per-test pass counts)
 busy-e2e: bootstrap
 	$(PY) scripts/busy_e2e.py --runs 5
+
+# the newest published Claude Code through the stack, every switch on: totals exact, names unknown to
+# the pipeline, attributes past the allowlist (docs/claude-code.md, "Client drift"); not in CI
+client-drift: bootstrap
+	$(PY) scripts/client_drift.py
 
 lint:
 	.venv/bin/ruff check .

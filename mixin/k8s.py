@@ -213,9 +213,15 @@ def collector(root: Path) -> list[dict[str, Any]]:
         {"name": "config", "configMap": {"name": "otel-ccmon-collector"}},
         {"name": "storage", "emptyDir": {}},
     ]
-    gateway_env = _env(
-        {**LISTEN, "CCMON_PROMETHEUS_EXPORTER_ENDPOINT": "0.0.0.0:8889", "CCMON_ENVIRONMENT": "kubernetes"}
-    )
+    gateway_env = [
+        *_env({**LISTEN, "CCMON_PROMETHEUS_EXPORTER_ENDPOINT": "0.0.0.0:8889", "CCMON_ENVIRONMENT": "kubernetes"}),
+        # the identity pseudonyms' key (docs/claude-code.md, "Privacy"), from a Secret made with
+        # kubectl -n otel-ccmon create secret generic otel-ccmon-identity --from-literal=hash-key=...
+        {
+            "name": "CCMON_IDENTITY_HASH_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "otel-ccmon-identity", "key": "hash-key", "optional": True}},
+        },
+    ]
     gateway = {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",

@@ -47,7 +47,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from otel_ccmon._catalog import BY_OTEL_NAME, CLAUDE_CODE_SERVICE
 
-CLIENT_VERSION = "2.1.328"
+CLIENT_VERSION = "2.1.332"
 """The Claude Code release whose behaviour is simulated (and that the contract test runs)."""
 
 PRICES: Mapping[str, tuple[float, float, float, float]] = {

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from otel_ccmon import _catalog as cat
+from otel_ccmon._identity import pseudonym
 from otel_ccmon.claude_code import Client, Identity, Ledger, Team, TeamPlan
 from otel_ccmon.claude_code._report import collect
 from otel_ccmon.claude_code._simulator import TOKEN_KINDS, WORK_CONTEXTS
@@ -85,9 +86,11 @@ def test_parallel_sessions_counted_exactly(make_stack: Callable[..., Stack], tem
     for session in team.sessions:
         user = session.client.identity.user_id
         assert within(by_user[user], ledger.total("recorded", "claude_code.cost.usage", **{"user.id": user}))
-    # no session.id, no e-mail: parallel sessions were merged, personal data dropped by default
-    labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
-    assert "session_id" not in labels and "user_email" not in labels, labels
+    # no session.id, no e-mail in clear: parallel sessions were merged, identities hashed by default
+    found = stack.prom_query('{job="claude-code"}')
+    labels = {k for r in found for k in r["metric"]}
+    assert "session_id" not in labels, labels
+    assert not [r["metric"] for r in found if any("@" in v for v in r["metric"].values())], "no e-mail in clear"
     assert {"user_id", "model", "type"} <= labels
     assert not labels & {"terminal_type", "query_source", "anthropic_provider"}, "not per developer (issue 20)"
     # churn bound: series = users x models x kept attribute values, not x sessions
@@ -230,15 +233,15 @@ def test_bad_input_is_refused_or_counted_and_never_corrupts_totals(make_stack: C
 
 
 def test_privacy_hashed_email_and_logs_forwarded_without_content(make_stack: Callable[..., Stack]) -> None:
-    """user.email: hashed when configured (never the address); the log events forwarded to a log
-    backend keep neither the address nor content, even when the client sends the prompt."""
+    """user.email: hashed by default (never the address); the log events forwarded to a log
+    backend keep neither the address nor content, even when the client sends the prompt; the
+    pseudonym is the one otel_ccmon._identity makes with the same key (the report's mapping)."""
     with otlp_capture() as backend:
         stack = make_stack(
             collector_overlays=("forward-logs-otlp.yaml",),
             collector_env={
                 "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": backend.url,
-                "CCMON_CLAUDE_CODE_USER_EMAIL": "hash",
-                "CCMON_CLAUDE_CODE_EMAIL_HASH_KEY": "test-key-0123456789",
+                "CCMON_IDENTITY_HASH_KEY": "test-key-0123456789",
             },
         )
         client = Client(stack.config.url("otlp_http"), Identity("u-priv", "dev@example.com"), ledger=Ledger())
@@ -253,5 +256,5 @@ def test_privacy_hashed_email_and_logs_forwarded_without_content(make_stack: Cal
             assert r["user.email"].startswith("sha256:"), r
         settle(stack, COST, client.ledger.total("recorded", "claude_code.cost.usage"))
         emails = {r["metric"].get("user_email") for r in stack.prom_query(COST)}
-        assert emails == {records[0]["user.email"]}, emails
+        assert emails == {records[0]["user.email"]} == {pseudonym("dev@example.com", "test-key-0123456789")}, emails
         assert not stack.prom_query('{user_email=~".*example.com.*"}')

@@ -4,6 +4,7 @@ API: exact totals in Prometheus through our collector, and the simulator checked
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -43,6 +44,14 @@ SCENARIOS = {
     ),
     "plain": (Turn(Usage(700, 120, 0, 1500)),),
     "cached": (Turn(Usage(90, 60, 12000, 0)),),
+    # a command whose text must never leave the collector (issue 30's privacy test)
+    "secret": (
+        Turn(
+            Usage(800, 200, 3000, 400),
+            tool=("Bash", {"command": "echo TOOLSECRET-4711 >/dev/null", "description": "x"}),
+        ),
+        Turn(Usage(1500, 300, 4000, 0)),
+    ),
 }
 RUNS = [  # (scenario, model, temporality): parallel sessions, three models, both preferences
     ("multi", "claude-sonnet-4-5", "delta"),
@@ -66,6 +75,8 @@ def run_cli(
     settings: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
     home: str | None = None,
+    prompt: str = "please do it",
+    binary: Path = CLAUDE,
 ) -> subprocess.Popen[str]:
     """One real CLI session. ``settings`` replaces what ``ccmon claude-code env`` would print for
     ``otlp`` (a test passes that command's own output); ``extra`` adds or overrides variables;
@@ -88,7 +99,7 @@ def run_cli(
         # logged-in user's points carry (an API-key run has none)
         env["OTEL_RESOURCE_ATTRIBUTES"] = "user.email=dev@example.com,team=platform"
     env.update(extra or {})
-    argv = [str(CLAUDE), "-p", f"[[{scenario}]] please do it", "--model", model, "--allowedTools", "Bash"]
+    argv = [str(binary), "-p", f"[[{scenario}]] {prompt}", "--model", model, "--allowedTools", "Bash"]
     return subprocess.Popen(argv, env=env, cwd=home, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -189,7 +200,8 @@ def test_real_cli_totals_are_exact_in_prometheus(stub: tuple[Stub, str], stack: 
     assert [err for err, _ in bash] == [False] * 3, bash
     labels = {k for r in stack.prom_query('{job="claude-code"}') for k in r["metric"]}
     assert "session_id" not in labels and "user_id" in labels and "model" in labels
-    assert not stack.prom_query('{user_email!=""}'), "no user.email label anywhere"
+    emails = {r["metric"]["user_email"] for r in stack.prom_query('{user_email!=""}')}
+    assert emails and all(re.fullmatch("sha256:[0-9a-f]{16}", e) for e in emails), ("only pseudonyms", emails)
     assert not stack.prom_query('{__name__=~".+", team!=""}'), "unknown attributes are not labels"
 
 
