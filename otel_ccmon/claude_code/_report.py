@@ -190,6 +190,11 @@ def reset_series_expr(metric: str, window_s: int) -> str:
     return f"count(resets({metric}[{window_s + 86400}s]) > 0) or vector(0)"
 
 
+def report_end(prometheus: str, now: datetime | None = None) -> datetime:
+    """The instant a report's data ends: ``now``, or the newest spend sample if older."""
+    return _newest(prometheus, now)
+
+
 def _newest(prometheus: str, now: datetime | None) -> datetime:
     """The report's end: now, or the newest sample if older.
 
@@ -329,15 +334,25 @@ class Period:
     complete: bool  # no day of it was cut
 
 
-def periods(rows: Sequence[Row], kind: str, days: Mapping[str, Completeness] | None = None) -> list[Period]:
+def periods(
+    rows: Sequence[Row], kind: str, days: Mapping[str, Completeness] | None = None, end: datetime | None = None
+) -> list[Period]:
     """Weekly (``kind="week"``) or monthly totals of ``rows``. A period that begins before the
-    report's first day or ends after its last is marked not ``whole`` (a 90-day window starts in the
-    middle of a month: its first month's total is only the part inside the window)."""
+    report's first day or ends after ``end`` (the instant the report's data ends; default: the end
+    of its last day) is marked not ``whole``: a 90-day window starts in the middle of a month, and a
+    week that ends today is not whole until today ends. A combination without cost or tokens in a
+    period is no row.
+
+    >>> sunday_evening = datetime(2026, 12, 6, 20, tzinfo=UTC)
+    >>> [p.whole for p in periods([Row("2026-12-06", (), 1.0, 1.0)], "week", None, sunday_evening)]
+    [False]
+    """
     days = days or {}
     if not rows:
         return []
     covered = set(days) | {r.day for r in rows}
     first, last = min(covered), max(covered)
+    until = end or datetime.fromisoformat(last).replace(tzinfo=UTC) + timedelta(days=1)
     sums: dict[tuple[str, tuple[tuple[str, str], ...]], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for r in rows:
         s = sums[(period_of(r.day, kind), r.labels)]
@@ -345,8 +360,11 @@ def periods(rows: Sequence[Row], kind: str, days: Mapping[str, Completeness] | N
         s[1] += r.tokens
     out = []
     for (period, labels), (cost, tokens) in sorted(sums.items()):
+        if not cost and not tokens:
+            continue
         members = _days_of(period, kind)
-        whole = members[0] >= first and members[-1] <= last
+        period_end = datetime.fromisoformat(members[-1]).replace(tzinfo=UTC) + timedelta(days=1)
+        whole = members[0] >= first and period_end <= until
         complete = all(days.get(d, Completeness()).complete for d in members if first <= d <= last)
         out.append(Period(period, whole, labels, cost, tokens, complete))
     return out

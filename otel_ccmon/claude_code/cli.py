@@ -83,6 +83,7 @@ def _report(args: argparse.Namespace) -> int:
         completeness,
         completeness_lines,
         periods,
+        report_end,
         text,
         write_csv,
         write_html,
@@ -104,13 +105,15 @@ def _report(args: argparse.Namespace) -> int:
         print(f"ccmon claude-code report: {exc}", file=sys.stderr)
         return 2
     try:
-        rows = collect(args.prometheus, days, by=by, directory=directory)
+        end = report_end(args.prometheus)  # where the data ends: a period after it is not whole
+        rows = collect(args.prometheus, days, now=end, by=by, directory=directory)
+        # measured up to the collector's own newest sample, which can be later than the spend's
         cut = completeness(args.prometheus, days)
     except (OSError, ValueError) as exc:  # unreachable, or refused (Thanos Query with a store missing)
         print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 1
     cols = columns(by, directory)
-    weekly, monthly = periods(rows, "week", cut), periods(rows, "month", cut)
+    weekly, monthly = periods(rows, "week", cut, end), periods(rows, "month", cut, end)
     print(f"Claude Code spend, last {days} days, by {', '.join(by)}")
     print(text(rows, cols, weekly, monthly))
     warnings = completeness_lines(cut)

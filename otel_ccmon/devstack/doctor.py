@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import ssl
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import httpx
 from otel_ccmon._catalog import CATALOG
 from otel_ccmon.devstack.components import connected_stores
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
-from otel_ccmon.devstack.state import load_state, stack_workdir
+from otel_ccmon.devstack.state import load_state, scheme, stack_workdir
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -55,17 +56,23 @@ class Endpoints:
     datasource_uids: frozenset[str] = frozenset()
     thanos_query: str | None = None  # the long-term tier (HA topology): what Grafana and reports read
     runbooks: Path | None = None  # docs/runbooks: the fix of a firing alert is its runbook's mitigation
+    ca_file: Path | None = None  # a secured stack's CA: its TLS endpoints are trusted by it alone
+    web_auth: tuple[str, str] | None = None  # a secured stack's basic auth (Prometheus, Alertmanager)
 
 
 class _Client:
-    def __init__(self, timeout: float = 5.0) -> None:
-        self._http = httpx.Client(timeout=timeout)
+    def __init__(self, timeout: float = 5.0, ca_file: Path | None = None, web_auth: tuple[str, str] | None = None):
+        verify: Any = ssl.create_default_context(cafile=str(ca_file)) if ca_file is not None else True
+        self._http = httpx.Client(timeout=timeout, verify=verify)
+        self._web_auth = web_auth
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        if url.startswith("https://") and self._web_auth is not None and "auth" not in kwargs:
+            kwargs["auth"] = self._web_auth  # the secured stack's web endpoints; never the receiver's
         return self._http.get(url, **kwargs)
 
     def json(self, url: str, **kwargs: Any) -> Any:
-        response = self._http.get(url, **kwargs)
+        response = self.get(url, **kwargs)
         response.raise_for_status()
         return response.json()
 
@@ -503,7 +510,7 @@ def run_checks(
     >>> [f.status for f in run_checks(Endpoints("http://127.0.0.1:1", "http://127.0.0.1:1"))][:2]
     ['fail', 'fail']
     """
-    client = _Client()
+    client = _Client(ca_file=endpoints.ca_file, web_auth=endpoints.web_auth)
     findings: list[Finding] = []
     try:
         for check in checks:
@@ -542,7 +549,14 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
             token_file = str(workdir / "secrets" / "receiver_token")
 
     def local(key: str, default: int, path: str = "") -> str:
-        return f"http://127.0.0.1:{ports.get(key, default)}{path}"
+        return f"{scheme(state, key)}://127.0.0.1:{ports.get(key, default)}{path}"
+
+    ca_file, web_auth = None, None
+    if workdir is not None and state is not None and state.get("secure"):
+        from otel_ccmon.devstack import security
+
+        creds = security.Credentials(workdir / "secrets")
+        ca_file, web_auth = creds.path(security.CA), creds.basic_auth()
 
     dashboards: tuple[Path, ...] = ()
     uids: frozenset[str] = frozenset()
@@ -562,6 +576,8 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
         datasource_uids=uids,
         thanos_query=(args.thanos_query or (local("thanos_query", 10904) if "thanos_query" in ports else None)),
         runbooks=repo / "docs" / "runbooks" if repo is not None else None,
+        ca_file=ca_file,
+        web_auth=web_auth,
     )
 
 

@@ -54,7 +54,7 @@ from otel_ccmon.devstack.procs import (
     wait_for,
 )
 from otel_ccmon.devstack.repo import bin_dir, find_repo
-from otel_ccmon.devstack.state import DEFAULT_WORKDIR, STATE_FILE, load_state, stack_workdir
+from otel_ccmon.devstack.state import DEFAULT_WORKDIR, STATE_FILE, TLS_PORTS, load_state, stack_workdir
 
 DEFAULT_PORTS: Mapping[str, int] = {
     "app": 3000,
@@ -87,10 +87,6 @@ HA_PORTS: Mapping[str, int] = {
     "thanos_query_grpc": 10903,
 }
 """Ports of the high-availability mode (`ccmon stack up --ha`): the second replicas, the gossip, Thanos."""
-TLS_PORTS = frozenset(
-    {"prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "otlp_http", "collector_prometheus"}
-)
-"""Ports that serve TLS in the secured mode (`ccmon stack up --secure`)."""
 # compose address in the config files -> key of the local port
 SERVICE_PORTS: Mapping[str, str] = {
     "prometheus-b:9090": "prometheus_b",
@@ -487,6 +483,7 @@ class Stack:
             "ports": dict(self.config.ports),
             "pids": {n: p.pid for n, p in self.procs.items()},
             "workdir": str(self.workdir),
+            "secure": self.config.secure,  # `ccmon doctor` then speaks TLS with the stack's CA
         }
         (self.workdir / STATE_FILE).write_text(json.dumps(state, indent=2))
 

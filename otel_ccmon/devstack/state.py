@@ -11,6 +11,22 @@ from pathlib import Path
 from typing import Any
 
 STATE_FILE = "state.json"
+TLS_PORTS = frozenset(
+    {"prometheus", "prometheus_b", "alertmanager", "alertmanager_b", "otlp_http", "collector_prometheus"}
+)
+"""Ports that serve TLS (and, Prometheus's and Alertmanager's, basic auth) in the secured mode
+(`ccmon stack up --secure`); a running stack says in its state whether it is secured."""
+
+
+def scheme(state: dict[str, Any] | None, port_key: str) -> str:
+    """``https`` for a TLS port of a secured stack's ``state``, else ``http``.
+
+    >>> scheme({"secure": True}, "prometheus"), scheme({"secure": True}, "receiver"), scheme(None, "prometheus")
+    ('https', 'http', 'http')
+    """
+    return "https" if state is not None and state.get("secure") and port_key in TLS_PORTS else "http"
+
+
 DEFAULT_WORKDIR = Path("var") / "stack"
 """The working directory of the local stack, relative to the checkout."""
 

@@ -36,7 +36,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 
 from otel_ccmon.fastapi import instrument_app
-from otel_ccmon.receiver.hooks import Hook, HookRunner
+from otel_ccmon.receiver.hooks import Hook, HookRunner, schedule
 from otel_ccmon.receiver.models import MAX_JSON_DEPTH, NotificationModel, json_depth
 from otel_ccmon.receiver.store import AlertStore
 
@@ -80,6 +80,7 @@ def create_app(settings: ReceiverSettings) -> Any:
     """
     store = AlertStore(settings.db_path)
     runner = HookRunner(store, settings.hooks, settings.hook_workers)
+    scheduled = schedule(settings.hooks)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -153,7 +154,7 @@ def create_app(settings: ReceiverSettings) -> Any:
         if receiver_path is not None and receiver_path != notification.receiver:
             _log.info("path receiver %r differs from payload receiver %r", receiver_path, notification.receiver)
         try:
-            result = await asyncio.to_thread(store.store, notification, raw.decode(), settings.hooks)
+            result = await asyncio.to_thread(store.store, notification, raw.decode(), scheduled)
         except sqlite3.Error as exc:
             # nothing was acknowledged: a 5xx makes Alertmanager retry the same notification
             _log.error("cannot store the notification (%s); answering 503, Alertmanager retries", exc)

@@ -6,13 +6,12 @@ after a crash."""
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import logging
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,8 @@ require("alert hooks", "receiver", "yaml", "pydantic")
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from otel_ccmon.receiver.models import HookRun
 
 if TYPE_CHECKING:
     from otel_ccmon.receiver.store import AlertStore
@@ -45,6 +46,16 @@ class Hook:
             (alert["status"] if key == "status" else alert["labels"].get(key)) == value
             for key, value in self.match.items()
         )
+
+
+def schedule(hooks: Iterable[Hook]) -> Callable[[Mapping[str, Any]], list[str]]:
+    """The names of the hooks an alert state change runs (what the store schedules with it).
+
+    >>> schedule([Hook("page", {"severity": "P0"}, ("true",))])({"status": "firing", "labels": {"severity": "P0"}})
+    ['page']
+    """
+    chosen = tuple(hooks)
+    return lambda alert: [h.name for h in chosen if h.matches(alert)]
 
 
 class _HookSpec(BaseModel):
@@ -123,22 +134,23 @@ class HookRunner:
         self._hooks = {h.name: h for h in hooks}
         self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ccmon-hook")
 
-    def submit(self, runs: list[tuple[int, str, dict[str, Any]]]) -> None:
-        for run_id, name, alert in runs:
-            hook = self._hooks.get(name)
+    def submit(self, runs: list[HookRun]) -> None:
+        for run in runs:
+            hook = self._hooks.get(run.hook)
             if hook is None:
                 self._store.finish_hook_run(
-                    run_id, "failed", None, f"hook {name!r} is no longer configured", time.time()
+                    run.run_id, "failed", None, f"hook {run.hook!r} is no longer configured", time.time()
                 )
                 continue
-            self._pool.submit(self._run, run_id, hook, alert)
+            self._pool.submit(self._run, run, hook)
 
-    def _run(self, run_id: int, hook: Hook, alert: dict[str, Any]) -> None:
+    def _run(self, run: HookRun, hook: Hook) -> None:
         started = time.time()
+        run_id = run.run_id
         try:
             proc = subprocess.run(
                 hook.command,
-                input=json.dumps(alert).encode(),
+                input=run.payload,
                 capture_output=True,
                 timeout=hook.timeout,
                 check=False,

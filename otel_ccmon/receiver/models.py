@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from otel_ccmon._extras import require
 
@@ -64,6 +67,25 @@ def second_precision(dt: datetime | None) -> str | None:
     '2026-12-02T22:00:05+00:00'
     """
     return _iso(dt.replace(microsecond=0)) if dt is not None else None
+
+
+@dataclass(frozen=True)
+class HookRun:
+    """One scheduled run of a hook: ``payload`` is exactly what its command reads on stdin, stored
+    with the run, so that a run resumed after a crash reads the same bytes as a fresh one."""
+
+    run_id: int
+    hook: str
+    payload: bytes
+
+
+def hook_payload(alert: Mapping[str, Any]) -> bytes:
+    """The JSON a hook reads on stdin for one alert state change (fresh and resumed runs alike).
+
+    >>> hook_payload({"status": "firing", "labels": {"alertname": "X"}})
+    b'{"labels": {"alertname": "X"}, "status": "firing"}'
+    """
+    return json.dumps(alert, sort_keys=True).encode()
 
 
 def dedup_key(n: NotificationModel) -> str:

@@ -9,15 +9,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from otel_ccmon.receiver.models import NotificationModel, _iso, dedup_key, second_precision
-
-if TYPE_CHECKING:
-    from otel_ccmon.receiver.hooks import Hook
+from otel_ccmon.receiver.models import HookRun, NotificationModel, _iso, dedup_key, hook_payload, second_precision
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS notifications (
@@ -64,9 +61,12 @@ CREATE TABLE IF NOT EXISTS hook_runs (
     exit_code INTEGER,
     output TEXT,
     started_at REAL,
-    finished_at REAL
+    finished_at REAL,
+    payload BLOB
 );
 """
+Schedule = Callable[[Mapping[str, Any]], Iterable[str]]
+"""Which hooks (by name) an alert state change runs: the receiver's hooks decide, the store keeps."""
 
 
 @dataclass
@@ -75,7 +75,7 @@ class StoreResult:
 
     duplicate: bool
     new_events: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (event id, alert)
-    hook_runs: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # (run id, hook, alert)
+    hook_runs: list[HookRun] = field(default_factory=list)
 
 
 class AlertStore:
@@ -89,6 +89,9 @@ class AlertStore:
         self._db.execute("PRAGMA synchronous=FULL")  # durable once COMMIT returns, before the 2xx
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(hook_runs)")}
+        if "payload" not in columns:  # a database of an earlier version: its pending runs rebuild theirs
+            self._db.execute("ALTER TABLE hook_runs ADD COLUMN payload BLOB")
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
@@ -113,7 +116,7 @@ class AlertStore:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
 
-    def store(self, n: NotificationModel, raw: str, hooks: tuple[Hook, ...]) -> StoreResult:
+    def store(self, n: NotificationModel, raw: str, schedule: Schedule) -> StoreResult:
         now = time.time()
         key = dedup_key(n)
         with self._tx() as db:
@@ -175,27 +178,31 @@ class AlertStore:
                 if ev.rowcount == 0 or ev.lastrowid is None:
                     continue  # this state change was already stored through another notification
                 result.new_events.append((ev.lastrowid, alert))
-                for hook in hooks:
-                    if hook.matches(alert):
-                        run = db.execute(
-                            "INSERT INTO hook_runs (event_id, fingerprint, hook) VALUES (?, ?, ?)",
-                            (ev.lastrowid, a.fingerprint, hook.name),
-                        )
-                        if run.lastrowid is not None:
-                            result.hook_runs.append((run.lastrowid, hook.name, alert))
+                payload = hook_payload(alert)
+                for hook in schedule(alert):
+                    run = db.execute(
+                        "INSERT INTO hook_runs (event_id, fingerprint, hook, payload) VALUES (?, ?, ?, ?)",
+                        (ev.lastrowid, a.fingerprint, hook, payload),
+                    )
+                    if run.lastrowid is not None:
+                        result.hook_runs.append(HookRun(run.lastrowid, hook, payload))
             return result
 
-    def pending_hook_runs(self) -> list[tuple[int, str, dict[str, Any]]]:
+    def pending_hook_runs(self) -> list[HookRun]:
+        """Runs a crash interrupted, with the payload stored when they were scheduled."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT r.id AS run_id, r.hook, a.*, e.status AS event_status, e.starts_at AS event_starts,"
+                "SELECT r.id AS run_id, r.hook, r.payload, a.*, e.status AS event_status, e.starts_at AS event_starts,"
                 " e.ends_at AS event_ends, e.receiver AS event_receiver FROM hook_runs r"
                 " JOIN alert_events e ON e.id = r.event_id JOIN alerts a ON a.fingerprint = r.fingerprint"
                 " WHERE r.outcome = 'pending'"
             ).fetchall()
         out = []
         for r in rows:
-            alert = _alert_row(r)
+            if r["payload"] is not None:
+                out.append(HookRun(r["run_id"], r["hook"], bytes(r["payload"])))
+                continue
+            alert = _alert_row(r)  # scheduled by a version that kept no payload: rebuilt
             # the state change the hook was scheduled for, not the alert's latest state
             alert.update(
                 status=r["event_status"],
@@ -203,7 +210,7 @@ class AlertStore:
                 endsAt=r["event_ends"],
                 receiver=r["event_receiver"],
             )
-            out.append((r["run_id"], r["hook"], alert))
+            out.append(HookRun(r["run_id"], r["hook"], hook_payload(alert)))
         return out
 
     def finish_hook_run(self, run_id: int, outcome: str, exit_code: int | None, output: str, started: float) -> None:

@@ -153,3 +153,21 @@ def test_no_secret_in_the_repository_arguments_or_logs(stack: Stack) -> None:
     assert oct(os.stat(c.dir).st_mode & 0o777) == "0o700"
     for name in security.FILES:
         assert oct(os.stat(c.path(name)).st_mode & 0o777) == "0o600", name
+
+
+def test_doctor_speaks_tls_to_a_secured_stack(stack: Stack) -> None:
+    """Issue 31: `ccmon doctor` against a `--secure` stack built every URL as http:// and reported
+    Prometheus unreachable; it now reads from the stack's state that it is secured and uses its CA
+    and basic auth (the receiver keeps its own token)."""
+    from tests.support import venv_bin
+
+    def report() -> subprocess.CompletedProcess[str] | None:
+        result = subprocess.run(
+            [venv_bin("ccmon"), "doctor", "--workdir", str(stack.workdir), "--repo", str(ROOT)],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        return result if "OK    receiver token accepted" in result.stdout else None
+
+    result = wait_for(report, 60, "the doctor's report of the secured stack", interval=2)
+    for check in ("Prometheus reachable", "Alertmanager reachable", "rules loaded", "receiver token accepted"):
+        assert f"OK    {check}" in result.stdout, result.stdout

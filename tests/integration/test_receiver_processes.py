@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import sys
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import httpx
 
 from otel_ccmon import _catalog as cat
 from otel_ccmon.devstack.procs import free_port, wait_for
-from otel_ccmon.receiver.hooks import Hook
+from otel_ccmon.receiver.hooks import Hook, schedule
 from otel_ccmon.receiver.models import NotificationModel
 from otel_ccmon.receiver.store import AlertStore
 from tests.conftest import Reader
@@ -65,11 +66,39 @@ def test_entry_point_hook(tmp_path: Path) -> None:
 def test_pending_hook_runs_resume_after_restart(tmp_path: Path) -> None:
     store = AlertStore(tmp_path / "r.db")
     hook = Hook("h", {}, (sys.executable, "-c", "pass"))
-    store.store(NotificationModel.model_validate(notification()), "{}", (hook,))  # then "crash": no runner
+    store.store(NotificationModel.model_validate(notification()), "{}", schedule((hook,)))  # then "crash"
     store.close()
     with hook_app(tmp_path, hook) as client:
         (run,) = wait_hook(client, "a1b2c3d4")
     assert run["outcome"] == "ok"
+
+
+def test_a_resumed_hook_reads_the_same_stdin_as_a_fresh_run(tmp_path: Path) -> None:
+    """Issue 31: a run resumed after a crash got other JSON than a fresh run (no generatorURL, the
+    alert's latest labels instead of the event's, extra keys). Both now read the bytes stored with
+    the run when it was scheduled; here the alert's labels change after the crash, too."""
+
+    def copy_stdin(to: Path) -> Hook:
+        script = f"import sys; open({str(to)!r}, 'wb').write(sys.stdin.buffer.read())"
+        return Hook("copy", {"status": "firing"}, (sys.executable, "-c", script))
+
+    fresh, resumed = tmp_path / "fresh.json", tmp_path / "resumed.json"
+    body = notification(alert(name="TruthScoreCriticallyLow"))
+    with hook_app(tmp_path / "a", copy_stdin(fresh)) as client:
+        assert client.post("/webhook", json=body, headers=AUTH).status_code == 200
+        wait_hook(client, "a1b2c3d4")
+    (tmp_path / "b").mkdir()
+    store = AlertStore(tmp_path / "b" / "r.db")
+    scheduled = schedule((copy_stdin(resumed),))
+    store.store(NotificationModel.model_validate(body), "{}", scheduled)  # scheduled, then the "crash"
+    later = notification(alert(name="TruthScoreCriticallyLow", status="resolved", extra="a label added later"))
+    store.store(NotificationModel.model_validate(later), "{}", lambda _alert: [])  # the alert changes
+    store.close()
+    with hook_app(tmp_path / "b", copy_stdin(resumed)) as client:
+        runs = wait_hook(client, "a1b2c3d4")
+    assert [r["outcome"] for r in runs] == ["ok"]
+    assert resumed.read_bytes() == fresh.read_bytes(), (fresh.read_text(), resumed.read_text())
+    assert json.loads(fresh.read_bytes())["generatorURL"]
 
 
 def test_concurrent_posts_each_stored_once(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,51 @@ def test_weekly_and_monthly_totals_say_which_periods_are_partial_or_cut() -> Non
     monthly = {(p.period, dict(p.labels)["team_id"]): p.cost_usd for p in periods(rows, "month", days)}
     assert monthly == {("2026-11", "a"): 3.0, ("2026-12", "b"): 4.0}
     assert sum(p.cost_usd for p in periods(rows, "week", days)) == sum(r.cost_usd for r in rows)
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)  # type: ignore[arg-type,misc]
+
+
+def _whole(rows: list[Row], kind: str, end: datetime) -> dict[str, bool]:
+    return {p.period: p.whole for p in periods(rows, kind, None, end)}
+
+
+def _days_from(first: str, last: str) -> list[Row]:
+    start, stop = datetime.fromisoformat(first), datetime.fromisoformat(last)
+    return [row((start + timedelta(days=i)).date().isoformat(), "a", 1.0)
+            for i in range((stop - start).days + 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "kind", "period", "running", "ended"),
+    [
+        # a Sunday: the ISO week ends with it; while it runs the week is not whole (issue 31)
+        ("2026-11-30", "2026-12-06", "week", "2026-W49", utc(2026, 12, 6, 20), utc(2026, 12, 7)),
+        # a month's last day
+        ("2026-11-01", "2026-11-30", "month", "2026-11", utc(2026, 11, 30, 23, 59), utc(2026, 12, 1)),
+        # 31 December: the month and the year's last ISO week (2026 has 53)
+        ("2026-12-01", "2026-12-31", "month", "2026-12", utc(2026, 12, 31, 12), utc(2027, 1, 1)),
+        # ISO week 53 spans the new year: Monday 28 December 2026 to Sunday 3 January 2027
+        ("2026-12-28", "2027-01-03", "week", "2026-W53", utc(2027, 1, 3, 9), utc(2027, 1, 4)),
+    ],
+)  # fmt: skip
+def test_a_period_that_ends_today_is_whole_only_once_today_ends(
+    first: str, last: str, kind: str, period: str, running: datetime, ended: datetime
+) -> None:
+    rows = _days_from(first, last)
+    assert {p.period for p in periods(rows, kind, None, running)} == {period}
+    assert _whole(rows, kind, running) == {period: False}
+    assert _whole(rows, kind, ended) == {period: True}
+    assert sum(p.cost_usd for p in periods(rows, kind, None, ended)) == len(rows)
+
+
+def test_no_empty_period_rows() -> None:
+    """A one-year window's first day can hold a counter's first sample only (0 spent): the week
+    before the first known day is no row (issue 31: a zero-cost row was emitted for it)."""
+    rows = [row("2026-11-29", "a", 0.0), row("2026-11-30", "a", 2.0), row("2026-12-01", "b", 0.0)]
+    got = [(p.period, dict(p.labels)["team_id"], p.cost_usd) for p in periods(rows, "week")]
+    assert got == [("2026-W49", "a", 2.0)]
 
 
 @pytest.mark.parametrize(

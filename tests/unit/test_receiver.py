@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.receiver.app import ReceiverSettings, create_app, stall_watchdog
+from otel_ccmon.receiver.hooks import schedule
 from otel_ccmon.receiver.models import NotificationModel, dedup_key
 from otel_ccmon.receiver.store import AlertStore
 from tests.conftest import Reader
@@ -160,7 +161,7 @@ def test_retention_never_prunes_firing(tmp_path: Path) -> None:
     store = AlertStore(tmp_path / "r.db")
     for i, status in enumerate(["firing", "resolved", "resolved"]):
         n = NotificationModel.model_validate(notification(alert(f"{i:08x}", status=status)))
-        store.store(n, "{}", ())
+        store.store(n, "{}", schedule(()))
     removed = store.prune(max_age_s=3600, max_alerts=100, now=time.time() + 7200)
     assert removed == 2
     assert [a["fingerprint"] for a in store.list_alerts()] == ["00000000"]
@@ -267,15 +268,15 @@ def test_a_full_database_fails_the_write_and_recovers_once_there_is_room(tmp_pat
 
     store = AlertStore(tmp_path / "r.db")
     first = NotificationModel.model_validate(notification(alert("0000f1f1")))
-    assert not store.store(first, json.dumps(notification(alert("0000f1f1"))), ()).duplicate
+    assert not store.store(first, json.dumps(notification(alert("0000f1f1"))), schedule(())).duplicate
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count={pages}")
     big = notification(*(alert(f"{i + 16:08x}", name=f"Alert{i}") for i in range(200)))
     with pytest.raises(sqlite3.OperationalError, match="full"):
-        store.store(NotificationModel.model_validate(big), json.dumps(big) * 20, ())
+        store.store(NotificationModel.model_validate(big), json.dumps(big) * 20, schedule(()))
     assert not store._db.in_transaction
     store._db.execute(f"PRAGMA max_page_count={pages * 1000}")
-    result = store.store(NotificationModel.model_validate(big), json.dumps(big), ())
+    result = store.store(NotificationModel.model_validate(big), json.dumps(big), schedule(()))
     assert not result.duplicate and len(result.new_events) == 200
     assert store.counts()["alerts"] == 201
 
