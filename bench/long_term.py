@@ -124,9 +124,9 @@ def _matches(url: str, days: int, end: datetime, known: dict[tuple[str, str, str
 
 
 def _answers(url: str, at: datetime) -> bool:
-    from otel_ccmon.claude_code._report import _query
+    from otel_ccmon.claude_code._promql import instant
 
-    return bool(_query(url, "count(claude_code_cost_usage_USD_total)", at.timestamp()))
+    return bool(instant(url, "count(claude_code_cost_usage_USD_total)", at.timestamp()))
 
 
 def _downsampled(bucket: Path, end: datetime) -> bool:

@@ -19,13 +19,11 @@ alert, so that all three agree.
 
 from __future__ import annotations
 
-import itertools
-import json
-import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from otel_ccmon.claude_code._promql import exact_increase_expr
 
 SERVICES_DEFAULT: tuple[str, ...] = ("claude-code", "claude-code-desktop")
 POINTS = "otelcol_ccmon_claude_code_points"
@@ -124,24 +122,20 @@ class Completeness:
 
 
 RawQuery = Callable[[str, float], list[dict[str, Any]]]
-"""An instant query returning the API's result list (vectors, or matrices for a range selector)."""
+"""An instant query returning the API's result list (``_promql.instant`` bound to a server)."""
 
 
-def raw_increase(query: RawQuery, selector: str, window_s: int, at: float) -> float:
-    """How much the counters of ``selector`` grew in the window, from their raw samples: resets
-    count their new value, and nothing is extrapolated (``increase()`` extrapolates to the window's
-    edges, which overstates an "at least" figure by up to a scrape interval's worth).
+def exact_growth(query: RawQuery, selector: str, window_s: int, at: float) -> float:
+    """How much the counters of ``selector`` grew in the window, without extrapolation (from their
+    maxima and minima, which Thanos keeps exactly in downsampled blocks: a day older than raw
+    retention is measured like a recent one; raw samples of such a day come back as averages).
 
-    >>> q = lambda expr, at: [{"values": [[1, "0"], [2, "5"], [3, "2"], [4, "3"]]}]
-    >>> raw_increase(q, "c", 60, 4)
+    >>> q = lambda expr, at: [{"value": [at, "8"]}] if expr.startswith("sum by () (") else []
+    >>> exact_growth(q, "c", 60, 4)
     8.0
     """
-    total = 0.0
-    for series in query(f"{selector}[{window_s}s]", at):
-        values = [float(v) for _, v in series["values"]]
-        for before, after in itertools.pairwise(values):
-            total += after - before if after >= before else after
-    return total
+    found = query(exact_increase_expr(selector, [], window_s), at)
+    return sum(float(r["value"][1]) for r in found)
 
 
 def measure(query: RawQuery, window_s: int, at: float, services: Sequence[str] = SERVICES_DEFAULT) -> Completeness:
@@ -151,26 +145,11 @@ def measure(query: RawQuery, window_s: int, at: float, services: Sequence[str] =
     up = query(f'avg_over_time(up{{job="{COLLECTOR_JOB}"}}[{window_s}s])', at)
     down_share = 1 - min(float(r["value"][1]) for r in up) if up else 0.0
     return Completeness(
-        cut_points=raw_increase(query, f'{POINTS}{{outcome=~"{CUT_OUTCOMES}"}}', window_s, at)
-        + raw_increase(query, guard, window_s, at),
-        cut_usd=raw_increase(query, f'{DROPPED_VALUE}{{metric="claude_code.cost.usage"}}', window_s, at),
-        cut_tokens=raw_increase(query, f'{DROPPED_VALUE}{{metric="claude_code.token.usage"}}', window_s, at),
-        invalid_points=raw_increase(query, f'{POINTS}{{outcome=~"{INVALID_OUTCOMES}"}}', window_s, at),
-        refused_points=raw_increase(query, "otelcol_processor_memory_limiter_refused_metric_points", window_s, at),
+        cut_points=exact_growth(query, f'{POINTS}{{outcome=~"{CUT_OUTCOMES}"}}', window_s, at)
+        + exact_growth(query, guard, window_s, at),
+        cut_usd=exact_growth(query, f'{DROPPED_VALUE}{{metric="claude_code.cost.usage"}}', window_s, at),
+        cut_tokens=exact_growth(query, f'{DROPPED_VALUE}{{metric="claude_code.token.usage"}}', window_s, at),
+        invalid_points=exact_growth(query, f'{POINTS}{{outcome=~"{INVALID_OUTCOMES}"}}', window_s, at),
+        refused_points=exact_growth(query, "otelcol_processor_memory_limiter_refused_metric_points", window_s, at),
         collector_down_seconds=round(max(0.0, down_share) * window_s),
     )
-
-
-def prometheus_query(prometheus: str, timeout: float = 30) -> RawQuery:
-    """A :data:`RawQuery` against ``prometheus``'s HTTP API."""
-
-    def run(expr: str, at: float) -> list[dict[str, Any]]:
-        url = f"{prometheus.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode({"query": expr, "time": at})
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            body = json.load(response)
-        if body.get("status") != "success":
-            raise ValueError(f"Prometheus refused {expr!r}: {body.get('error')}")
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
-
-    return run

@@ -16,11 +16,8 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import html
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +25,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from otel_ccmon._identity import pseudonym
-from otel_ccmon.claude_code._completeness import DROPPED_VALUE, Completeness, measure, prometheus_query
+from otel_ccmon.claude_code._completeness import DROPPED_VALUE, Completeness, measure
+from otel_ccmon.claude_code._promql import exact_increase_expr, instant, reset_series_expr
 
 COST = "claude_code_cost_usage_USD_total"
 TOKENS = "claude_code_token_usage_tokens_total"
@@ -136,58 +134,8 @@ class Row:
         return dict(self.labels).get(label, NONE)
 
 
-LONG_TERM_PARAMS = {"max_source_resolution": "1h", "partial_response": "false"}
-"""Asked of every query. Thanos Query (docs/long-term.md): read the finest resolution the bucket
-holds for each range, down to 1-hour blocks for history older than raw retention, and refuse to
-answer with a store missing rather than return less than was recorded. Prometheus ignores both."""
-
-
 def _query(prometheus: str, expr: str, at: float) -> list[tuple[dict[str, str], float]]:
-    params = {"query": expr, "time": at, **LONG_TERM_PARAMS}
-    url = f"{prometheus.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode(params)
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            body = json.load(response)
-    except urllib.error.HTTPError as exc:  # Prometheus and Thanos answer refusals with a JSON body
-        body = json.loads(exc.read() or b"{}")
-    if body.get("status") != "success":
-        raise ValueError(f"{prometheus} refused {expr!r}: {body.get('error')}")
-    return [(r["metric"], float(r["value"][1])) for r in body["data"]["result"]]
-
-
-def exact_increase_expr(metric: str, grouping: Sequence[str], window_s: int) -> str:
-    """How much the counters of ``metric`` grew in the ``window_s`` seconds before the query time,
-    summed by ``grouping``: exactly, where ``increase()`` extrapolates to the window's edges (which
-    overstates a day by up to a scrape interval's share, and a day read from 1-hour downsampled
-    blocks by up to 1/23).
-
-    A counter is read at the window's end and at its start (its newest value in the day before);
-    one born in the window grows from its first value (the collector starts every stream at 0).
-    Maxima and minima: Thanos keeps them exactly in downsampled blocks. A counter that reset in
-    the window or the day before falls back to ``increase()`` (counted by :func:`reset_series_expr`,
-    so that the report says those figures are approximate).
-
-    >>> expr = exact_increase_expr("c", ["team_id"], 86400)
-    >>> expr.startswith("sum by (team_id) ((((max_over_time(c[86400s]) - max_over_time(c[1d] offset 86400s)) or")
-    True
-    >>> expr.endswith("unless resets(c[172800s]) > 0) or (increase(c[86400s]) and resets(c[172800s]) > 0))")
-    True
-    """
-    w = f"{window_s}s"
-    steady = f"(max_over_time({metric}[{w}]) - max_over_time({metric}[1d] offset {w}))"
-    born = f"(max_over_time({metric}[{w}]) - min_over_time({metric}[{w}]))"
-    reset = f"resets({metric}[{window_s + 86400}s]) > 0"
-    exact = f"(({steady} or {born}) unless {reset})"
-    return f"sum by ({', '.join(grouping)}) ({exact} or (increase({metric}[{w}]) and {reset}))"
-
-
-def reset_series_expr(metric: str, window_s: int) -> str:
-    """Counters of ``metric`` that reset in the window or the day before (approximate figures).
-
-    >>> reset_series_expr("c", 60)
-    'count(resets(c[86460s]) > 0) or vector(0)'
-    """
-    return f"count(resets({metric}[{window_s + 86400}s]) > 0) or vector(0)"
+    return [(x["metric"], float(x["value"][1])) for x in instant(prometheus, expr, at)]
 
 
 def report_end(prometheus: str, now: datetime | None = None) -> datetime:
@@ -292,7 +240,8 @@ def completeness(prometheus: str, days: int, now: datetime | None = None) -> dic
     newest = _query(prometheus, f"max(timestamp({DROPPED_VALUE}))", now.timestamp())
     spend = _newest(prometheus, now)
     now = max(spend, min(now, datetime.fromtimestamp(newest[0][1], UTC))) if newest else spend
-    query = prometheus_query(prometheus)
+
+    query = functools.partial(instant, prometheus)
     out = {}
     for day, end, window in _days(days, now):
         resets = sum(v for _, v in _query(prometheus, reset_series_expr(COST, window), end.timestamp()))

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import pytest
 
-from otel_ccmon.claude_code._report import collect, period_of, periods
+from otel_ccmon.claude_code._report import collect, completeness, period_of, periods
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.procs import Proc, free_ports, wait_for
 from otel_ccmon.devstack.repo import bin_dir
@@ -42,7 +42,7 @@ from otel_ccmon.devstack.stack import (
     write_shortened_rules,
 )
 from tests.pusher import Pusher
-from tests.spend_history import spend_history
+from tests.spend_history import CUT_POINTS, CUT_USD, cut_day, spend_history
 from tests.support import ROOT, venv_bin
 
 PUSHER = "long-term-pusher"
@@ -247,7 +247,14 @@ def test_a_year_of_spend_backfilled_downsampled_and_reported_exactly(lt: tuple[S
         lines = list(csv.DictReader(f))
     first = lines[0]["day"]
     assert sum(float(line["cost_usd"]) for line in lines) == sum(v for k, v in known.items() if k[0] >= first)
-    assert {line["complete"] for line in lines} == {"yes"}
+    # issue 31: the cut 60 days back is only in downsampled blocks; it is found and priced there
+    cut = cut_day(end)
+    assert {line["complete"] for line in lines if line["day"] != cut} == {"yes"}
+    assert {line["complete"] for line in lines if line["day"] == cut} == {"no"}
+    assert f"{cut}: INCOMPLETE: at least {CUT_USD:.4f} USD" in report.stdout, report.stdout[-2000:]
+    days = completeness(thanos(stack), 90, now=end)
+    assert [d for d, c in days.items() if not c.complete] == [cut]
+    assert (days[cut].cut_points, days[cut].cut_usd) == (CUT_POINTS, CUT_USD)
 
 
 def test_a_wrong_bucket_config_stops_the_start_with_thanos_own_words(tmp_path: Path) -> None:
