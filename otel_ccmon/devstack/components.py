@@ -11,14 +11,12 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._identity import KEY_ENV, stack_key
 from otel_ccmon._meta import DEMO_SERVICE_NAME
-
-if TYPE_CHECKING:
-    from otel_ccmon.devstack.stack import StackConfig
+from otel_ccmon.devstack.config import StackConfig
 
 COLLECTOR_CONFIGS = ("config.yaml", "firewall.yaml")
 """The collector's base configuration: the overlays (forward, remote write) add to these."""
@@ -218,7 +216,7 @@ def _compact_argv(ctx: Context) -> list[str]:
 
 
 def _query_argv(ctx: Context) -> list[str]:
-    endpoints = [c for c in ("thanos_sidecar", "thanos_sidecar_b", "thanos_store") if c in ctx.cfg.components]
+    endpoints = [c for c in ("thanos_sidecar", "thanos_sidecar_b", "thanos_store") if c in running(ctx.cfg)]
     return [
         *_thanos(ctx, "query", "thanos_query", "thanos_query_grpc"),
         f"--query.replica-label={REPLICA_LABEL}",
@@ -343,4 +341,15 @@ ALL_COMPONENTS = tuple(c.name for c in COMPONENTS if c.tier == "base")
 HA_COMPONENTS = tuple(c.name for c in COMPONENTS if c.tier == "ha")
 THANOS_COMPONENTS = tuple(c for c in HA_COMPONENTS if c.startswith("thanos_"))
 PORT_COMPONENT: Mapping[str, str] = {key: c.name for c in COMPONENTS for key in c.ports}
+
+
+def running(cfg: StackConfig) -> tuple[str, ...]:
+    """The components a configuration starts: those it names, else the base tier.
+
+    >>> running(StackConfig(workdir=Path("w"), repo=Path("r"))) == ALL_COMPONENTS
+    True
+    """
+    return cfg.components if cfg.components is not None else ALL_COMPONENTS
+
+
 """The component that binds each port."""

@@ -26,6 +26,7 @@ import httpx
 
 from otel_ccmon._catalog import CATALOG
 from otel_ccmon.devstack.components import connected_stores
+from otel_ccmon.devstack.config import DEFAULT_PORTS, HA_PORTS
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
 from otel_ccmon.devstack.state import load_state, scheme, stack_workdir
 
@@ -548,8 +549,9 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
         if token_file is None and (workdir / "secrets" / "receiver_token").exists():
             token_file = str(workdir / "secrets" / "receiver_token")
 
-    def local(key: str, default: int, path: str = "") -> str:
-        return f"{scheme(state, key)}://127.0.0.1:{ports.get(key, default)}{path}"
+    def local(key: str, path: str = "") -> str:
+        port = ports.get(key) or {**DEFAULT_PORTS, **HA_PORTS}[key]  # the stack's defaults (devstack.config)
+        return f"{scheme(state, key)}://127.0.0.1:{port}{path}"
 
     ca_file, web_auth = None, None
     if workdir is not None and state is not None and state.get("secure"):
@@ -567,14 +569,14 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
         provisioning = yaml.safe_load((repo / "grafana/provisioning/datasources/datasources.yml").read_text())
         uids = frozenset(d["uid"] for d in provisioning.get("datasources", []) if d.get("uid"))
     return Endpoints(
-        prometheus=(args.prometheus or local("prometheus", 9090)).rstrip("/"),
-        alertmanager=(args.alertmanager or local("alertmanager", 9093)).rstrip("/"),
-        collector_health=args.collector_health or local("collector_health", 13133, "/"),
-        receiver=(args.receiver or local("receiver", 9095)).rstrip("/"),
+        prometheus=(args.prometheus or local("prometheus")).rstrip("/"),
+        alertmanager=(args.alertmanager or local("alertmanager")).rstrip("/"),
+        collector_health=args.collector_health or local("collector_health", "/"),
+        receiver=(args.receiver or local("receiver")).rstrip("/"),
         receiver_token=Path(token_file).read_text().strip() if token_file else None,
         dashboards=dashboards,
         datasource_uids=uids,
-        thanos_query=(args.thanos_query or (local("thanos_query", 10904) if "thanos_query" in ports else None)),
+        thanos_query=(args.thanos_query or (local("thanos_query") if "thanos_query" in ports else None)),
         runbooks=repo / "docs" / "runbooks" if repo is not None else None,
         ca_file=ca_file,
         web_auth=web_auth,

@@ -115,7 +115,7 @@ def test_every_alert_routes_to_its_tier() -> None:
 
 def test_every_component_has_a_start_position() -> None:
     from otel_ccmon.devstack.components import COMPONENTS, START_ORDER
-    from otel_ccmon.devstack.stack import DEFAULT_PORTS, HA_PORTS
+    from otel_ccmon.devstack.config import DEFAULT_PORTS, HA_PORTS
 
     assert sorted(START_ORDER) == sorted((*ALL_COMPONENTS, *HA_COMPONENTS))
     at = START_ORDER.index
