@@ -93,7 +93,7 @@ def test_traces_on_keeps_totals_exact(stub: tuple[Stub, str], make_stack: Callab
         }
         for name, _, _, attrs in got:
             assert "user_prompt" not in attrs and "please do it" not in " ".join(attrs.values()), (name, attrs)
-            assert "user.email" not in attrs, (name, attrs)
+            assert attrs.get("user.email", "sha256:").startswith("sha256:"), (name, attrs)  # a pseudonym
         # exemplars: the span histograms carry trace ids of spans the backend holds
         trace_ids = {tid.hex() for _, tid, _, _ in got}
 
