@@ -9,7 +9,9 @@ same e-mail under another key) that a list of what to drop would let through.
 - ``EVENTS`` and ``SPANS``: per event name (``event.name``) and span name (without the
   ``claude_code.`` prefix) the attributes kept besides ``COMMON``; a name not listed keeps only
   ``COMMON``. Read from the 2.1.332 client (its binary emits every event with its attribute
-  names) and from what it sent in the real-client tests.
+  names) and completed from what it sent with every switch on (``make client-drift``).
+  ``anthropic.custom_base_url`` (the API base URL: an infrastructure detail, and series churn on
+  metrics) is left out on purpose.
 - ``CONTENT``: attributes that carry what a person typed, a model answered or a tool ran with.
   Never kept unless an operator opts in per key (``claude_code.keep_content`` in
   mixin/settings.yml); each is listed with the events or spans that carry it.
@@ -65,7 +67,10 @@ COMMON: tuple[str, ...] = (
     "terminal.type",
     "app.version",
     "gen_ai.conversation.id",
+    "gen_ai.provider.name",
     "span.type",
+    "anthropic.provider",
+    "app.entrypoint",
 )
 """Attributes every record and span keeps: names, time, correlation ids, the account's opaque ids.
 Identity keys (hashed) and attribution keys are added by the generator."""
@@ -73,6 +78,7 @@ Identity keys (hashed) and attribution keys are added by the generator."""
 CONTENT: Mapping[str, str] = MappingProxyType(
     {
         "prompt": "user_prompt: the prompt (OTEL_LOG_USER_PROMPTS)",
+        "prompt_text": "user_prompt: the prompt's text (2.1.332, OTEL_LOG_USER_PROMPTS)",
         "user_prompt": "claude_code.interaction span: the prompt (OTEL_LOG_USER_PROMPTS)",
         "response": "assistant_response: the model's answer (OTEL_LOG_ASSISTANT_RESPONSES)",
         "system_prompt": "system_prompt: the system prompt",
@@ -100,7 +106,9 @@ _PLUGIN = ("plugin.name", "plugin.version", "plugin_id_hash", "marketplace.name"
 
 EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "user_prompt": _keys("prompt_length", "command_name", "command_source", "prompt"),
+        "user_prompt": _keys(
+            "prompt_length", "command_name", "command_source", "message.uuid", "prompt", "prompt_text"
+        ),
         "assistant_response": _keys(
             "response_length", "request_id", "message.uuid", "model", "query_source", "tool_use_id", "response"
         ),
@@ -135,6 +143,7 @@ EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "request_id",
             "mcp_server_name",
             "mcp_tool_name",
+            "tool_source",
             "tool_parameters",
         ),
         "api_request": _keys(
@@ -146,6 +155,9 @@ EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "output_tokens",
             "cache_read_tokens",
             "cache_creation_tokens",
+            "cache_creation_5m_tokens",
+            "cache_creation_1h_tokens",
+            "cost_usd_micros",
             "stop_reason",
         ),
         "api_error": _keys(*_API, "error", "status_code", "duration_ms"),
@@ -226,6 +238,10 @@ EVENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "managed_settings.trigger",
             "managed_settings.resolved_sha256",
             "managed_settings.settings_truncated",
+            "managed_settings.sources",
+            "managed_settings.source_behavior",
+            "managed_settings.helper.applied",
+            "managed_settings.helper.state",
             "error.type",
             "managed_settings.settings",
         ),
@@ -254,6 +270,7 @@ SPANS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "gen_ai.response.model",
             "gen_ai.operation.name",
             "gen_ai.response.id",
+            "gen_ai.response.finish_reasons",
             "gen_ai.usage.input_tokens",
             "gen_ai.usage.output_tokens",
             "gen_ai.usage.cache_read.input_tokens",
@@ -281,6 +298,8 @@ SPANS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "gen_ai.tool.name",
             "gen_ai.tool.call.id",
             "gen_ai.operation.name",
+            "tool_name_safe",
+            "tool_use_id",
             "bash_command_class",
             "bash_argv0",
             "duration_ms",
@@ -289,7 +308,7 @@ SPANS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "tool_input",
         ),
         "tool.blocked_on_user": _keys("decision", "source", "duration_ms"),
-        "tool.execution": _keys("success", "duration_ms", "error_type"),
+        "tool.execution": _keys("success", "duration_ms", "error_type", "gen_ai.tool.call.id", "tool_use_id"),
         "hook": _keys(
             "hook_event",
             "hook_name",
@@ -318,9 +337,9 @@ def kept(name: str, table: Mapping[str, tuple[str, ...]], opt_in: tuple[str, ...
     """The attributes kept on one event or span besides ``COMMON``: its own, content opted in only.
 
     >>> kept("user_prompt", EVENTS)
-    ('prompt_length', 'command_name', 'command_source')
+    ('prompt_length', 'command_name', 'command_source', 'message.uuid')
     >>> kept("user_prompt", EVENTS, opt_in=("prompt",))
-    ('prompt_length', 'command_name', 'command_source', 'prompt')
+    ('prompt_length', 'command_name', 'command_source', 'message.uuid', 'prompt')
     >>> kept("a_future_event", EVENTS)
     ()
     """
