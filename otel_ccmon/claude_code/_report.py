@@ -258,6 +258,52 @@ def completeness_lines(days: Mapping[str, Completeness]) -> list[str]:
     return [f"{day}: {c.describe()}" for day, c in days.items() if not c.complete]
 
 
+@dataclass(frozen=True)
+class Report:
+    """One report as data: what every renderer (text, CSV, HTML) draws from."""
+
+    days: int
+    by: tuple[str, ...]
+    end: datetime  # where the data ends (a period after it is not whole)
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    weekly: tuple[Period, ...]
+    monthly: tuple[Period, ...]
+    cut: Mapping[str, Completeness]  # per day: what budgets, caps and outages cut
+
+    @property
+    def title(self) -> str:
+        return f"Claude Code: cost and tokens, last {self.days} days, by {', '.join(self.by)}"
+
+
+def build_report(
+    prometheus: str,
+    days: int,
+    by: Sequence[str] = ("user", "model"),
+    directory: Directory | None = None,
+    now: datetime | None = None,
+) -> Report:
+    """Query Prometheus (or Thanos Query) once for a whole report. Example, against a running stack::
+
+    report = build_report("http://127.0.0.1:9090", 90, by=("team", "model"))
+    print(text(report))
+    """
+    end = report_end(prometheus, now)
+    rows = tuple(collect(prometheus, days, now=end, by=by, directory=directory))
+    # measured up to the collector's own newest sample, which can be later than the spend's
+    cut = completeness(prometheus, days, now=now)
+    return Report(
+        days,
+        tuple(by),
+        end,
+        columns(by, directory),
+        rows,
+        tuple(periods(rows, "week", cut, end)),
+        tuple(periods(rows, "month", cut, end)),
+        cut,
+    )
+
+
 def period_of(day: str, kind: str) -> str:
     """The ISO week (``2026-W49``) or the month (``2026-12``) a day belongs to.
 
@@ -341,8 +387,9 @@ def totals_by(rows: Sequence[Row], label: str) -> list[tuple[str, float, float]]
     return sorted(((k, c, t) for k, (c, t) in sums.items()), key=lambda x: (-x[1], x[0]))
 
 
-def text(rows: Sequence[Row], cols: Sequence[str], weekly: Sequence[Period], monthly: Sequence[Period]) -> str:
+def text(report: Report) -> str:
     """The report for a terminal: totals per dimension, weekly and monthly totals, the grand total."""
+    rows, cols, weekly, monthly = report.rows, report.columns, report.weekly, report.monthly
     lines: list[str] = []
     for label in cols:
         lines.append(f"by {label}:")
@@ -363,15 +410,11 @@ def text(rows: Sequence[Row], cols: Sequence[str], weekly: Sequence[Period], mon
     return "\n".join(lines)
 
 
-def write_csv(
-    rows: Sequence[Row], path: Path, days: Mapping[str, Completeness] | None = None, cols: Sequence[str] = ()
-) -> None:
+def write_csv(report: Report, path: Path) -> None:
     """CSV for finance: one line per day and combination of the dimensions; ``complete`` says
     whether that day's figures are whole, ``missing_at_least_usd`` what budgets or caps cut that
     day (all of Claude Code, not only this line)."""
-    days = days or {}
-    if not cols and rows:
-        cols = tuple(label for label, _ in rows[0].labels)
+    rows, days, cols = report.rows, report.cut, report.columns
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["day", *cols, "cost_usd", "tokens", "complete", "missing_at_least_usd"])
@@ -389,8 +432,9 @@ def write_csv(
             )
 
 
-def write_periods_csv(table: Sequence[Period], path: Path, kind: str, cols: Sequence[str]) -> None:
+def write_periods_csv(report: Report, kind: str, path: Path) -> None:
     """Weekly or monthly totals: ``whole`` says whether the whole period is in the window."""
+    table, cols = (report.weekly if kind == "week" else report.monthly), report.columns
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow([kind, *cols, "cost_usd", "tokens", "whole_period", "complete"])
@@ -466,17 +510,11 @@ def _trend(points: Sequence[tuple[str, float]]) -> str:
     )
 
 
-def write_html(
-    rows: Sequence[Row],
-    path: Path,
-    title: str,
-    days_cut: Mapping[str, Completeness] | None = None,
-    cols: Sequence[str] = (),
-    weekly: Sequence[Period] = (),
-) -> None:
+def write_html(report: Report, path: Path) -> None:
     """A self-contained page: a warning when figures are incomplete, the trend (cost per day, or per
     week beyond 31 days), one chart per dimension, then the weekly table."""
-    warnings = completeness_lines(days_cut or {})
+    rows, days_cut, cols, weekly, title = report.rows, report.cut, report.columns, report.weekly, report.title
+    warnings = completeness_lines(days_cut)
     banner = (
         "<div class=warn role=alert><strong>These totals are incomplete.</strong><ul>"
         + "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
@@ -484,7 +522,7 @@ def write_html(
         if warnings
         else ""
     )
-    days = sorted({r.day for r in rows} | set(days_cut or {}))
+    days = sorted({r.day for r in rows} | set(days_cut))
     if len(days) > 31:
         trend_name = "week"
         per: dict[str, float] = dict.fromkeys((period_of(d, "week") for d in days), 0.0)  # empty weeks: 0

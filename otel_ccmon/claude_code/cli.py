@@ -15,6 +15,7 @@ from typing import Any
 from otel_ccmon._catalog import CLAUDE_CODE_SERVICE
 from otel_ccmon._identity import KEY_ENV, KEY_FILE
 from otel_ccmon.claude_code._env import env_settings, managed_settings, shell_exports
+from otel_ccmon.claude_code._report import DIMENSIONS
 from otel_ccmon.claude_code._simulator import Include, Team, TeamPlan
 
 
@@ -78,12 +79,8 @@ def _report(args: argparse.Namespace) -> int:
     from otel_ccmon.claude_code._report import (
         Directory,
         DirectoryError,
-        collect,
-        columns,
-        completeness,
+        build_report,
         completeness_lines,
-        periods,
-        report_end,
         text,
         write_csv,
         write_html,
@@ -105,29 +102,23 @@ def _report(args: argparse.Namespace) -> int:
         print(f"ccmon claude-code report: {exc}", file=sys.stderr)
         return 2
     try:
-        end = report_end(args.prometheus)  # where the data ends: a period after it is not whole
-        rows = collect(args.prometheus, days, now=end, by=by, directory=directory)
-        # measured up to the collector's own newest sample, which can be later than the spend's
-        cut = completeness(args.prometheus, days)
+        report = build_report(args.prometheus, days, by=by, directory=directory)
     except (OSError, ValueError) as exc:  # unreachable, or refused (Thanos Query with a store missing)
         print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 1
-    cols = columns(by, directory)
-    weekly, monthly = periods(rows, "week", cut, end), periods(rows, "month", cut, end)
     print(f"Claude Code spend, last {days} days, by {', '.join(by)}")
-    print(text(rows, cols, weekly, monthly))
-    warnings = completeness_lines(cut)
+    print(text(report))
+    warnings = completeness_lines(report.cut)
     for line in warnings:
         print(line)
     if not warnings:
         print("complete: no budget, cap or collector outage cut Claude Code data in this window")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(rows, out / "claude-code-report.csv", cut, cols)
-    write_periods_csv(weekly, out / "claude-code-weekly.csv", "week", cols)
-    write_periods_csv(monthly, out / "claude-code-monthly.csv", "month", cols)
-    title = f"Claude Code: cost and tokens, last {days} days, by {', '.join(by)}"
-    write_html(rows, out / "claude-code-report.html", title, cut, cols, weekly)
+    write_csv(report, out / "claude-code-report.csv")
+    write_periods_csv(report, "week", out / "claude-code-weekly.csv")
+    write_periods_csv(report, "month", out / "claude-code-monthly.csv")
+    write_html(report, out / "claude-code-report.html")
     print(f"ccmon claude-code report: wrote {out / 'claude-code-report.html'} and the daily, weekly, monthly CSV")
     return 0
 
@@ -188,18 +179,7 @@ def add_commands(sub: Any) -> None:
     rep.add_argument(
         "--by",
         action="append",
-        choices=(
-            "team",
-            "cost_center",
-            "department",
-            "project",
-            "user",
-            "model",
-            "agent",
-            "skill",
-            "plugin",
-            "mcp_server",
-        ),
+        choices=tuple(DIMENSIONS),
         help="a dimension to cut by (repeat for several; default: user and model)",
     )
     rep.add_argument(

@@ -111,3 +111,25 @@ def test_report_cli_refuses_bad_arguments_clearly(
     with pytest.raises(SystemExit) as exit_:
         main([*argv, *args])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_every_renderer_draws_from_one_report(tmp_path: Path) -> None:
+    """Issue 31: the report is data; text, CSV and HTML render the same Report (here built by hand,
+    a Sunday evening: the running week is not whole in the weekly CSV)."""
+    from otel_ccmon.claude_code._report import Report, text, write_csv, write_html, write_periods_csv
+
+    rows = (row("2026-12-05", "a", 1.5), row("2026-12-06", "b", 2.25))
+    cut = {"2026-12-05": Completeness(), "2026-12-06": Completeness(cut_points=2, cut_usd=0.5)}
+    end = utc(2026, 12, 6, 20)
+    weekly, monthly = tuple(periods(rows, "week", cut, end)), tuple(periods(rows, "month", cut, end))
+    report = Report(2, ("team",), end, ("team_id",), rows, weekly, monthly, cut)
+    assert "total  3.7500 USD" in text(report)
+    write_csv(report, tmp_path / "d.csv")
+    write_periods_csv(report, "week", tmp_path / "w.csv")
+    write_html(report, tmp_path / "r.html")
+    daily = (tmp_path / "d.csv").read_text().splitlines()
+    assert daily[0] == "day,team_id,cost_usd,tokens,complete,missing_at_least_usd"
+    assert daily[2] == "2026-12-06,b,2.250000,2250,no,0.500000"
+    assert {line.split(",")[-2] for line in (tmp_path / "w.csv").read_text().splitlines()[1:]} == {"no"}
+    page = (tmp_path / "r.html").read_text()
+    assert "These totals are incomplete" in page and "3.7500 USD" in page and report.title in page
