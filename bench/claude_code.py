@@ -26,8 +26,9 @@ from bench.pipeline import _cpu_seconds, _total
 from mixin.collector_firewall import claude_code_stream_budget
 from mixin.config import SETTINGS
 from otel_ccmon.claude_code import Team, TeamPlan
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import rss_bytes, wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.support import ROOT
 
 _METRIC = re.compile(r"^Benchmark\S+\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) (points|events|spans)/s", re.MULTILINE)

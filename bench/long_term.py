@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from otel_ccmon.claude_code._report import collect
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.longterm import backfill
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.spend_history import spend_history
 
 THANOS = ("thanos_store", "thanos_query")

@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 
 from mixin.model import minutes
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import rss_bytes, wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig, shorten
+from otel_ccmon.devstack.stack import Stack, shorten
 from tests.support import ROOT
 
 EXPORT_MS, SCRAPE = 1000, "1s"

@@ -33,8 +33,9 @@ from mixin.collector_firewall import claude_code_stream_budget
 from mixin.config import SETTINGS
 from otel_ccmon.claude_code import TeamPlan
 from otel_ccmon.claude_code.cli import run_team_forever
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import pid_alive, rss_bytes, wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 
 MIB = 2**20
 

@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT))
 from mixin.collector_firewall import allowlist, identity_keys  # noqa: E402
 from otel_ccmon import _privacy  # noqa: E402
 from otel_ccmon._catalog import CLAUDE_CODE_CATALOG  # noqa: E402
+from otel_ccmon.devstack.config import StackConfig  # noqa: E402
 from otel_ccmon.devstack.procs import wait_for  # noqa: E402
-from otel_ccmon.devstack.stack import Stack, StackConfig  # noqa: E402
+from otel_ccmon.devstack.stack import Stack  # noqa: E402
 from tests.anthropic_stub import Stub, serve  # noqa: E402
 from tests.e2e.test_claude_code_cli import SCENARIOS, assert_exact_totals, finish, run_cli  # noqa: E402
 from tests.otlp_capture import Captured, otlp_capture  # noqa: E402

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub, serve
 from tests.e2e.test_claude_code_cli import SCENARIOS
 

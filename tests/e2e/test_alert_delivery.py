@@ -22,8 +22,9 @@ import pytest
 
 from mixin import config
 from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
+from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, write_shortened_rules
 from tests.stack_queries import sink_records
 from tests.support import ROOT
 

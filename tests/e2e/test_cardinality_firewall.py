@@ -15,8 +15,9 @@ import pytest
 
 from mixin import collector_firewall
 from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import rss_bytes, wait_for
-from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
+from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, write_shortened_rules
 from tests.otlp_payloads import counter_request
 from tests.stack_queries import prom_total, recorded, tick, wait_total
 from tests.support import ROOT

@@ -31,14 +31,9 @@ import httpx
 import pytest
 
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS, THANOS_COMPONENTS
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import (
-    FAST_ALERTS,
-    FAST_ALERTS_FACTOR,
-    Stack,
-    StackConfig,
-    write_shortened_rules,
-)
+from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, write_shortened_rules
 from tests.pusher import Pusher
 from tests.stack_queries import sink_records
 from tests.support import ROOT, parse_prometheus, venv_bin

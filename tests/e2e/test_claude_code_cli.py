@@ -17,9 +17,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 
 from otel_ccmon.claude_code import CLIENT_VERSION, Client, Identity, Ledger, cost_usd, env_settings
 from otel_ccmon.claude_code._simulator import TOKEN_KINDS
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.repo import bin_dir
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub, Turn, Usage
 from tests.otlp_capture import otlp_capture
 from tests.support import ROOT, pinned_versions

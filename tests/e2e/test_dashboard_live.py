@@ -16,9 +16,10 @@ import yaml
 from mixin.generate import BOARDS
 from mixin.rule_files import TEAM_BUDGET_RECORD
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.doctor import substitute
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.support import ROOT, venv_bin
 
 

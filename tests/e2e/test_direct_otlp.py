@@ -22,8 +22,9 @@ import pytest
 
 from otel_ccmon import _catalog as cat
 from otel_ccmon._catalog import Kind
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import free_port, wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.demo_driver import exercise
 from tests.support import ROOT, Procs, venv_bin
 

@@ -31,16 +31,10 @@ import pytest
 
 from otel_ccmon.claude_code._report import collect, completeness, period_of, periods
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import Proc, free_ports, wait_for
 from otel_ccmon.devstack.repo import bin_dir
-from otel_ccmon.devstack.stack import (
-    FAST_ALERTS,
-    FAST_ALERTS_FACTOR,
-    Stack,
-    StackConfig,
-    StackError,
-    write_shortened_rules,
-)
+from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackError, write_shortened_rules
 from tests.pusher import Pusher
 from tests.spend_history import CUT_POINTS, CUT_USD, cut_day, spend_history
 from tests.support import ROOT, venv_bin

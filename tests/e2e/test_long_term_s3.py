@@ -16,8 +16,9 @@ import httpx
 import pytest
 import yaml
 
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig, write_shortened_rules
+from otel_ccmon.devstack.stack import Stack, write_shortened_rules
 from tests.e2e.test_long_term import LONG_TERM, query, query_alerts
 from tests.support import ROOT, venv_bin
 

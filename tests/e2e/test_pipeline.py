@@ -18,9 +18,10 @@ from otel_ccmon import _catalog as cat
 from otel_ccmon._catalog import Kind
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.components import COLLECTOR_CONFIGS
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
 from otel_ccmon.devstack.repo import bin_dir
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.demo_driver import exercise
 from tests.stack_queries import prom_total, recorded, tick, wait_total
 from tests.support import ROOT

@@ -15,8 +15,9 @@ import pytest
 import yaml
 
 from otel_ccmon._durations import duration_seconds
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, StackConfig, write_shortened_rules
+from otel_ccmon.devstack.stack import FAST_ALERTS, FAST_ALERTS_FACTOR, Stack, write_shortened_rules
 from tests.support import ROOT
 
 

@@ -20,7 +20,8 @@ from tests.support import parse_prometheus
 
 
 def test_real_alertmanager_to_receiver_survives_sigkill(tmp_path: Path) -> None:
-    from otel_ccmon.devstack.stack import Stack, StackConfig
+    from otel_ccmon.devstack.config import StackConfig
+    from otel_ccmon.devstack.stack import Stack
 
     stack = Stack(
         StackConfig.with_free_ports(
@@ -101,7 +102,8 @@ def test_receiver_disk_full_answers_503_alertmanager_retries_nothing_lost(tmp_pa
     """Issue 23: the receiver's disk full. Its SQLite write fails, it answers 503 (not a 2xx: nothing is
     acknowledged that is not stored), Alertmanager counts the failure and retries, and once there is
     space again the notification is stored exactly once; what was stored before stays."""
-    from otel_ccmon.devstack.stack import Stack, StackConfig
+    from otel_ccmon.devstack.config import StackConfig
+    from otel_ccmon.devstack.stack import Stack
 
     with small_disk(tmp_path / "db", "1m") as disk:
         stack = Stack(

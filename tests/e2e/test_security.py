@@ -15,8 +15,9 @@ import pytest
 
 from otel_ccmon.claude_code import Client, Identity, Ledger
 from otel_ccmon.devstack import security
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.stack import Stack
 from tests.otlp_payloads import counter_request
 from tests.support import ROOT
 

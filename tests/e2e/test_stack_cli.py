@@ -17,9 +17,10 @@ import httpx
 import pytest
 
 from otel_ccmon.devstack.components import PORT_COMPONENT
+from otel_ccmon.devstack.config import DEFAULT_PORTS, StackConfig
 from otel_ccmon.devstack.ports import STACK_ENV
 from otel_ccmon.devstack.procs import free_ports, pid_alive, wait_for
-from otel_ccmon.devstack.stack import DEFAULT_PORTS, Stack, StackConfig, StackError
+from otel_ccmon.devstack.stack import Stack, StackError
 from tests.support import ROOT, venv_bin
 
 

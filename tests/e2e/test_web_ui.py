@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from otel_ccmon.devstack.stack import Stack, StackConfig
+from otel_ccmon.devstack.config import StackConfig
+from otel_ccmon.devstack.stack import Stack
 
 
 @pytest.fixture(scope="module")

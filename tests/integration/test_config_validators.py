@@ -12,12 +12,9 @@ import pytest
 import yaml
 
 from otel_ccmon.devstack.components import COLLECTOR_CONFIGS
+from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.repo import bin_dir
-from otel_ccmon.devstack.stack import (
-    StackConfig,
-    localize_alertmanager,
-    write_local_secrets,
-)
+from otel_ccmon.devstack.stack import localize_alertmanager, write_local_secrets
 from tests.support import ROOT
 
 BASE = COLLECTOR_CONFIGS  # config.yaml + the generated firewall.yaml
