@@ -46,6 +46,15 @@ class SpendBudget(BaseModel):
     receiver: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
+def _attribute_names(keys: tuple[str, ...], what: str, pattern: str) -> tuple[str, ...]:
+    """``keys`` if each is an attribute name of ``pattern``'s shape, else a ``ValueError`` naming it."""
+    for key in keys:
+        if not re.fullmatch(pattern, key):
+            lower = "lower-case " if pattern.startswith("[a-z]") else ""
+            raise ValueError(f"{what} {key!r}: {lower}letters, digits, '_' and '.' only")
+    return keys
+
+
 class ClaudeCodeSettings(BaseModel):
     """Thresholds of the Claude Code alerts (``claude_code:`` in ``mixin/settings.yml``)."""
 
@@ -95,20 +104,15 @@ class ClaudeCodeSettings(BaseModel):
     @field_validator("identity_keys")
     @classmethod
     def _identity_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
-        for key in keys:
-            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.]{0,63}", key):
-                raise ValueError(f"identity key {key!r}: letters, digits, '_' and '.' only")
-        return keys
+        return _attribute_names(keys, "identity key", r"[A-Za-z][A-Za-z0-9_.]{0,63}")
 
     @field_validator("attribution_keys")
     @classmethod
     def _attribution_keys(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
-        for key in keys:
-            if not re.fullmatch(r"[a-z][a-z0-9_.]{0,63}", key):
-                raise ValueError(f"attribution key {key!r}: lower-case letters, digits, '_' and '.' only")
-            if key in CLAUDE_CODE_IDENTITY_KEYS:
-                raise ValueError(f"attribution key {key!r} is an identity key (kept per developer already)")
-        return keys
+        identity = [k for k in keys if k in CLAUDE_CODE_IDENTITY_KEYS]
+        if identity:
+            raise ValueError(f"attribution key {identity[0]!r} is an identity key (kept per developer already)")
+        return _attribute_names(keys, "attribution key", r"[a-z][a-z0-9_.]{0,63}")
 
 
 DURATION = r"^[0-9]+(ms|s|m|h|d|w|y)$"

@@ -37,22 +37,18 @@ from otel_ccmon.devstack.config import StackConfig  # noqa: E402
 from otel_ccmon.devstack.procs import wait_for  # noqa: E402
 from otel_ccmon.devstack.stack import Stack  # noqa: E402
 from tests.anthropic_stub import Stub, serve  # noqa: E402
+from tests.e2e.conftest import FAST  # noqa: E402
 from tests.e2e.test_claude_code_cli import SCENARIOS, assert_exact_totals, finish, run_cli  # noqa: E402
+from tests.e2e.test_claude_code_privacy import EVERYTHING_ON, forwarding_to  # noqa: E402
 from tests.otlp_capture import Captured, otlp_capture  # noqa: E402
 
 CACHE = Path(
     os.environ.get("CCMON_CACHE") or Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "otel-ccmon"
 )
-SWITCHES = {
-    "OTEL_LOG_USER_PROMPTS": "1",
-    "OTEL_LOG_TOOL_DETAILS": "1",
-    "OTEL_LOG_ASSISTANT_RESPONSES": "1",
-    "CLAUDE_CODE_ENHANCED_TELEMETRY_BETA": "1",
-    "OTEL_TRACES_EXPORTER": "otlp",
-    "OTEL_TRACES_EXPORT_INTERVAL": "1000",
+SWITCHES = {  # the privacy test's switches, and the label switches that are off by default
+    **EVERYTHING_ON,
     "OTEL_METRICS_INCLUDE_VERSION": "true",
     "OTEL_METRICS_INCLUDE_ENTRYPOINT": "true",
-    "OTEL_RESOURCE_ATTRIBUTES": "enduser.id=drift@example.com,process.owner=drift-user,team.id=drift",
 }
 RUNS = [("secret", "claude-sonnet-4-5", "delta"), ("multi", "claude-haiku-4-5", "cumulative")]
 
@@ -167,19 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         with otlp_capture() as raw, otlp_capture() as forwarded:
             finish([run_cli(base, raw.url, *RUNS[0], protocol="http/protobuf", extra=SWITCHES, binary=binary)])
             stub.served.clear()
-            stack = Stack(
-                StackConfig.with_free_ports(
-                    work / "stack",
-                    scrape_interval="1s",
-                    evaluation_interval="1s",
-                    components=("collector", "prometheus"),
-                    collector_overlays=("forward-logs-otlp.yaml", "forward-traces-otlp.yaml"),
-                    collector_env={
-                        "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": forwarded.url,
-                        "CCMON_FORWARD_TRACES_OTLP_ENDPOINT": forwarded.url,
-                    },
-                )
-            )
+            stack = Stack(StackConfig.with_free_ports(work / "stack", **FAST, **forwarding_to(forwarded.url)))
             stacks.append(stack)
             stack.up()
             wait_for(lambda: stack.prom_query('up{job="otel-collector"} == 1'), 60, "Prometheus scraping the collector")

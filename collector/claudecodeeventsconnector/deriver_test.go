@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 func logs(service string, events ...map[string]any) plog.Logs {
@@ -56,20 +57,37 @@ func sums(md pmetric.Metrics) map[string]float64 {
 	return out
 }
 
-func derive(t *testing.T, ld plog.Logs) map[string]float64 {
+// fed runs the span deriver (spans) or the events deriver on the default configuration and
+// returns what it emitted.
+func fed(t *testing.T, ld plog.Logs, td *ptrace.Traces) *consumertest.MetricsSink {
 	t.Helper()
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	sink := new(consumertest.MetricsSink)
-	d, err := newDeriver(cfg, componenttest.NewNopTelemetrySettings(), sink)
+	tel := componenttest.NewNopTelemetrySettings()
+	var err error
+	if td != nil {
+		var d *spanDeriver
+		if d, err = newSpanDeriver(cfg, tel, sink); err == nil {
+			err = d.ConsumeTraces(context.Background(), *td)
+		}
+	} else {
+		var d *deriver
+		if d, err = newDeriver(cfg, tel, sink); err == nil {
+			err = d.ConsumeLogs(context.Background(), ld)
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.ConsumeLogs(context.Background(), ld); err != nil {
-		t.Fatal(err)
-	}
+	return sink
+}
+
+func derive(t *testing.T, ld plog.Logs) map[string]float64 {
+	t.Helper()
+	sink := fed(t, ld, nil)
 	total := map[string]float64{}
 	for _, md := range sink.AllMetrics() {
 		for k, v := range sums(md) {
@@ -109,11 +127,7 @@ func TestEventsBecomeMetrics(t *testing.T) {
 		MetricAPIDuration + "|count":                                          2,
 		MetricToolDuration + "|sum":                                           0.057,
 	}
-	for k, v := range want {
-		if d := got[k] - v; d > 1e-12 || d < -1e-12 {
-			t.Errorf("%s: want %v, got %v", k, v, got[k])
-		}
-	}
+	assertNear(t, got, want)
 }
 
 func TestBadNumbersAreNeverAdded(t *testing.T) {
@@ -229,6 +243,12 @@ func TestCodeModeInnerToolCallsAreToldApart(t *testing.T) {
 		MetricToolResults + "|tool_name=Bash|success=false|origin=code_mode": 1,
 		MetricToolDuration + "|sum":                                          0.915,
 	}
+	assertNear(t, got, want)
+}
+
+// assertNear fails for every wanted point whose value differs by more than rounding.
+func assertNear(t *testing.T, got, want map[string]float64) {
+	t.Helper()
 	for k, v := range want {
 		if d := got[k] - v; d > 1e-12 || d < -1e-12 {
 			t.Errorf("%s: want %v, got %v (all %v)", k, v, got[k], got)

@@ -1,14 +1,12 @@
 package claudecodeeventsconnector
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
@@ -40,15 +38,7 @@ func traces(service string, spans ...sp) ptrace.Traces {
 // histograms: name|label=value,... -> (count, sum)
 func histograms(t *testing.T, td ptrace.Traces) map[string][2]float64 {
 	t.Helper()
-	cfg := NewFactory().CreateDefaultConfig().(*Config)
-	sink := new(consumertest.MetricsSink)
-	d, err := newSpanDeriver(cfg, componenttest.NewNopTelemetrySettings(), sink)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.ConsumeTraces(context.Background(), td); err != nil {
-		t.Fatal(err)
-	}
+	sink := fed(t, plog.NewLogs(), &td)
 	out := map[string][2]float64{}
 	for _, md := range sink.AllMetrics() {
 		for i := 0; i < md.ResourceMetrics().Len(); i++ {

@@ -552,11 +552,7 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 }
 
 func metricScopes(rm pmetric.ResourceMetrics) []string {
-	out := make([]string, rm.ScopeMetrics().Len())
-	for i := range out {
-		out[i] = rm.ScopeMetrics().At(i).Scope().Name()
-	}
-	return out
+	return scopeNames(rm.ScopeMetrics().Len(), func(i int) string { return rm.ScopeMetrics().At(i).Scope().Name() })
 }
 
 func (a *accumulator) gc(now time.Time) {

@@ -42,18 +42,18 @@ func NewFactory() processor.Factory {
 	)
 }
 
+// mutates: every signal's instance rewrites the data it passes on
+var mutates = processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true})
+
 func createTraces(
 	ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces,
 ) (processor.Traces, error) {
-	// like logs: only the privacy rules apply to Claude Code's spans
+	// like logs: the instance holds no totals, only the privacy rules apply to Claude Code's spans
 	a, err := newAccumulator(cfg.(*Config), set.TelemetrySettings, nil)
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewTraces(
-		ctx, set, cfg, next, a.processTraces,
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
-	)
+	return processorhelper.NewTraces(ctx, set, cfg, next, a.processTraces, mutates)
 }
 
 func createMetrics(
@@ -64,8 +64,7 @@ func createMetrics(
 		return nil, err
 	}
 	return processorhelper.NewMetrics(
-		ctx, set, cfg, next, a.process,
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+		ctx, set, cfg, next, a.process, mutates,
 		processorhelper.WithStart(a.start),
 		processorhelper.WithShutdown(a.shutdown),
 	)
@@ -74,13 +73,9 @@ func createMetrics(
 func createLogs(
 	ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs,
 ) (processor.Logs, error) {
-	// the logs instance holds no totals: only the privacy rules apply
 	a, err := newAccumulator(cfg.(*Config), set.TelemetrySettings, nil)
 	if err != nil {
 		return nil, err
 	}
-	return processorhelper.NewLogs(
-		ctx, set, cfg, next, a.processLogs,
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
-	)
+	return processorhelper.NewLogs(ctx, set, cfg, next, a.processLogs, mutates)
 }

@@ -118,20 +118,39 @@ func (a *accumulator) ours(res pcommon.Map, scopes []string) bool {
 	return false
 }
 
-func logScopes(rl plog.ResourceLogs) []string {
-	out := make([]string, rl.ScopeLogs().Len())
+// claimResource tells whether a resource is Claude Code's and, if so, keeps only its allowlisted
+// attributes (identities under the policy).
+func (a *accumulator) claimResource(res pcommon.Map, scopes []string) bool {
+	if !a.ours(res, scopes) {
+		return false
+	}
+	a.allow(res, a.priv.resource)
+	return true
+}
+
+// ownKeys are the attributes a record or span named name keeps besides the common set.
+func ownKeys(table map[string]map[string]struct{}, name string, none map[string]struct{}) map[string]struct{} {
+	if own, known := table[name]; known {
+		return own
+	}
+	return none
+}
+
+// scopeNames lists the n instrumentation scope names name(i) of one resource.
+func scopeNames(n int, name func(int) string) []string {
+	out := make([]string, n)
 	for i := range out {
-		out[i] = rl.ScopeLogs().At(i).Scope().Name()
+		out[i] = name(i)
 	}
 	return out
 }
 
+func logScopes(rl plog.ResourceLogs) []string {
+	return scopeNames(rl.ScopeLogs().Len(), func(i int) string { return rl.ScopeLogs().At(i).Scope().Name() })
+}
+
 func spanScopes(rs ptrace.ResourceSpans) []string {
-	out := make([]string, rs.ScopeSpans().Len())
-	for i := range out {
-		out[i] = rs.ScopeSpans().At(i).Scope().Name()
-	}
-	return out
+	return scopeNames(rs.ScopeSpans().Len(), func(i int) string { return rs.ScopeSpans().At(i).Scope().Name() })
 }
 
 // eventName is a log record's event name as Claude Code sends it (the event.name attribute; the
@@ -153,20 +172,15 @@ func eventName(r plog.LogRecord) string {
 func (a *accumulator) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
 	for i := 0; i < ld.ResourceLogs().Len(); i++ {
 		rl := ld.ResourceLogs().At(i)
-		if !a.ours(rl.Resource().Attributes(), logScopes(rl)) {
+		if !a.claimResource(rl.Resource().Attributes(), logScopes(rl)) {
 			continue
 		}
-		a.allow(rl.Resource().Attributes(), a.priv.resource)
 		for j := 0; j < rl.ScopeLogs().Len(); j++ {
 			records := rl.ScopeLogs().At(j).LogRecords()
 			for k := 0; k < records.Len(); k++ {
 				r := records.At(k)
 				name := eventName(r)
-				own, known := a.priv.events[name]
-				if !known {
-					own = a.priv.none
-				}
-				a.allow(r.Attributes(), own)
+				a.allow(r.Attributes(), ownKeys(a.priv.events, name, a.priv.none))
 				if body := r.Body().AsString(); body != "" && body != spanNamePrefix+name && body != name {
 					r.Body().SetStr(spanNamePrefix + name)
 				}
@@ -181,19 +195,14 @@ func (a *accumulator) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, e
 func (a *accumulator) processTraces(_ context.Context, td ptrace.Traces) (ptrace.Traces, error) {
 	for i := 0; i < td.ResourceSpans().Len(); i++ {
 		rs := td.ResourceSpans().At(i)
-		if !a.ours(rs.Resource().Attributes(), spanScopes(rs)) {
+		if !a.claimResource(rs.Resource().Attributes(), spanScopes(rs)) {
 			continue
 		}
-		a.allow(rs.Resource().Attributes(), a.priv.resource)
 		for j := 0; j < rs.ScopeSpans().Len(); j++ {
 			spans := rs.ScopeSpans().At(j).Spans()
 			for k := 0; k < spans.Len(); k++ {
 				span := spans.At(k)
-				own, known := a.priv.spans[strings.TrimPrefix(span.Name(), spanNamePrefix)]
-				if !known {
-					own = a.priv.none
-				}
-				a.allow(span.Attributes(), own)
+				a.allow(span.Attributes(), ownKeys(a.priv.spans, strings.TrimPrefix(span.Name(), spanNamePrefix), a.priv.none))
 				for e := 0; e < span.Events().Len(); e++ {
 					a.allow(span.Events().At(e).Attributes(), a.priv.none)
 				}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -37,6 +38,14 @@ EVERYTHING_ON = {
 }
 
 
+def forwarding_to(url: str) -> dict[str, Any]:
+    """Stack options: the log and trace forward overlays, both to ``url`` (a capture server)."""
+    return {
+        "collector_overlays": ("forward-logs-otlp.yaml", "forward-traces-otlp.yaml"),
+        "collector_env": {"CCMON_FORWARD_LOGS_OTLP_ENDPOINT": url, "CCMON_FORWARD_TRACES_OTLP_ENDPOINT": url},
+    }
+
+
 def leaks(text: str) -> list[str]:
     return [s for s in SECRETS if s in text]
 
@@ -46,14 +55,8 @@ def test_nothing_personal_or_typed_leaves_the_collector(
 ) -> None:
     s, base = stub
     with otlp_capture() as backend:
-        stack = make_stack(
-            collector_overlays=("forward-logs-otlp.yaml", "forward-traces-otlp.yaml"),
-            collector_env={
-                "CCMON_FORWARD_LOGS_OTLP_ENDPOINT": backend.url,
-                "CCMON_FORWARD_TRACES_OTLP_ENDPOINT": backend.url,
-                "CCMON_IDENTITY_HASH_KEY": KEY,
-            },
-        )
+        forward = forwarding_to(backend.url)
+        stack = make_stack(**{**forward, "collector_env": {**forward["collector_env"], "CCMON_IDENTITY_HASH_KEY": KEY}})
         otlp = stack.config.url("otlp_http")
         runs = [("secret", "claude-sonnet-4-5", "delta"), ("secret", "claude-haiku-4-5", "cumulative")]
         admin_named = {**EVERYTHING_ON, "OTEL_SERVICE_NAME": "acme-ai-assistant"}

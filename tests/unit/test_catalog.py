@@ -85,21 +85,9 @@ def test_buckets() -> None:
         else:
             assert spec.buckets is None
     assert cat.BY_PROM_NAME["pattern_confidence"].buckets == tuple(round(0.1 * i, 1) for i in range(1, 11))
-    assert cat.BY_PROM_NAME["truth_score"].buckets == (
-        0.1,
-        0.2,
-        0.3,
-        0.4,
-        0.5,
-        0.6,
-        0.7,
-        0.75,
-        0.8,
-        0.85,
-        0.9,
-        0.95,
-        1.0,
-    )
+    # the spec's own words: 0.1 to 0.7 in steps of 0.1, then 0.75 to 1 in steps of 0.05
+    steps = (*(round(0.1 * i, 1) for i in range(1, 8)), *(round(0.75 + 0.05 * i, 2) for i in range(6)))
+    assert cat.BY_PROM_NAME["truth_score"].buckets == steps
     assert cat.BY_PROM_NAME["goap_planning_duration_seconds"].buckets == (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
     agent = cat.BY_PROM_NAME["agent_task_duration_seconds"].buckets or ()
     assert (agent[0], agent[-1]) == (0.1, 300.0)
