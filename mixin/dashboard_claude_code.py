@@ -1,6 +1,6 @@
 """The "Claude Code" dashboard: spend, tokens, activity, API health and top users, from Claude
 Code's own counters and the metrics the collector derives from its log events. Written with the
-overview's building blocks (``mixin.dashboards``); thresholds come from the Claude Code alerts."""
+building blocks of the panel module (``mixin.panels``); thresholds come from the Claude Code alerts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mixin.config import SETTINGS
-from mixin.dashboards import Board, Panel, Row, datasource_variable, label_variable, query
+from mixin.panels import Board, Panel, Row, datasource_variable, label_variable, query
 from otel_ccmon.claude_code._completeness import cut_points_expr, dropped_value_expr
 
 OUTPUT = Path("grafana") / "dashboards" / "claude-code.json"

@@ -10,10 +10,11 @@ import argparse
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from mixin import collector_firewall, dashboards, docs, k8s, prometheus_variants
+from mixin import collector_firewall, docs, k8s, prometheus_variants
 from mixin.alerts import ALL_ALERTS
 from mixin.config import SETTINGS
-from mixin.dashboard_claude_code import CLAUDE_CODE
+from mixin.dashboards import BOARDS
+from mixin.panels import render
 from mixin.promtool_tests import tests_yaml
 from mixin.rule_files import alerts_yaml, recording_yaml, services_yaml
 from mixin.runbooks import runbook
@@ -36,13 +37,9 @@ def rule_outputs(root: Path) -> dict[Path, str]:
     return out
 
 
-BOARDS = (dashboards.OVERVIEW, CLAUDE_CODE)
-"""Every generated Grafana dashboard."""
-
-
 def dashboard_outputs(root: Path) -> dict[Path, str]:
     """The Grafana dashboards under ``root``."""
-    return {root / board.output: dashboards.render(board) for board in BOARDS}
+    return {root / board.output: render(board) for board in BOARDS}
 
 
 def collector_outputs(root: Path) -> dict[Path, str]:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from mixin.generate import BOARDS
+from mixin.dashboards import BOARDS
 from mixin.rule_files import TEAM_BUDGET_RECORD
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.config import StackConfig

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import yaml
 
-from mixin import dashboards
+from mixin import dashboard_overview as overview
 from mixin.alerts import BY_NAME
 from mixin.dashboard_claude_code import CLAUDE_CODE
-from mixin.generate import BOARDS
+from mixin.dashboards import BOARDS
+from mixin.panels import Board, render
 from tests.promql import known_metric, referenced_metrics
 from tests.support import ROOT
 
@@ -35,7 +36,7 @@ SPEC_PANELS = [
 
 @pytest.fixture(scope="module")
 def model() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(dashboards.OUTPUT.read_text())
+    data: dict[str, Any] = json.loads(overview.OUTPUT.read_text())
     return data
 
 
@@ -44,12 +45,12 @@ def data_panels(model: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_committed_dashboard_is_current() -> None:
-    assert dashboards.OUTPUT.read_text() == dashboards.render(), "run `make dashboards`"
+    assert overview.OUTPUT.read_text() == render(overview.OVERVIEW), "run `make dashboards`"
 
 
 def test_provisionable_as_is(model: dict[str, Any]) -> None:
     assert "dashboard" not in model  # not wrapped (the original's defect)
-    assert model["uid"] == dashboards.UID and model["title"]
+    assert model["uid"] == overview.UID and model["title"]
     datasources = yaml.safe_load((ROOT / "grafana/provisioning/datasources/datasources.yml").read_text())
     uids = {d["uid"] for d in datasources["datasources"] if d["type"] == "prometheus"}
     ds_var = next(v for v in model["templating"]["list"] if v["name"] == "datasource")
@@ -79,7 +80,7 @@ def test_modern_panels_units_stable_ids(model: dict[str, Any]) -> None:
 def test_thresholds_are_the_alert_thresholds(model: dict[str, Any]) -> None:
     by_title = {p["title"]: p for p in data_panels(model)}
     checked = 0
-    for _, spec in dashboards.panels():
+    for _, spec in overview.panels():
         if spec.alert is None or spec.kind == "heatmap":
             continue
         alert = BY_NAME[spec.alert]
@@ -95,17 +96,17 @@ def test_thresholds_are_the_alert_thresholds(model: dict[str, Any]) -> None:
 
 
 def test_every_metric_in_panels_is_known() -> None:
-    for _, spec in dashboards.panels():
+    for _, spec in overview.panels():
         for expr, _ in spec.queries:
             unknown = {m for m in referenced_metrics(expr.replace("$__rate_interval", "5m")) if not known_metric(m)}
             assert not unknown, (spec.title, unknown)
 
 
 @pytest.mark.parametrize("board", BOARDS, ids=lambda b: b.uid)
-def test_every_board_is_current_known_and_thresholded(board: dashboards.Board) -> None:
+def test_every_board_is_current_known_and_thresholded(board: Board) -> None:
     """Each generated dashboard: committed file current, provisionable, stable ids, only known
     metrics, and its thresholds are its alerts' (the Claude Code one included)."""
-    assert board.output.read_text() == dashboards.render(board), "run `make dashboards`"
+    assert board.output.read_text() == render(board), "run `make dashboards`"
     model = json.loads(board.output.read_text())
     assert model["uid"] == board.uid and "dashboard" not in model
     assert [p["id"] for p in model["panels"]] == list(range(1, len(model["panels"]) + 1))
