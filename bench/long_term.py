@@ -125,7 +125,7 @@ def _matches(url: str, days: int, end: datetime, known: dict[tuple[str, str, str
 
 
 def _answers(url: str, at: datetime) -> bool:
-    from otel_ccmon.claude_code._promql import instant
+    from otel_ccmon._promql import instant
 
     return bool(instant(url, "count(claude_code_cost_usage_USD_total)", at.timestamp()))
 

@@ -21,7 +21,7 @@ from otel_ccmon.devstack.repo import RepoNotFoundError, bin_dir
 # module that registers the commands -> the commands (with their help) it registers
 COMMAND_GROUPS: Mapping[str, Mapping[str, str]] = {
     "otel_ccmon.demo.cli": {"demo": "run the demo agent application"},
-    "otel_ccmon.devstack.stack": {"stack": "run the local pipeline as child processes"},
+    "otel_ccmon.devstack.cli": {"stack": "run the local pipeline as child processes"},
     "otel_ccmon.devstack.sink": {"sink": "local Slack/PagerDuty/SMTP stand-ins that record notifications"},
     "otel_ccmon.claude_code.cli": {"claude-code": "Claude Code: collector settings, team simulator, spend report"},
     "otel_ccmon.devstack.security": {"security": "credentials of the secured topology: TLS, OTLP token, web auth"},

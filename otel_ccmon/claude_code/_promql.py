@@ -1,40 +1,12 @@
-"""The one way Claude Code's report and completeness ask Prometheus or Thanos Query (issue 31).
-
-Every query carries the long-term parameters (Thanos reads downsampled blocks for history beyond
-raw retention, and refuses to answer with a store missing); Prometheus ignores them. Counters are
-read with :func:`exact_increase_expr` (maxima and minima, which downsampled blocks keep exactly),
-never as raw samples: Thanos answers a bare range selector over downsampled blocks with averages.
+"""The PromQL of Claude Code's report and completeness (asked through ``otel_ccmon._promql``, with
+the long-term parameters). Counters are read with :func:`exact_increase_expr` (maxima and minima,
+which downsampled blocks keep exactly), never as raw samples: Thanos answers a bare range selector
+over downsampled blocks with averages.
 """
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Sequence
-from typing import Any
-
-LONG_TERM_PARAMS = {"max_source_resolution": "1h", "partial_response": "false"}
-"""Asked of every query. Thanos Query (docs/long-term.md): read the finest resolution the bucket
-holds for each range, down to 1-hour blocks for history older than raw retention, and refuse to
-answer with a store missing rather than return less than was recorded. Prometheus ignores both."""
-
-
-def instant(prometheus: str, expr: str, at: float, timeout: float = 60) -> list[dict[str, Any]]:
-    """The result list of an instant query at ``at`` (long-term parameters included); a refusal is
-    a ``ValueError`` with the server's words."""
-    params = {"query": expr, "time": at, **LONG_TERM_PARAMS}
-    url = f"{prometheus.rstrip('/')}/api/v1/query?" + urllib.parse.urlencode(params)
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            body = json.load(response)
-    except urllib.error.HTTPError as exc:  # Prometheus and Thanos answer refusals with a JSON body
-        body = json.loads(exc.read() or b"{}")
-    if body.get("status") != "success":
-        raise ValueError(f"{prometheus} refused {expr!r}: {body.get('error')}")
-    result: list[dict[str, Any]] = body["data"]["result"]
-    return result
 
 
 def exact_increase_expr(metric: str, grouping: Sequence[str], window_s: int) -> str:

@@ -25,8 +25,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from otel_ccmon._identity import pseudonym
+from otel_ccmon._promql import instant
 from otel_ccmon.claude_code._completeness import DROPPED_VALUE, Completeness, measure
-from otel_ccmon.claude_code._promql import exact_increase_expr, instant, reset_series_expr
+from otel_ccmon.claude_code._promql import exact_increase_expr, reset_series_expr
 
 COST = "claude_code_cost_usage_USD_total"
 TOKENS = "claude_code_token_usage_tokens_total"

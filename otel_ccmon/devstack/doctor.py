@@ -25,6 +25,7 @@ require("ccmon doctor", "cli", "httpx")
 import httpx
 
 from otel_ccmon._catalog import CATALOG
+from otel_ccmon._promql import Server, instant
 from otel_ccmon.devstack.components import connected_stores
 from otel_ccmon.devstack.config import DEFAULT_PORTS, HA_PORTS
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
@@ -63,8 +64,8 @@ class Endpoints:
 
 class _Client:
     def __init__(self, timeout: float = 5.0, ca_file: Path | None = None, web_auth: tuple[str, str] | None = None):
-        verify: Any = ssl.create_default_context(cafile=str(ca_file)) if ca_file is not None else True
-        self._http = httpx.Client(timeout=timeout, verify=verify)
+        self._tls = ssl.create_default_context(cafile=str(ca_file)) if ca_file is not None else None
+        self._http = httpx.Client(timeout=timeout, verify=self._tls or True)
         self._web_auth = web_auth
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -78,9 +79,14 @@ class _Client:
         return response.json()
 
     def query(self, prometheus: str, expr: str) -> list[dict[str, Any]]:
-        body = self.json(f"{prometheus}/api/v1/query", params={"query": expr})
-        result: list[dict[str, Any]] = body["data"]["result"]
-        return result
+        """An instant query through the project's one Prometheus client (TLS and auth of a secured
+        stack); unreachable is an ``httpx.TransportError`` like every other check's."""
+        secured = prometheus.startswith("https://")
+        server = Server(prometheus, self._tls if secured else None, self._web_auth if secured else None, 5)
+        try:
+            return instant(server, expr)
+        except OSError as exc:
+            raise httpx.TransportError(f"{prometheus}: {exc}") from exc
 
     def close(self) -> None:
         self._http.close()
