@@ -63,9 +63,9 @@ typecheck:
 pytest:
 	$(PYTEST)
 
-# our collector processor (collector/cardinalityguardprocessor): go vet and its unit tests
+# our collector components (collector/*/, and the helpers they share): go vet and their unit tests
 gotest:
-	for m in cardinalityguardprocessor claudecodeprocessor claudecodeeventsconnector gatewayrouteexporter; do \
+	for m in ccmonattr cardinalityguardprocessor claudecodeprocessor claudecodeeventsconnector gatewayrouteexporter; do \
 	  (cd collector/$$m && go vet ./... && go test ./...) || exit 1; \
 	done
 

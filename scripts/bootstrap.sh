@@ -71,6 +71,7 @@ collector() {
     work=$(mktemp -d)
     sed -e "s#output_path: ./_build#output_path: $work/_build#" \
         -e "s#path: \./#path: $ROOT/collector/#" \
+        -e "s#=> \./#=> $ROOT/collector/#" \
         collector/builder-config.yaml > "$work/builder-config.yaml"
     "$builder" --config "$work/builder-config.yaml" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
     mkdir -p "$dir"

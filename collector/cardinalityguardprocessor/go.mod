@@ -3,6 +3,7 @@ module github.com/otel-ccmon/otel-ccmon/collector/cardinalityguardprocessor
 go 1.26.0
 
 require (
+	github.com/otel-ccmon/otel-ccmon/collector/ccmonattr v0.0.0
 	go.opentelemetry.io/collector/component v1.71.0
 	go.opentelemetry.io/collector/component/componenttest v0.165.0
 	go.opentelemetry.io/collector/consumer v1.71.0
@@ -34,3 +35,6 @@ require (
 	go.uber.org/zap v1.28.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
 )
+
+// the shared attribute helpers, from this repository (the builder manifest replaces it the same way)
+replace github.com/otel-ccmon/otel-ccmon/collector/ccmonattr => ../ccmonattr

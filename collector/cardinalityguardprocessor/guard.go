@@ -6,8 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/otel-ccmon/otel-ccmon/collector/ccmonattr"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -157,13 +157,12 @@ func (g *guard) enforce(r rule, attrs pcommon.Map, count func(string)) bool {
 			}
 			return true
 		}
-		if v.Type() == pcommon.ValueTypeStr && len(v.Str()) > g.cfg.MaxValueLength {
-			s := v.Str()[:g.cfg.MaxValueLength]
-			for !utf8.ValidString(s) { // never cut a character in two
-				s = s[:len(s)-1]
+		if v.Type() == pcommon.ValueTypeStr {
+			// cut to the maximum length and made valid UTF-8 (label values must be)
+			if s := ccmonattr.Truncate(v.Str(), g.cfg.MaxValueLength); s != v.Str() {
+				v.SetStr(s)
+				truncated = true
 			}
-			v.SetStr(s)
-			truncated = true
 		}
 		return true
 	})

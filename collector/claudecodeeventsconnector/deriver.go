@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/otel-ccmon/otel-ccmon/collector/ccmonattr"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -177,14 +177,7 @@ func (d *deriver) text(attrs pcommon.Map, key string) string {
 	if !ok || v.AsString() == "" {
 		return unknownValue
 	}
-	s := v.AsString()
-	if len(s) > d.cfg.MaxValueLength {
-		s = s[:d.cfg.MaxValueLength]
-		for !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-	}
-	return s
+	return ccmonattr.Truncate(v.AsString(), d.cfg.MaxValueLength)
 }
 
 func eventName(r plog.LogRecord) string {

@@ -6,11 +6,10 @@ import (
 	"hash/maphash"
 	"math"
 	"sort"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/otel-ccmon/otel-ccmon/collector/ccmonattr"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -227,17 +226,7 @@ func (a *accumulator) mapKey(m pcommon.Map) uint64 {
 }
 
 func (a *accumulator) truncate(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD") // label values must be UTF-8
-	}
-	if len(s) <= a.cfg.MaxValueLength {
-		return s
-	}
-	s = s[:a.cfg.MaxValueLength]
-	for !utf8.ValidString(s) { // never cut a character in two
-		s = s[:len(s)-1]
-	}
-	return s
+	return ccmonattr.Truncate(s, a.cfg.MaxValueLength)
 }
 
 // reduce returns the attributes kept on the metric's totals: the catalog's keys (or all but

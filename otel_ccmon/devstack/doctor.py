@@ -26,7 +26,7 @@ import httpx
 
 from otel_ccmon._catalog import CATALOG
 from otel_ccmon._promql import Server, instant
-from otel_ccmon.devstack.components import connected_stores
+from otel_ccmon.devstack.components import BY_NAME, connected_stores
 from otel_ccmon.devstack.config import DEFAULT_PORTS, HA_PORTS
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
 from otel_ccmon.devstack.state import load_state, scheme, stack_workdir
@@ -105,16 +105,21 @@ def _reachable(client: _Client, name: str, url: str | None, fix: str) -> Finding
 
 
 def check_components(client: _Client, ep: Endpoints) -> list[Finding]:
-    """Each component answers its readiness endpoint."""
+    """Each component answers its readiness endpoint (the one the stack waits on: devstack.components)."""
+
+    def ready(name: str, base: str | None) -> str | None:
+        return f"{base}{BY_NAME[name].ready_path}" if base else None
+
     return [
-        _reachable(client, "Prometheus", f"{ep.prometheus}/-/ready", "start it (`ccmon stack up`) or check its log"),
-        _reachable(client, "Alertmanager", f"{ep.alertmanager}/-/ready", "start it, or check its config with amtool"),
+        _reachable(
+            client, "Prometheus", ready("prometheus", ep.prometheus), "start it (`ccmon stack up`) or check its log"
+        ),
+        _reachable(
+            client, "Alertmanager", ready("alertmanager", ep.alertmanager), "start it, or check its config with amtool"
+        ),
         _reachable(client, "OTel Collector", ep.collector_health, "start it; `otelcol-ccmon validate --config=…`"),
         _reachable(
-            client,
-            "alert receiver",
-            f"{ep.receiver}/health" if ep.receiver else None,
-            "start it: `ccmon webhook --token-file …`",
+            client, "alert receiver", ready("receiver", ep.receiver), "start it: `ccmon webhook --token-file …`"
         ),
     ]
 

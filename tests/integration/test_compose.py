@@ -99,7 +99,9 @@ def test_collector_image_is_built_from_the_tested_manifest(project: dict[str, An
         if "path" in m
     ]
     assert len(ours) == 4
-    for folder in ours:
+    shared = [r.split("=>")[1].strip().removeprefix("./") for r in manifest.get("replaces", []) if "=> ./" in r]
+    assert shared == ["ccmonattr"]  # the helpers our components share, replaced by the local folder
+    for folder in (*ours, *shared):
         assert f"COPY {folder} ./{folder}" in dockerfile
     assert "RUN CGO_ENABLED=0 builder --config builder-config.yaml" in dockerfile
     # the binary built here reports the manifest's components, and its configs are in the image

@@ -1,0 +1,3 @@
+module github.com/otel-ccmon/otel-ccmon/collector/ccmonattr
+
+go 1.26.0
