@@ -257,103 +257,160 @@ func (o *out) duration(name string, attrs pcommon.Map, field string, labels ...s
 	return true
 }
 
-// derive turns one event into points; it returns the outcome that is counted.
+// handler turns one event of its name into points; it returns the outcome that is counted.
+type handler func(d *deriver, o *out, attrs pcommon.Map) string
+
+// handlers: the events that become metrics, each by its own function; a documented event without
+// one is counted by name only.
+var handlers = map[string]handler{
+	"api_request":             (*deriver).apiRequest,
+	"api_error":               (*deriver).apiError,
+	"tool_result":             (*deriver).toolResult,
+	"tool_decision":           (*deriver).toolDecision,
+	"user_prompt":             (*deriver).userPrompt,
+	"api_retries_exhausted":   (*deriver).retriesExhausted,
+	"api_refusal":             (*deriver).refusal,
+	"compaction":              (*deriver).compaction,
+	"subagent_completed":      (*deriver).subagent,
+	"hook_execution_complete": (*deriver).hookComplete,
+	"mcp_server_connection":   (*deriver).mcpConnection,
+	"internal_error":          (*deriver).internalError,
+	"permission_mode_changed": (*deriver).permissionMode,
+}
+
+// derive counts one event by name and turns it into points; it returns the outcome that is counted.
 func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
-	if _, ok := documented[name]; ok {
+	_, known := documented[name]
+	if known {
 		o.add(MetricEvents, 1, "event", name)
 	} else {
 		o.add(MetricEvents, 1, "event", otherEvent)
 	}
-	user := d.text(attrs, "user.id")
-	switch name {
-	case "api_request":
-		model := d.text(attrs, "model")
-		o.add(MetricAPIRequests, 1, "model", model, "status_code", successfulRequestCode)
-		outcome := outcomeConverted
-		if !o.duration(MetricAPIDuration, attrs, "duration_ms", "model", model) {
-			outcome = outcomeInvalidTiming
-		}
-		tokens := make([]float64, len(tokenFields))
-		for i, f := range tokenFields {
-			n, ok := number(attrs, f.field)
-			if !ok || n < 0 || n > d.cfg.MaxTokensPerRequest {
-				// an absurd count makes the whole request's spend suspect: neither is added
-				return outcomeInvalidTokens
-			}
-			tokens[i] = n
-		}
-		for i, f := range tokenFields {
-			o.add(MetricAPITokens, tokens[i], "model", model, "type", f.kind)
-		}
-		cost, ok := number(attrs, "cost_usd")
-		if !ok || cost < 0 || cost > d.cfg.MaxCostPerRequest {
-			return outcomeInvalidCost
-		}
-		o.add(MetricAPICost, cost, "model", model, "user.id", user)
-		return outcome
-	case "api_error":
-		code := d.text(attrs, "status_code")
-		if code == "undefined" || code == "null" {
-			code = unknownValue
-		}
-		o.add(MetricAPIRequests, 1, "model", d.text(attrs, "model"), "status_code", code)
-	case "tool_result":
-		tool, from := d.text(attrs, "tool_name"), origin(attrs, "tool_use_id")
-		success := d.flag(attrs, "success")
-		o.add(MetricToolResults, 1, "tool_name", tool, "success", success, "origin", from)
-		if !o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool, "origin", from) {
-			return outcomeInvalidTiming
-		}
-	case "tool_decision":
-		o.add(MetricToolDecisions, 1, "tool_name", d.text(attrs, "tool_name"),
-			"decision", d.text(attrs, "decision"), "source", d.text(attrs, "source"))
-	case "user_prompt":
-		o.add(MetricPrompts, 1, "user.id", user)
-	case "api_retries_exhausted":
-		o.add(MetricRetriesOut, 1, "model", d.text(attrs, "model"), "status_code", d.text(attrs, "status_code"))
-	case "api_refusal":
-		o.add(MetricRefusals, 1, "model", d.text(attrs, "model"))
-	case "compaction":
-		trigger := d.text(attrs, "trigger")
-		o.add(MetricCompactions, 1, "trigger", trigger, "success", d.flag(attrs, "success"))
-		if !o.duration(MetricCompactionTime, attrs, "duration_ms", "trigger", trigger) {
-			return outcomeInvalidTiming
-		}
-	case "subagent_completed":
-		agent := d.text(attrs, "agent_type")
-		o.add(MetricSubagents, 1, "agent_type", agent)
-		if n, ok := number(attrs, "total_tokens"); ok && n >= 0 && n <= 100*d.cfg.MaxTokensPerRequest {
-			o.add(MetricSubagentTokens, n, "agent_type", agent)
-		} else if ok {
+	if h, ok := handlers[name]; ok {
+		return h(d, o, attrs)
+	}
+	if known {
+		return outcomeCounted
+	}
+	return outcomeIgnored
+}
+
+func (d *deriver) apiRequest(o *out, attrs pcommon.Map) string {
+	model := d.text(attrs, "model")
+	o.add(MetricAPIRequests, 1, "model", model, "status_code", successfulRequestCode)
+	outcome := outcomeConverted
+	if !o.duration(MetricAPIDuration, attrs, "duration_ms", "model", model) {
+		outcome = outcomeInvalidTiming
+	}
+	tokens := make([]float64, len(tokenFields))
+	for i, f := range tokenFields {
+		n, ok := number(attrs, f.field)
+		if !ok || n < 0 || n > d.cfg.MaxTokensPerRequest {
+			// an absurd count makes the whole request's spend suspect: neither is added
 			return outcomeInvalidTokens
 		}
-		if !o.duration(MetricSubagentTime, attrs, "duration_ms", "agent_type", agent) {
-			return outcomeInvalidTiming
-		}
-	case "hook_execution_complete":
-		hook := d.text(attrs, "hook_event")
-		for _, h := range hookOutcomes {
-			if n, ok := number(attrs, h.field); ok && n > 0 && n <= 10_000 {
-				o.add(MetricHookRuns, n, "hook_event", hook, "outcome", h.outcome)
-			}
-		}
-		if !o.duration(MetricHookTime, attrs, "total_duration_ms", "hook_event", hook) {
-			return outcomeInvalidTiming
-		}
-	case "mcp_server_connection":
-		// the server's name only when the client logs tool details (OTEL_LOG_TOOL_DETAILS)
-		o.add(MetricMCPConnections, 1, "mcp_server.name", d.text(attrs, "server_name"),
-			"status", d.text(attrs, "status"), "transport_type", d.text(attrs, "transport_type"))
-	case "internal_error":
-		o.add(MetricInternalErrors, 1, "error_name", d.text(attrs, "error_name"))
-	case "permission_mode_changed":
-		o.add(MetricPermissionModes, 1, "to_mode", d.text(attrs, "to_mode"))
-	default:
-		if _, ok := documented[name]; ok {
-			return outcomeCounted
-		}
-		return outcomeIgnored
+		tokens[i] = n
 	}
+	for i, f := range tokenFields {
+		o.add(MetricAPITokens, tokens[i], "model", model, "type", f.kind)
+	}
+	cost, ok := number(attrs, "cost_usd")
+	if !ok || cost < 0 || cost > d.cfg.MaxCostPerRequest {
+		return outcomeInvalidCost
+	}
+	o.add(MetricAPICost, cost, "model", model, "user.id", d.text(attrs, "user.id"))
+	return outcome
+}
+
+func (d *deriver) apiError(o *out, attrs pcommon.Map) string {
+	code := d.text(attrs, "status_code")
+	if code == "undefined" || code == "null" {
+		code = unknownValue
+	}
+	o.add(MetricAPIRequests, 1, "model", d.text(attrs, "model"), "status_code", code)
+	return outcomeConverted
+}
+
+func (d *deriver) toolResult(o *out, attrs pcommon.Map) string {
+	tool, from := d.text(attrs, "tool_name"), origin(attrs, "tool_use_id")
+	o.add(MetricToolResults, 1, "tool_name", tool, "success", d.flag(attrs, "success"), "origin", from)
+	if !o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool, "origin", from) {
+		return outcomeInvalidTiming
+	}
+	return outcomeConverted
+}
+
+func (d *deriver) toolDecision(o *out, attrs pcommon.Map) string {
+	o.add(MetricToolDecisions, 1, "tool_name", d.text(attrs, "tool_name"),
+		"decision", d.text(attrs, "decision"), "source", d.text(attrs, "source"))
+	return outcomeConverted
+}
+
+func (d *deriver) userPrompt(o *out, attrs pcommon.Map) string {
+	o.add(MetricPrompts, 1, "user.id", d.text(attrs, "user.id"))
+	return outcomeConverted
+}
+
+func (d *deriver) retriesExhausted(o *out, attrs pcommon.Map) string {
+	o.add(MetricRetriesOut, 1, "model", d.text(attrs, "model"), "status_code", d.text(attrs, "status_code"))
+	return outcomeConverted
+}
+
+func (d *deriver) refusal(o *out, attrs pcommon.Map) string {
+	o.add(MetricRefusals, 1, "model", d.text(attrs, "model"))
+	return outcomeConverted
+}
+
+func (d *deriver) compaction(o *out, attrs pcommon.Map) string {
+	trigger := d.text(attrs, "trigger")
+	o.add(MetricCompactions, 1, "trigger", trigger, "success", d.flag(attrs, "success"))
+	if !o.duration(MetricCompactionTime, attrs, "duration_ms", "trigger", trigger) {
+		return outcomeInvalidTiming
+	}
+	return outcomeConverted
+}
+
+func (d *deriver) subagent(o *out, attrs pcommon.Map) string {
+	agent := d.text(attrs, "agent_type")
+	o.add(MetricSubagents, 1, "agent_type", agent)
+	if n, ok := number(attrs, "total_tokens"); ok && n >= 0 && n <= 100*d.cfg.MaxTokensPerRequest {
+		o.add(MetricSubagentTokens, n, "agent_type", agent)
+	} else if ok {
+		return outcomeInvalidTokens
+	}
+	if !o.duration(MetricSubagentTime, attrs, "duration_ms", "agent_type", agent) {
+		return outcomeInvalidTiming
+	}
+	return outcomeConverted
+}
+
+func (d *deriver) hookComplete(o *out, attrs pcommon.Map) string {
+	hook := d.text(attrs, "hook_event")
+	for _, h := range hookOutcomes {
+		if n, ok := number(attrs, h.field); ok && n > 0 && n <= 10_000 {
+			o.add(MetricHookRuns, n, "hook_event", hook, "outcome", h.outcome)
+		}
+	}
+	if !o.duration(MetricHookTime, attrs, "total_duration_ms", "hook_event", hook) {
+		return outcomeInvalidTiming
+	}
+	return outcomeConverted
+}
+
+func (d *deriver) mcpConnection(o *out, attrs pcommon.Map) string {
+	// the server's name only when the client logs tool details (OTEL_LOG_TOOL_DETAILS)
+	o.add(MetricMCPConnections, 1, "mcp_server.name", d.text(attrs, "server_name"),
+		"status", d.text(attrs, "status"), "transport_type", d.text(attrs, "transport_type"))
+	return outcomeConverted
+}
+
+func (d *deriver) internalError(o *out, attrs pcommon.Map) string {
+	o.add(MetricInternalErrors, 1, "error_name", d.text(attrs, "error_name"))
+	return outcomeConverted
+}
+
+func (d *deriver) permissionMode(o *out, attrs pcommon.Map) string {
+	o.add(MetricPermissionModes, 1, "to_mode", d.text(attrs, "to_mode"))
 	return outcomeConverted
 }
 
