@@ -180,8 +180,18 @@ class AgentSystem:
 
     # -- one simulation step ----------------------------------------------------------------------
     def tick(self, seconds: float) -> None:
+        """One step of the simulated agent system: every metric of the catalog moves (faults change
+        how); the steps run in a fixed order, so a seeded run is the same run."""
         rng, now = self.rng, time.time()
         self.ticks += 1
+        self._neural(seconds)
+        self._verification(rng)
+        self._patterns(rng, now)
+        self._cache_and_database(rng, now)
+        self._planning_and_tasks(rng)
+        self._gauges(rng, now)
+
+    def _neural(self, seconds: float) -> None:
         rate = 100_000.0 if "degraded_neural" in self.faults else self.config.neural_rate
         for op, share in OPERATION_SPLIT:
             n = round(rate * seconds * share)
@@ -189,6 +199,7 @@ class AgentSystem:
                 ccmon.record_neural_operation(op, count=n)
                 self._count(f"neural_operations_total:{op}", n)
 
+    def _verification(self, rng: random.Random) -> None:
         for agent in AGENTS:
             if "low_truth" in self.faults:
                 score = min(1.0, max(0.0, rng.gauss(0.5, 0.05)))
@@ -202,6 +213,7 @@ class AgentSystem:
                 ccmon.record_auto_rollback("truth_score_below_threshold")
                 self._count("auto_rollback_total")
 
+    def _patterns(self, rng: random.Random, now: float) -> None:
         for ptype in PATTERN_TYPES:
             mean = 0.5 if "low_confidence" in self.faults else 0.88
             ccmon.record_pattern_confidence(ptype, min(1.0, max(0.0, rng.gauss(mean, 0.03))))
@@ -211,6 +223,7 @@ class AgentSystem:
             self._count("patterns_reused_total", 2)
         self.patterns.add(now, len(PATTERN_TYPES))
 
+    def _cache_and_database(self, rng: random.Random, now: float) -> None:
         for _ in range(20):
             # a hot set, as real pattern look-ups have: ~95 % hits once warm
             key = rng.randrange(16) if rng.random() < 0.95 else rng.randrange(256)
@@ -237,6 +250,7 @@ class AgentSystem:
             for _ in range(5):
                 self._connect_failing()
 
+    def _planning_and_tasks(self, rng: random.Random) -> None:
         planning = 8.0 if "slow_planning" in self.faults else abs(rng.gauss(0.6, 0.2))
         ccmon.observe_goap_planning("feature-implementation", planning)
         agent, task_type = rng.choice(AGENTS), rng.choice(TASK_TYPES)
@@ -255,6 +269,7 @@ class AgentSystem:
             ccmon.record_pattern_extraction_error("parse_error")
             self._count("pattern_extraction_errors_total")
 
+    def _gauges(self, rng: random.Random, now: float) -> None:
         self.queue = self.queue + 50 if "queue_growth" in self.faults else rng.randrange(0, 10)
         ccmon.set_background_queue_length(self.queue)
         self.memory_bytes += 1_000_000 if "memory_growth" in self.faults else 10

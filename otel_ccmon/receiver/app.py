@@ -21,7 +21,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -82,23 +82,7 @@ def create_app(settings: ReceiverSettings) -> Any:
     runner = HookRunner(store, settings.hooks, settings.hook_workers)
     scheduled = schedule(settings.hooks)
 
-    @contextlib.asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
-        runner.submit(store.pending_hook_runs())  # resume what a crash interrupted
-        store.prune(max_age_s=settings.retention_days * 86400, max_alerts=settings.max_alerts)
-        watchdog = asyncio.create_task(stall_watchdog(settings.stall_dump_s)) if settings.stall_dump_s else None
-        try:
-            yield
-        finally:
-            if watchdog is not None:
-                watchdog.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watchdog
-            runner.shutdown()
-            store.close()
-            ccmon.shutdown_metrics()
-
-    app = FastAPI(title="otel-ccmon alert receiver", lifespan=lifespan)
+    app = FastAPI(title="otel-ccmon alert receiver", lifespan=_lifespan(settings, store, runner))
     app.state.store = store
     monitor = instrument_app(app)
     if settings.slow_request_s is not None:
@@ -106,49 +90,17 @@ def create_app(settings: ReceiverSettings) -> Any:
     rec = monitor.recorder
 
     def authorized(request: Request) -> bool:
-        if settings.token is None:
-            return True
-        header = request.headers.get("authorization", "")
-        scheme, _, credentials = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), settings.token.encode())
+        return _authorized(request, settings.token)
 
     def reject(exc: _Reject) -> JSONResponse:
         rec.add("alert_receiver.rejections", 1, exc.reason)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"error": exc.reason, "detail": exc.detail}, status_code=exc.status, headers=headers)
 
-    async def read_limited(request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > settings.max_body_bytes):
-            raise _Reject(413, "too_large", f"body exceeds {settings.max_body_bytes} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > settings.max_body_bytes:
-                raise _Reject(413, "too_large", f"body exceeds {settings.max_body_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     async def receive(request: Request, receiver_path: str | None) -> JSONResponse:
         started = time.perf_counter()
         try:
-            if not authorized(request):
-                raise _Reject(401, "unauthorized", "missing or wrong bearer token")
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json":
-                raise _Reject(415, "unsupported_media_type", "Content-Type must be application/json")
-            raw = await read_limited(request)
-            if json_depth(raw) > MAX_JSON_DEPTH:
-                raise _Reject(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
-            try:
-                data = json.loads(raw)
-            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-                raise _Reject(400, "malformed_json", str(exc)[:200]) from None
-            try:
-                notification = NotificationModel.model_validate(data)
-            except ValidationError as exc:
-                errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()[:20]]
-                raise _Reject(422, "invalid_schema", errors) from None
+            notification, raw = await _parse(request, settings)
         except _Reject as exc:
             return reject(exc)
         if receiver_path is not None and receiver_path != notification.receiver:
@@ -179,26 +131,87 @@ def create_app(settings: ReceiverSettings) -> Any:
     async def webhook_receiver(receiver: str, request: Request) -> JSONResponse:
         return await receive(request, receiver)
 
-    @app.get("/runbooks/", response_model=None)
-    def runbook_index() -> Any:
-        # the dashboards' "Runbooks" link: one line per runbook
-        if settings.runbooks_dir is None:
-            return JSONResponse({"error": "not_found", "detail": "no --runbooks-dir configured"}, status_code=404)
-        names = sorted(p.name for p in settings.runbooks_dir.glob("*.md") if RUNBOOK_NAME.fullmatch(p.name))
-        items = "".join(f'<li><a href="{html.escape(n)}">{html.escape(n[:-3])}</a></li>' for n in names)
-        return HTMLResponse(f"<!doctype html><title>otel-ccmon runbooks</title><h1>Runbooks</h1><ul>{items}</ul>")
+    _add_runbook_routes(app, settings.runbooks_dir)
 
-    @app.get("/runbooks/{name}", response_model=None)
-    def runbook(name: str) -> Any:
-        # the alerts' runbook_url default: on-call opens it from Slack or email, without a token
-        if settings.runbooks_dir is None:
-            return JSONResponse({"error": "not_found", "detail": "no --runbooks-dir configured"}, status_code=404)
-        if not RUNBOOK_NAME.fullmatch(name):
-            return JSONResponse({"error": "not_found"}, status_code=404)
-        path = settings.runbooks_dir / name
-        if not path.is_file():
-            return JSONResponse({"error": "not_found"}, status_code=404)
-        return PlainTextResponse(path.read_text(), media_type="text/markdown; charset=utf-8")
+    _add_query_routes(app, store, authorized, reject)
+    return app
+
+
+def _authorized(request: Request, token: str | None) -> bool:
+    """The request carries the bearer token (any request does when none is configured)."""
+    if token is None:
+        return True
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), token.encode())
+
+
+async def _read_limited(request: Request, max_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise _Reject(413, "too_large", f"body exceeds {max_bytes} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _Reject(413, "too_large", f"body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _parse(request: Request, settings: ReceiverSettings) -> tuple[NotificationModel, bytes]:
+    """An authorised, bounded, well-formed notification and its raw body; else :class:`_Reject`
+    with the status and reason (nothing is stored)."""
+    if not _authorized(request, settings.token):
+        raise _Reject(401, "unauthorized", "missing or wrong bearer token")
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise _Reject(415, "unsupported_media_type", "Content-Type must be application/json")
+    raw = await _read_limited(request, settings.max_body_bytes)
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise _Reject(400, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise _Reject(400, "malformed_json", str(exc)[:200]) from None
+    try:
+        return NotificationModel.model_validate(data), raw
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()[:20]]
+        raise _Reject(422, "invalid_schema", errors) from None
+
+
+def _lifespan(
+    settings: ReceiverSettings, store: AlertStore, runner: HookRunner
+) -> Callable[[Any], contextlib.AbstractAsyncContextManager[None]]:
+    """Start-up (resume interrupted hook runs, prune, the stall watchdog) and shutdown."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        runner.submit(store.pending_hook_runs())  # resume what a crash interrupted
+        store.prune(max_age_s=settings.retention_days * 86400, max_alerts=settings.max_alerts)
+        watchdog = asyncio.create_task(stall_watchdog(settings.stall_dump_s)) if settings.stall_dump_s else None
+        try:
+            yield
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
+            runner.shutdown()
+            store.close()
+            ccmon.shutdown_metrics()
+
+    return lifespan
+
+
+def _add_query_routes(
+    app: FastAPI,
+    store: AlertStore,
+    authorized: Callable[[Request], bool],
+    reject: Callable[[_Reject], JSONResponse],
+) -> None:
+    """``/health`` (counts, no token) and the token-protected ``/alerts`` and ``/alerts/FINGERPRINT``."""
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -232,7 +245,31 @@ def create_app(settings: ReceiverSettings) -> Any:
             return JSONResponse({"error": "not_found"}, status_code=404)
         return found
 
-    return app
+
+def _add_runbook_routes(app: FastAPI, runbooks_dir: Path | None) -> None:
+    """``/runbooks/`` and ``/runbooks/NAME.md``: the runbooks, without a token (on-call opens them
+    from a notification)."""
+
+    @app.get("/runbooks/", response_model=None)
+    def runbook_index() -> Any:
+        # the dashboards' "Runbooks" link: one line per runbook
+        if runbooks_dir is None:
+            return JSONResponse({"error": "not_found", "detail": "no --runbooks-dir configured"}, status_code=404)
+        names = sorted(p.name for p in runbooks_dir.glob("*.md") if RUNBOOK_NAME.fullmatch(p.name))
+        items = "".join(f'<li><a href="{html.escape(n)}">{html.escape(n[:-3])}</a></li>' for n in names)
+        return HTMLResponse(f"<!doctype html><title>otel-ccmon runbooks</title><h1>Runbooks</h1><ul>{items}</ul>")
+
+    @app.get("/runbooks/{name}", response_model=None)
+    def runbook(name: str) -> Any:
+        # the alerts' runbook_url default: on-call opens it from Slack or email, without a token
+        if runbooks_dir is None:
+            return JSONResponse({"error": "not_found", "detail": "no --runbooks-dir configured"}, status_code=404)
+        if not RUNBOOK_NAME.fullmatch(name):
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        path = runbooks_dir / name
+        if not path.is_file():
+            return JSONResponse({"error": "not_found"}, status_code=404)
+        return PlainTextResponse(path.read_text(), media_type="text/markdown; charset=utf-8")
 
 
 async def stall_watchdog(after_s: float, period_s: float = 1.0) -> None:
