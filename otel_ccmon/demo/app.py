@@ -19,10 +19,13 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import otel_ccmon as ccmon
 from otel_ccmon._extras import require
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI  # the [demo] extra; imported when the app is built
 
 require("the demo app", "demo", "fastapi", "uvicorn")
 
@@ -318,25 +321,7 @@ def create_app(config: DemoConfig | None = None) -> Any:
         task = asyncio.create_task(_loop(system)) if config.tick_seconds > 0 else None
         team_stop = threading.Event()
         if config.claude_code_team:
-            from otel_ccmon.claude_code._simulator import TeamPlan
-            from otel_ccmon.claude_code.cli import run_team_forever
-
-            # two teams, as OTEL_RESOURCE_ATTRIBUTES would name them (issue 21)
-            teams = (
-                (
-                    ("department", "engineering"),
-                    ("team.id", "platform"),
-                    ("cost_center", "eng-123"),
-                    ("project", "api"),
-                ),
-                (("department", "engineering"), ("team.id", "web"), ("cost_center", "eng-456"), ("project", "webapp")),
-            )
-            plan = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0, error_rate=0.0, attribution=teams)
-            threading.Thread(
-                target=run_team_forever,
-                args=(config.claude_code_team, plan, team_stop, system.claude_code_error_rate),
-                daemon=True,
-            ).start()
+            _start_claude_code_team(config.claude_code_team, system, team_stop)
         try:
             yield
         finally:
@@ -356,24 +341,7 @@ def create_app(config: DemoConfig | None = None) -> Any:
     def health() -> dict[str, Any]:
         return {"status": "ok", "ticks": system.ticks}
 
-    @app.get("/faults")
-    def faults() -> dict[str, Any]:
-        return {"active": sorted(system.faults), "available": FAULTS}
-
-    def toggle(name: str, on: bool) -> dict[str, Any]:
-        try:
-            system.set_fault(name, on)
-        except KeyError:
-            raise HTTPException(404, f"unknown fault {name!r}; see GET /faults") from None
-        return {"active": sorted(system.faults)}
-
-    @app.post("/faults/{name}")
-    def enable(name: str) -> dict[str, Any]:
-        return toggle(name, True)
-
-    @app.delete("/faults/{name}")
-    def clear(name: str) -> dict[str, Any]:
-        return toggle(name, False)
+    _add_fault_routes(app, system)
 
     @app.post("/tick")
     async def tick(seconds: float = 1.0) -> dict[str, Any]:
@@ -405,6 +373,53 @@ def create_app(config: DemoConfig | None = None) -> Any:
         return {"id": pattern_id, "kind": rows[0][0], "confidence": rows[0][1]}
 
     return app
+
+
+def _start_claude_code_team(endpoint: str, system: AgentSystem, stop: threading.Event) -> None:
+    """`make run`'s simulated Claude Code team, exporting to ``endpoint`` until ``stop`` is set."""
+    from otel_ccmon.claude_code._simulator import TeamPlan
+    from otel_ccmon.claude_code.cli import run_team_forever
+
+    # two teams, as OTEL_RESOURCE_ATTRIBUTES would name them (issue 21)
+    teams = (
+        (
+            ("department", "engineering"),
+            ("team.id", "platform"),
+            ("cost_center", "eng-123"),
+            ("project", "api"),
+        ),
+        (("department", "engineering"), ("team.id", "web"), ("cost_center", "eng-456"), ("project", "webapp")),
+    )
+    plan = TeamPlan(users=6, sessions=12, seconds=120.0, export_interval=5.0, error_rate=0.0, attribution=teams)
+    threading.Thread(
+        target=run_team_forever,
+        args=(endpoint, plan, stop, system.claude_code_error_rate),
+        daemon=True,
+    ).start()
+
+
+def _add_fault_routes(app: FastAPI, system: AgentSystem) -> None:
+    """``GET /faults`` and ``POST``/``DELETE /faults/NAME``: the injectable faults (docs: README)."""
+    from fastapi import HTTPException
+
+    @app.get("/faults")
+    def faults() -> dict[str, Any]:
+        return {"active": sorted(system.faults), "available": FAULTS}
+
+    def toggle(name: str, on: bool) -> dict[str, Any]:
+        try:
+            system.set_fault(name, on)
+        except KeyError:
+            raise HTTPException(404, f"unknown fault {name!r}; see GET /faults") from None
+        return {"active": sorted(system.faults)}
+
+    @app.post("/faults/{name}")
+    def enable(name: str) -> dict[str, Any]:
+        return toggle(name, True)
+
+    @app.delete("/faults/{name}")
+    def clear(name: str) -> dict[str, Any]:
+        return toggle(name, False)
 
 
 async def _loop(system: AgentSystem) -> None:
