@@ -136,12 +136,14 @@ func newDeriver(cfg *Config, tel component.TelemetrySettings, next consumer.Metr
 		d.services[s] = struct{}{}
 	}
 	var err error
-	d.events, err = tel.MeterProvider.Meter(scopeName).Int64Counter(
-		"otelcol_ccmon_claude_code_events",
-		metric.WithDescription("Claude Code log events seen by the claudecode_events connector, by event and outcome."),
-		metric.WithUnit("{event}"),
-	)
+	d.events, err = ownCounter(tel, "otelcol_ccmon_claude_code_events", "{event}",
+		"Claude Code log events seen by the claudecode_events connector, by event and outcome.")
 	return d, err
+}
+
+// ownCounter is one of the connector's own counters (its outcomes, in the collector's telemetry).
+func ownCounter(tel component.TelemetrySettings, name, unit, description string) (metric.Int64Counter, error) {
+	return tel.MeterProvider.Meter(scopeName).Int64Counter(name, metric.WithDescription(description), metric.WithUnit(unit))
 }
 
 func (d *deriver) Capabilities() consumer.Capabilities {
@@ -278,6 +280,14 @@ var handlers = map[string]handler{
 	"permission_mode_changed": (*deriver).permissionMode,
 }
 
+// timed is the outcome of an event whose duration was observed (ok) or refused as absurd.
+func timed(ok bool) string {
+	if !ok {
+		return outcomeInvalidTiming
+	}
+	return outcomeConverted
+}
+
 // derive counts one event by name and turns it into points; it returns the outcome that is counted.
 func (d *deriver) derive(o *out, name string, attrs pcommon.Map) string {
 	_, known := documented[name]
@@ -334,10 +344,7 @@ func (d *deriver) apiError(o *out, attrs pcommon.Map) string {
 func (d *deriver) toolResult(o *out, attrs pcommon.Map) string {
 	tool, from := d.text(attrs, "tool_name"), origin(attrs, "tool_use_id")
 	o.add(MetricToolResults, 1, "tool_name", tool, "success", d.flag(attrs, "success"), "origin", from)
-	if !o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool, "origin", from) {
-		return outcomeInvalidTiming
-	}
-	return outcomeConverted
+	return timed(o.duration(MetricToolDuration, attrs, "duration_ms", "tool_name", tool, "origin", from))
 }
 
 func (d *deriver) toolDecision(o *out, attrs pcommon.Map) string {
@@ -364,10 +371,7 @@ func (d *deriver) refusal(o *out, attrs pcommon.Map) string {
 func (d *deriver) compaction(o *out, attrs pcommon.Map) string {
 	trigger := d.text(attrs, "trigger")
 	o.add(MetricCompactions, 1, "trigger", trigger, "success", d.flag(attrs, "success"))
-	if !o.duration(MetricCompactionTime, attrs, "duration_ms", "trigger", trigger) {
-		return outcomeInvalidTiming
-	}
-	return outcomeConverted
+	return timed(o.duration(MetricCompactionTime, attrs, "duration_ms", "trigger", trigger))
 }
 
 func (d *deriver) subagent(o *out, attrs pcommon.Map) string {
@@ -378,10 +382,7 @@ func (d *deriver) subagent(o *out, attrs pcommon.Map) string {
 	} else if ok {
 		return outcomeInvalidTokens
 	}
-	if !o.duration(MetricSubagentTime, attrs, "duration_ms", "agent_type", agent) {
-		return outcomeInvalidTiming
-	}
-	return outcomeConverted
+	return timed(o.duration(MetricSubagentTime, attrs, "duration_ms", "agent_type", agent))
 }
 
 func (d *deriver) hookComplete(o *out, attrs pcommon.Map) string {
@@ -391,10 +392,7 @@ func (d *deriver) hookComplete(o *out, attrs pcommon.Map) string {
 			o.add(MetricHookRuns, n, "hook_event", hook, "outcome", h.outcome)
 		}
 	}
-	if !o.duration(MetricHookTime, attrs, "total_duration_ms", "hook_event", hook) {
-		return outcomeInvalidTiming
-	}
-	return outcomeConverted
+	return timed(o.duration(MetricHookTime, attrs, "total_duration_ms", "hook_event", hook))
 }
 
 func (d *deriver) mcpConnection(o *out, attrs pcommon.Map) string {

@@ -49,17 +49,12 @@ func newSpanDeriver(cfg *Config, tel component.TelemetrySettings, next consumer.
 		return nil, err
 	}
 	s := &spanDeriver{d: d}
-	s.spans, err = tel.MeterProvider.Meter(scopeName).Int64Counter(
-		"otelcol_ccmon_claude_code_spans",
-		metric.WithDescription("Claude Code spans seen by the claudecode_events connector, by span type and outcome."),
-		metric.WithUnit("{span}"),
-	)
+	s.spans, err = ownCounter(tel, "otelcol_ccmon_claude_code_spans", "{span}",
+		"Claude Code spans seen by the claudecode_events connector, by span type and outcome.")
 	return s, err
 }
 
-func (s *spanDeriver) Capabilities() consumer.Capabilities {
-	return consumer.Capabilities{MutatesData: false}
-}
+func (s *spanDeriver) Capabilities() consumer.Capabilities { return s.d.Capabilities() }
 
 // the tool a span is about: tool_name on tool spans, the parent tool's name is not known to its
 // children, so blocked_on_user and execution spans are "unknown" unless they carry it
