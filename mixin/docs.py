@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from mixin.alerts import ALL_ALERTS
 from mixin.collector_firewall import identity_keys
 from mixin.config import SETTINGS
 from otel_ccmon import _privacy
@@ -63,8 +64,34 @@ def _section(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda _: f"{begin}\n{body}\n{end}", text)
 
 
+def counts() -> dict[str, int]:
+    """The figures the README states, from their sources (``<!--n:NAME-->N<!--/n-->`` in the text).
+
+    >>> counts()["alerts"] == len(ALL_ALERTS)
+    True
+    """
+    from mixin.dashboard_claude_code import CLAUDE_CODE
+    from mixin.dashboard_overview import OVERVIEW
+
+    return {
+        "alerts": len(ALL_ALERTS),
+        "overview_panels": len(OVERVIEW.panels()),
+        "claude_code_panels": len(CLAUDE_CODE.panels()),
+        "catalog_metrics": len(CATALOG),
+    }
+
+
+_COUNT = re.compile(r"<!--n:([a-z_]+)-->[0-9,]*<!--/n-->")
+
+
 def render_readme(text: str) -> str:
-    """Replace the table between the markers in ``text``."""
+    """Replace the table between the markers in ``text``, and every marked count.
+
+    >>> render_readme("<!--n:alerts-->1<!--/n--> alerts") == f"<!--n:alerts-->{len(ALL_ALERTS)}<!--/n--> alerts"
+    True
+    """
+    figures = counts()
+    text = _COUNT.sub(lambda m: f"<!--n:{m.group(1)}-->{figures[m.group(1)]}<!--/n-->", text)
     return _section(text, "metric-table", metric_table())
 
 
