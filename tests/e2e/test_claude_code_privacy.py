@@ -3,22 +3,28 @@ switch and the traces beta on, the identity the organisation-configured collecto
 (``enduser.id`` = the sign-in e-mail, ``process.owner`` = the OS user name), one run under an
 administrator's own ``service.name``; the collector with the log and trace forward overlays to a
 capture server. Nothing personal or typed leaves the collector; identities arrive as the one
-pseudonym the report can map back; totals stay exact; every event and span is known by name."""
+pseudonym, which the report maps back to a directory's e-mail with the key; totals stay exact;
+every event and span is known by name."""
 
 from __future__ import annotations
 
+import csv
+import os
 import re
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from otel_ccmon._identity import pseudonym
+from otel_ccmon._identity import KEY_ENV, pseudonym
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub
 from tests.e2e.test_claude_code_cli import CLAUDE, assert_exact_totals, finish, run_cli, total
 from tests.otlp_capture import otlp_capture
+from tests.support import venv_bin
 
 pytestmark = pytest.mark.skipif(not CLAUDE.exists(), reason="the Claude Code CLI is not installed (bootstrap)")
 
@@ -51,7 +57,7 @@ def leaks(text: str) -> list[str]:
 
 
 def test_nothing_personal_or_typed_leaves_the_collector(
-    stub: tuple[Stub, str], make_stack: Callable[..., Stack]
+    stub: tuple[Stub, str], make_stack: Callable[..., Stack], tmp_path: Path
 ) -> None:
     s, base = stub
     with otlp_capture() as backend:
@@ -102,5 +108,17 @@ def test_nothing_personal_or_typed_leaves_the_collector(
         assert total(stack, 'ccmon_claude_code_events_total{event="other"}') == 0
         assert total(stack, 'otelcol_ccmon_claude_code_spans{outcome="converted"}') > 0
         assert total(stack, 'otelcol_ccmon_claude_code_spans{span_type="other"}') == 0
+        # 4. the report maps the pseudonym back with the key: a directory that lists the e-mail
+        people = tmp_path / "people.csv"
+        people.write_text(f"id,name,team\n{EMAIL},Jane Doe,platform\n")
+        report = subprocess.run(
+            [venv_bin("ccmon"), "claude-code", "report", "--since", "1d", "--by", "user", "--directory", str(people),
+             "--prometheus", stack.config.url("prometheus"), "--out", str(tmp_path / "report")],
+            capture_output=True, text=True, timeout=120, check=False, env={**os.environ, KEY_ENV: KEY},
+        )  # fmt: skip
+        assert report.returncode == 0, report.stdout + report.stderr
+        with (tmp_path / "report" / "claude-code-report.csv").open() as f:
+            names = {row["user_name"] for row in csv.DictReader(f)}
+        assert names == {"Jane Doe"}, names
         print(f"privacy: {len(records)} records ({len(events)} event names), {len(spans)} spans, "
               f"{len(series)} series: no e-mail, OS user, prompt or command text")  # fmt: skip
