@@ -182,6 +182,18 @@ def _announce(stack: Stack, ha: bool) -> None:
         f"| logs in {stack.logs}",
         flush=True,
     )
+    if "app" in running(stack.config):
+        app, token = stack.config.url("app"), stack.workdir / "secrets" / "receiver_token"
+        print(
+            "ccmon stack: next, try\n"
+            f"  1. a fault that pages: curl -X POST {app}/faults/slow_db  (list: curl {app}/faults;"
+            " `make run-fast` alerts within about a minute)\n"
+            f"  2. the firing alerts: {stack.config.url('prometheus', '/alerts')}; what the receiver got:"
+            f" ccmon alerts --url {stack.config.url('receiver')} --token-file {token}\n"
+            "  3. every check with its fix: ccmon doctor  (and the Claude Code spend of the simulated team:"
+            " ccmon claude-code report --since 1d)",
+            flush=True,
+        )
 
 
 def _supervise(stack: Stack) -> int:

@@ -64,6 +64,10 @@ def stack_a(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     up = ccmon("stack", "up", "--detach", "--fast-alerts", "--workdir", workdir, *port_args(ports))
     try:
         assert up.returncode == 0, up.stderr
+        # the first `make run` ends with what runs where and the next three things to try (issue 34)
+        assert f"demo app http://127.0.0.1:{ports['app']}/metrics" in up.stdout, up.stdout
+        assert f"curl -X POST http://127.0.0.1:{ports['app']}/faults/slow_db" in up.stdout, up.stdout
+        assert "ccmon doctor" in up.stdout and f"--token-file {workdir}" in up.stdout, up.stdout
         yield Running(workdir, ports)
     finally:
         ccmon("stack", "down", "--workdir", workdir)
