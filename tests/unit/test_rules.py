@@ -288,3 +288,27 @@ def test_generic_process_alerts_never_select_the_stacks_own_jobs() -> None:
     exprs = {a.name: a.expr for a in alerts.ALL_ALERTS}
     for alert in ("HighMemoryUsage", "CPUUsageHigh"):
         assert config.NOT_INFRASTRUCTURE in exprs[alert], alert
+
+
+def test_the_privacy_allowlist_keeps_content_only_where_opted_in() -> None:
+    """Issue 30: content keys are left out of the collector's allowlist unless an organisation opts
+    in per key; an unknown key in keep_content is refused with the known ones named; every event
+    and span of the table is in the generated configuration; identities include the operator's."""
+    from otel_ccmon import _privacy
+
+    plain = collector_firewall.allowlist(config.ClaudeCodeSettings())
+    assert "prompt" not in plain["events"]["user_prompt"] and "full_command" not in plain["spans"]["tool"]
+    assert set(plain["events"]) == set(_privacy.EVENTS) and set(plain["spans"]) == set(_privacy.SPANS)
+    kept = {k for keys in (*plain["events"].values(), *plain["spans"].values()) for k in keys}
+    assert not kept & set(_privacy.CONTENT)
+        _privacy.CONTENT
+    )
+    opted = collector_firewall.allowlist(config.ClaudeCodeSettings(keep_content=("prompt",)))
+    assert "prompt" in opted["events"]["user_prompt"] and "user_prompt" not in opted["spans"]["interaction"]
+    with pytest.raises(ValueError, match="not content keys"):
+        config.ClaudeCodeSettings(keep_content=("prompt", "session.id"))
+    own = collector_firewall.identity_keys(config.ClaudeCodeSettings(identity_keys=("acme.login",)))
+    assert own == ["user.email", "enduser.id", "process.owner", "acme.login"]
+    generated = yaml.safe_load((ROOT / "collector" / "firewall.yaml").read_text())["processors"]["claudecode"]
+    assert generated["identity"]["policy"] == "${env:CCMON_IDENTITY_POLICY:-hash}"
+    assert generated["allowlist"] == plain
