@@ -301,8 +301,6 @@ def test_the_privacy_allowlist_keeps_content_only_where_opted_in() -> None:
     assert set(plain["events"]) == set(_privacy.EVENTS) and set(plain["spans"]) == set(_privacy.SPANS)
     kept = {k for keys in (*plain["events"].values(), *plain["spans"].values()) for k in keys}
     assert not kept & set(_privacy.CONTENT)
-        _privacy.CONTENT
-    )
     opted = collector_firewall.allowlist(config.ClaudeCodeSettings(keep_content=("prompt",)))
     assert "prompt" in opted["events"]["user_prompt"] and "user_prompt" not in opted["spans"]["interaction"]
     with pytest.raises(ValueError, match="not content keys"):
