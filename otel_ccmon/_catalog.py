@@ -469,7 +469,8 @@ CATALOG: tuple[MetricSpec, ...] = (
 # Claude Code (NOTES.md §5; verified against the real CLI by tests/e2e/test_claude_code_cli.py).
 # The attributes are those *kept* by the collector's claudecode processor: session.id,
 # anthropic.custom_base_url, start_type and the agent/skill/plugin/MCP names are dropped (series
-# churn), user.email is dropped unless the operator chooses hash or keep (docs/claude-code.md).
+# churn); the identity keys (user.email, enduser.id) are kept as keyed pseudonyms unless the operator
+# chooses drop or keep (CCMON_IDENTITY_POLICY; otel_ccmon/_privacy.py, docs/claude-code.md).
 #
 # Series per developer (issue 20): only who (the identity keys, one value per developer), the
 # model and a bounded type are kept on per-developer metrics; terminal.type, provider,
@@ -645,8 +646,8 @@ _EVENT_METRICS: tuple[MetricSpec, ...] = (
         "ccmon.claude_code.span.duration",
         "ccmon_claude_code_span_duration_seconds",
         "s",
-        "Duration of Claude Code's spans (traces beta), by span type (interaction, llm_request, tool, "
-        "tool.blocked_on_user, tool.execution), model and tool.",
+        "Duration of Claude Code's spans (traces beta), by span type (the 10 span names of 2.1.332), "
+        "model, tool and, for tool spans, who called the tool (model or Code Mode).",
         (
             Attribute("span_type", _values(*CLAUDE_CODE_SPAN_TYPES)),
             Attribute("model"),
