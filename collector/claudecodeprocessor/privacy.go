@@ -167,8 +167,8 @@ func eventName(r plog.LogRecord) string {
 
 // processLogs lets only allowlisted attributes of Claude Code's log events through (to a log
 // backend and to the events connector): per event name its documented keys plus the common
-// set, an unknown event the common set only; identities follow the identity policy; the body
-// (Claude Code sends the event's name there) is kept only when it is that name.
+// set, an unknown event the common set only; identities follow the identity policy; the body is
+// the known event's name or nothing (allowBody).
 func (a *accumulator) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
 	for i := 0; i < ld.ResourceLogs().Len(); i++ {
 		rl := ld.ResourceLogs().At(i)
@@ -181,13 +181,24 @@ func (a *accumulator) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, e
 				r := records.At(k)
 				name := eventName(r)
 				a.allow(r.Attributes(), ownKeys(a.priv.events, name, a.priv.none))
-				if body := r.Body().AsString(); body != "" && body != spanNamePrefix+name && body != name {
-					r.Body().SetStr(spanNamePrefix + name)
-				}
+				a.allowBody(r, name)
 			}
 		}
 	}
 	return ld, nil
+}
+
+// allowBody keeps a record's body only as Claude Code sends it, the event's name: a known event's
+// body becomes claude_code.<name>; any other body is cleared (with no event.name attribute the name
+// is read from the body, which then may be anything a client put there).
+func (a *accumulator) allowBody(r plog.LogRecord, name string) {
+	if _, known := a.priv.events[name]; known {
+		if r.Body().AsString() != spanNamePrefix+name {
+			r.Body().SetStr(spanNamePrefix + name)
+		}
+	} else if r.Body().Type() != pcommon.ValueTypeEmpty {
+		r.Body().SetStr("")
+	}
 }
 
 // processTraces does the same for Claude Code's spans (traces beta): per span name its keys plus

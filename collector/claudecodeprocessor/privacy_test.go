@@ -236,3 +236,26 @@ func TestPseudonymIsThePythonOne(t *testing.T) {
 		t.Fatalf("got %s, want %s (otel_ccmon/_identity.py's doctest)", got, want)
 	}
 }
+
+// A body is the event's name as Claude Code sends it, or nothing: a record without event.name
+// whose body is text (the name is then read from the body) keeps none of it.
+func TestLogBodiesAreTheEventNameOrNothing(t *testing.T) {
+	a, _ := newTestAccumulator(t, privateConfig(IdentityHash))
+	ld := plog.NewLogs()
+	ld.ResourceLogs().AppendEmpty().Resource().Attributes().PutStr("service.name", "claude-code")
+	known := record(ld, "com.anthropic.claude_code.events", map[string]any{"event.name": "user_prompt"})
+	known.Body().SetStr("the prompt itself")
+	loose := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().AppendEmpty()
+	loose.Body().SetStr("cat ~/.aws/credentials")
+	future := record(ld, "com.anthropic.claude_code.events", map[string]any{"event.name": "a_future_event"})
+	if _, err := a.processLogs(context.Background(), ld); err != nil {
+		t.Fatal(err)
+	}
+	for what, got := range map[string]string{
+		"known": known.Body().AsString(), "without a name": loose.Body().AsString(), "unknown": future.Body().AsString(),
+	} {
+		if want := map[string]string{"known": "claude_code.user_prompt"}[what]; got != want {
+			t.Errorf("%s event: body %q, want %q", what, got, want)
+		}
+	}
+}
