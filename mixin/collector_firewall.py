@@ -26,8 +26,9 @@ from typing import Any
 
 from mixin.config import SETTINGS, ClaudeCodeSettings
 from mixin.rule_files import dump_yaml
-from otel_ccmon import _privacy
+from otel_ccmon import _agents, _privacy
 from otel_ccmon._catalog import (
+    AGENT_CATALOG,
     CATALOG,
     CLAUDE_CODE_ATTRIBUTION_KEYS,
     CLAUDE_CODE_CAPPED_KEYS,
@@ -36,6 +37,10 @@ from otel_ccmon._catalog import (
     CLAUDE_CODE_IDENTITY_KEYS,
     CLAUDE_CODE_WORK_KEYS,
     MetricSpec,
+    Source,
+)
+from otel_ccmon._catalog import (
+    TOKEN_TYPES as CLAUDE_CODE_TOKEN_TYPES,
 )
 from otel_ccmon._settings import Settings
 
@@ -75,23 +80,25 @@ CLAUDE_CODE_HEADROOM = 1.5
 
 
 def claude_code_series_per_developer(models: int, projects: int = 1, work_contexts: int = 1) -> int:
-    """Streams one developer adds with ``models`` models: the per-developer Claude Code metrics.
+    """Streams one developer adds with ``models`` models: the per-developer Claude Code metrics,
+    and Claude Code's share of the every-agent metrics (tokens, cost, sessions; issue 32).
 
     A metric is per developer when it keeps ``user.id``; its other attributes are the model
-    (``models`` values), bounded types (their allowed values), the project (``projects`` values)
-    and, on cost and tokens, the subagent / skill / plugin / MCP context (``work_contexts``
-    combinations); identity keys and the other attribution keys (one team, one cost centre per
-    developer) add nothing.
+    (``models`` values), bounded types (their allowed values; Claude Code's four token types on
+    the shared token metric), the project (``projects`` values) and, on cost and tokens, the
+    subagent / skill / plugin / MCP context (``work_contexts`` combinations); identity keys, the
+    other attribution keys (one team, one cost centre per developer), the agent and ``estimated``
+    (one value each for Claude Code) add nothing, and Claude Code's tokens are never unpriced.
 
     >>> claude_code_series_per_developer(3)
-    26
+    42
     >>> claude_code_series_per_developer(3, projects=2, work_contexts=2)
-    82
+    114
     """
     total = 0
-    for spec in CLAUDE_CODE_CATALOG:
+    for spec in CLAUDE_CODE_CATALOG + AGENT_CATALOG:
         keys = spec.attribute_keys
-        if "user.id" not in keys:
+        if "user.id" not in keys or spec.otel_name == _agents.UNPRICED:
             continue
         n = 1
         if set(CLAUDE_CODE_WORK_KEYS) & set(keys):
@@ -101,10 +108,12 @@ def claude_code_series_per_developer(models: int, projects: int = 1, work_contex
                 continue
             if a.key == "project":
                 n *= projects
-            elif a.key in CLAUDE_CODE_ATTRIBUTION_KEYS:
+            elif a.key in CLAUDE_CODE_ATTRIBUTION_KEYS or a.key in (_agents.AGENT_KEY, "estimated"):
                 continue
             elif a.key == "model":
                 n *= models
+            elif a.key == "type" and spec.source is Source.AGENTS:
+                n *= len(CLAUDE_CODE_TOKEN_TYPES)
             elif a.allowed:
                 n *= len(a.allowed)
             else:
@@ -119,7 +128,7 @@ def claude_code_stream_budget(settings: ClaudeCodeSettings | None = None) -> int
     and the guard's budget of each Claude Code service.
 
     >>> claude_code_stream_budget(ClaudeCodeSettings(expected_developers=1000, models_per_developer=3))
-    71500
+    95500
     """
     cc = settings or SETTINGS.claude_code
     per_developer = claude_code_series_per_developer(
@@ -154,6 +163,14 @@ def allowlist(settings: ClaudeCodeSettings | None = None) -> dict[str, Any]:
     }
 
 
+def pricing() -> dict[str, Any]:
+    """The claudecode processor's price table (``agents.prices`` of mixin/settings.yml)."""
+    rows = [
+        {"agent": row.agent, "model": row.model, "per_million": row.per_million()} for row in SETTINGS.agents.prices
+    ]
+    return {"tokens": _agents.TOKENS, "cost": _agents.COST, "unpriced": _agents.UNPRICED, "prices": rows}
+
+
 def firewall(budget: int | None = None) -> dict[str, Any]:
     """The ``cardinalityguard`` processor, as collector configuration."""
     settings = Settings()
@@ -163,10 +180,12 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
         spec.otel_name: {"attributes": {a.key: sorted(a.allowed) if a.allowed else [] for a in spec.attributes}}
         for spec in CATALOG
     }
-    for spec in CLAUDE_CODE_CATALOG:
+    collector_made = CLAUDE_CODE_CATALOG + AGENT_CATALOG
+    for spec in collector_made:
         allowed = {a.key: sorted(a.allowed) if a.allowed else [] for a in spec.attributes}
         catalog[spec.otel_name] = {"attributes": {k: allowed.get(k, []) for k in _claude_code_keys(spec)}}
-    claude_code = {spec.otel_name: {"attributes": _claude_code_keys(spec)} for spec in CLAUDE_CODE_CATALOG}
+    claude_code = {spec.otel_name: {"attributes": _claude_code_keys(spec)} for spec in collector_made}
+    agent_services = [s for agent in _agents.AGENTS for s in agent.services if s not in services]
     attribution = list(SETTINGS.claude_code.attribution_keys)
     capped = attribution + [k for k in CLAUDE_CODE_CAPPED_KEYS if k not in CLAUDE_CODE_ATTRIBUTION_KEYS]
     return {
@@ -205,16 +224,22 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
                 "default_attributes": [*CLAUDE_CODE_IDENTITY_KEYS, "model", "type", *attribution],
                 "metrics": claude_code,
                 # attribution (OTEL_RESOURCE_ATTRIBUTES) from the resource when a point lacks it
-                "from_resource": [*attribution, "enduser.id"],
+                "from_resource": [*attribution, "enduser.id", "user.email"],
                 "capped_keys": capped,
                 "max_values_per_key": (
                     f"${{env:CCMON_CLAUDE_CODE_MAX_VALUES_PER_KEY:-{SETTINGS.claude_code.max_values_per_key}}}"
                 ),
+                # every coding agent in one vocabulary (otel_ccmon/_agents.py, docs/agents.md)
+                "agents": _agents.collector_agents((*_agents.RECORD_KEYS, *attribution)),
+                "pricing": pricing(),
+                "outputs": {
+                    spec.otel_name: {"unit": spec.unit, "description": spec.description} for spec in AGENT_CATALOG
+                },
             },
             "cardinalityguard": {
                 "max_streams_per_service": f"${{env:CCMON_SERIES_BUDGET:-{budget or default_budget()}}}",
                 # Claude Code is sized by developers, not by the catalog of one application
-                "max_streams_by_service": dict.fromkeys(services, cc_budget),
+                "max_streams_by_service": dict.fromkeys([*services, *agent_services], cc_budget),
                 "max_services": "${env:CCMON_MAX_SERVICES:-1000}",
                 "expiry": "${env:CCMON_SERIES_EXPIRY:-15m}",
                 "max_value_length": settings.attribute_max_length,

@@ -128,6 +128,59 @@ class LongTermSettings(BaseModel):
     retention_1h: str = Field(default="2y", pattern=DURATION)
 
 
+class PriceRow(BaseModel):
+    """USD per million tokens of one model (``agents.prices`` in ``mixin/settings.yml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    agent: str = Field(default="*", pattern=r"^(\*|[a-z0-9-]+)$")  # "*": any agent
+    model: str = Field(min_length=1, max_length=128)  # a trailing "*" matches a prefix
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float | None = Field(default=None, ge=0, alias="cacheRead")
+    cache_creation: float | None = Field(default=None, ge=0, alias="cacheCreation")
+    # billed as output (Gemini thinking, OpenAI reasoning) and as input (Gemini tool-use prompts)
+    # unless the row says otherwise
+    reasoning: float | None = Field(default=None, ge=0)
+    tool: float | None = Field(default=None, ge=0)
+
+    def per_million(self) -> dict[str, float]:
+        """The row as the collector reads it: our token type -> USD per million; a type the row
+        does not price (no cache price given) is left out, so its tokens are counted as unpriced."""
+        out = {
+            "input": self.input,
+            "output": self.output,
+            "reasoning": self.output if self.reasoning is None else self.reasoning,
+            "tool": self.input if self.tool is None else self.tool,
+        }
+        if self.cache_read is not None:
+            out["cacheRead"] = self.cache_read
+        if self.cache_creation is not None:
+            out["cacheCreation"] = self.cache_creation
+        return out
+
+
+class AgentsSettings(BaseModel):
+    """Every coding agent (``agents:``; docs/agents.md): the price table and the alert thresholds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prices_as_of: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+    prices: tuple[PriceRow, ...] = Field(default=(), max_length=1000)
+    api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
+    rate_limited_per_5m: int = Field(default=10, ge=1)
+
+    @field_validator("prices")
+    @classmethod
+    def _unique(cls, rows: tuple[PriceRow, ...]) -> tuple[PriceRow, ...]:
+        seen: set[tuple[str, str]] = set()
+        for row in rows:
+            if (row.agent, row.model) in seen:
+                raise ValueError(f"prices: {row.agent}/{row.model} is listed twice")
+            seen.add((row.agent, row.model))
+        return rows
+
+
 class MixinSettings(BaseModel):
     """The user's settings of the mixin (``mixin/settings.yml``)."""
 
@@ -135,6 +188,7 @@ class MixinSettings(BaseModel):
 
     runbook_base_url: AnyHttpUrl
     claude_code: ClaudeCodeSettings = ClaudeCodeSettings()
+    agents: AgentsSettings = AgentsSettings(prices_as_of="2026-12-01")
     long_term: LongTermSettings = LongTermSettings()
     expected_services: tuple[str, ...] = Field(default=(), max_length=500)
     series_budget_per_service: int | None = Field(default=None, ge=1, le=10_000_000)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from otel_ccmon import _privacy
+from otel_ccmon import _agents, _privacy
 
 
 class Kind(enum.Enum):
@@ -45,6 +45,7 @@ class Source(enum.Enum):
     RECEIVER = "receiver"  # the alert receiver service
     CLAUDE_CODE = "claude_code"  # Claude Code's own counters, as the CLI sends them
     CLAUDE_CODE_EVENTS = "claude_code_events"  # derived in the collector from Claude Code's log events
+    AGENTS = "agents"  # every coding agent's metrics, in one vocabulary (the collector's claudecode processor)
 
 
 OVERFLOW_VALUE = "__overflow__"
@@ -830,8 +831,62 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
     *_EVENT_METRICS,
 )
 
-ALL_METRICS: tuple[MetricSpec, ...] = CATALOG + CLAUDE_CODE_CATALOG
-"""Every metric the pipeline knows: otel-ccmon's own and Claude Code's (rules and panels use these)."""
+# Every coding agent in one vocabulary (issue 32, otel_ccmon/_agents.py): made in the collector from
+# each agent's own metrics; the agent label tells them apart, the types never overlap.
+_AGENT = (Attribute(_agents.AGENT_KEY, _values(*(a.name for a in _agents.AGENTS))),)
+_AGENT_WHO = _AGENT + _CC_USER
+
+
+def _agent_metric(
+    otel_name: str, prom_name: str, unit: str, description: str, *attrs: Attribute, per_user: bool = True
+) -> MetricSpec:
+    who = _AGENT_WHO if per_user else (*_AGENT, *_CC_ORG)
+    return MetricSpec(otel_name, prom_name, _C, unit, description, (*who, *attrs), source=Source.AGENTS)
+
+
+AGENT_CATALOG: tuple[MetricSpec, ...] = (
+    _agent_metric(
+        _agents.TOKENS,
+        "agent_token_usage_tokens_total",
+        "tokens",
+        "Tokens of every coding agent, by agent, model and type (types disjoint: input excludes cached input, "
+        "output excludes reasoning).",
+        *_CC_MODEL,
+        Attribute("type", _values(*_agents.TOKEN_TYPES)),
+    ),
+    _agent_metric(
+        _agents.COST,
+        "agent_cost_usage_USD_total",
+        "USD",
+        "Cost of every coding agent: as the agent sends it (estimated=false, Claude Code's own estimate) or tokens "
+        "x the price table (estimated=true).",
+        *_CC_MODEL,
+        Attribute("estimated", _values("true", "false")),
+    ),
+    _agent_metric(
+        _agents.UNPRICED,
+        "agent_token_unpriced_tokens_total",
+        "tokens",
+        "Tokens of a model the price table lacks (counted in agent_token_usage, in no cost): priced at nothing, "
+        "never at 0.",
+        *_CC_MODEL,
+        Attribute("type", _values(*_agents.TOKEN_TYPES)),
+    ),
+    _agent_metric(
+        _agents.REQUESTS,
+        "agent_api_requests_total",
+        "{request}",
+        "Model API requests of every coding agent, by model and status code (per organisation, not per user).",
+        *_CC_MODEL,
+        Attribute("status_code"),
+        per_user=False,
+    ),
+    _agent_metric(_agents.SESSIONS, "agent_session_count_total", "{session}", "Sessions of every coding agent."),
+)
+
+ALL_METRICS: tuple[MetricSpec, ...] = CATALOG + CLAUDE_CODE_CATALOG + AGENT_CATALOG
+"""Every metric the pipeline knows: otel-ccmon's own, Claude Code's and the coding agents' shared ones
+(rules and panels use these)."""
 
 BY_OTEL_NAME: Mapping[str, MetricSpec] = {m.otel_name: m for m in ALL_METRICS}
 BY_PROM_NAME: Mapping[str, MetricSpec] = {m.prom_name: m for m in ALL_METRICS}

@@ -10,6 +10,7 @@
 #   - kubeconform and offline JSON schemas (Kubernetes API, Prometheus-Operator CRDs), pinned
 #   - the Claude Code CLI (npm @anthropic-ai/claude-code, pinned), for the real-client contract
 #     test; if npm is unreachable its error is kept and that test skips naming it
+#   - Gemini CLI, Codex CLI and Qwen Code (npm, pinned), for the every-agent tests, likewise
 # Cache: ${CCMON_CACHE:-$XDG_CACHE_HOME/otel-ccmon}; links to the binaries in .cache/bin (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -245,6 +246,36 @@ claude_code() {
   ln -sfn "$native" "$BIN/claude"
 }
 
+# Gemini CLI, Codex CLI and Qwen Code (issue 32), pinned like Claude Code, each in its own cached
+# prefix; linked as .cache/bin/gemini, codex, qwen. A failed install is kept and those tests skip.
+coding_agent() { # package version binary
+  local package=$1 version=$2 name=$3 dir
+  dir=$CACHE/agents/${package//\//_}-$version
+  if [[ ! -x $dir/node_modules/.bin/$name ]]; then
+    log "agents: installing $package@$version (npm)"
+    rm -rf "$dir.partial"
+    mkdir -p "$dir.partial"
+    if ! npm install --prefix "$dir.partial" --no-audit --no-fund --ignore-scripts "$package@$version" \
+        > "$CACHE/agents-$name.npm.log" 2>&1; then
+      log "agents: npm install of $package failed (see $CACHE/agents-$name.npm.log); its tests will skip"
+      cp "$CACHE/agents-$name.npm.log" "$ROOT/.cache/$name.unavailable"
+      rm -rf "$dir.partial"
+      return 0
+    fi
+    rm -rf "$dir"
+    mv "$dir.partial" "$dir"
+  fi
+  rm -f "$ROOT/.cache/$name.unavailable"
+  ln -sfn "$dir/node_modules/.bin/$name" "$BIN/$name"
+}
+
+coding_agents() {
+  coding_agent @google/gemini-cli "$GEMINI_CLI_VERSION" gemini &
+  coding_agent @openai/codex "$CODEX_VERSION" codex &
+  coding_agent @qwen-code/qwen-code "$QWEN_CODE_VERSION" qwen &
+  wait
+}
+
 jaeger() { # optional tier (Claude Code's traces, issue 21): Jaeger v2 from its Go module
   # its go.mod has replace directives, so `go install` refuses it: a scratch module takes it as a
   # tool (go get -tool) and builds the command; the module has no UI assets (API only locally;
@@ -311,13 +342,14 @@ case "${1:-all}" in
   collector) collector ;;
   tools) composecheck ;;
   claude-code) claude_code ;;
+  agents) coding_agents ;;
   browser) browser ;;
   jaeger) jaeger ;;
   thanos) thanos ;;
   k8s) k8s_tools ;;
   # what `make run` starts, nothing more (the CLI, kubeconform and schemas are for the tests)
   stack) python_env; debian_binaries; prometheus3; alertmanager; collector ;;
-  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; k8s_tools; browser; jaeger; thanos ;;
-  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|k8s|browser|jaeger|thanos]" >&2; exit 2 ;;
+  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; coding_agents; k8s_tools; browser; jaeger; thanos ;;
+  *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|agents|k8s|browser|jaeger|thanos]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"

@@ -57,6 +57,7 @@ type source struct {
 type accumulator struct {
 	cfg       *Config
 	services  map[string]struct{}
+	agents    map[string]*AgentConfig
 	rules     map[string]map[string]struct{}
 	defaults  map[string]struct{}
 	keepRes   map[string]struct{}
@@ -96,7 +97,7 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 		defaults: set(cfg.DefaultAttributes), keepRes: set(cfg.KeepResource), priv: newPrivacy(cfg), seed: maphash.MakeSeed(),
 		next: next, logger: tel.Logger, now: time.Now,
 		streams: map[uint64]*stream{}, sources: map[uint64]*source{},
-		fromRes: cfg.FromResource, capped: map[string]map[string]time.Time{},
+		fromRes: cfg.FromResource, capped: map[string]map[string]time.Time{}, agents: indexAgents(cfg),
 	}
 	for _, k := range cfg.CappedKeys {
 		a.capped[k] = map[string]time.Time{}
@@ -144,6 +145,11 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 		// (a counter that appears with its first value loses that value to increase())
 		for _, outcome := range []string{outcomeOverLimit, outcomeInvalid, outcomeNegative} {
 			a.points.Add(context.Background(), 0, metric.WithAttributes(attribute.String("outcome", outcome)))
+		}
+		for _, name := range []string{cfg.Pricing.Unpriced} {
+			if name != "" {
+				a.dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("metric", name)))
+			}
 		}
 		for name := range cfg.Metrics {
 			a.dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("metric", name)))
@@ -296,13 +302,27 @@ func (a *accumulator) reduceResource(res pcommon.Map) pcommon.Map {
 	return out
 }
 
-// stream finds or creates the total of a reduced stream; nil when max_streams is reached.
+// descriptor is what a stream's metric is: name, unit, description, sum or histogram.
+type descriptor struct {
+	name, unit, description string
+	histogram               bool
+}
+
+// stream finds or creates the total of a reduced stream of m; nil when max_streams is reached.
 func (a *accumulator) stream(m pmetric.Metric, res pcommon.Map, resKey uint64, attrs pcommon.Map, now time.Time) *stream {
+	d := descriptor{name: m.Name(), unit: m.Unit(), description: m.Description(), histogram: m.Type() == pmetric.MetricTypeHistogram}
+	return a.streamOf(d, res, resKey, attrs, now)
+}
+
+// streamOf finds or creates the total of a reduced stream; nil when max_streams is reached.
+func (a *accumulator) streamOf(d descriptor, res pcommon.Map, resKey uint64, attrs pcommon.Map, now time.Time) *stream {
 	var h maphash.Hash
 	h.SetSeed(a.seed)
-	h.WriteString(m.Name())
-	h.WriteByte(byte(m.Type()))
-	h.WriteString(m.Unit())
+	h.WriteString(d.name)
+	if d.histogram {
+		h.WriteByte(1)
+	}
+	h.WriteString(d.unit)
 	h.Write(binary.LittleEndian.AppendUint64(nil, resKey))
 	a.hashMap(&h, attrs)
 	key := h.Sum64()
@@ -314,8 +334,7 @@ func (a *accumulator) stream(m pmetric.Metric, res pcommon.Map, resKey uint64, a
 		return nil
 	}
 	s := &stream{
-		name: m.Name(), unit: m.Unit(), description: m.Description(),
-		histogram: m.Type() == pmetric.MetricTypeHistogram,
+		name: d.name, unit: d.unit, description: d.description, histogram: d.histogram,
 		resource:  res, attrs: attrs, resourceKey: resKey,
 		created: now, visibleAt: now.Add(a.cfg.FirstValueDelay), lastSeen: now,
 	}
@@ -331,25 +350,25 @@ func (a *accumulator) stream(m pmetric.Metric, res pcommon.Map, resKey uint64, a
 // streams; each process's cumulative series starts at its own first measurement, so the start
 // time separates their running totals (keyed without it they interleave and every switch looked
 // like a reset: 13 of 10 sessions counted, issue 20). A restarted process is a new source too.
-func (a *accumulator) increment(m pmetric.Metric, rawKey uint64, p pmetric.NumberDataPoint, value float64, now time.Time) (float64, string) {
+func (a *accumulator) increment(name string, rawKey uint64, start pcommon.Timestamp, attrs pcommon.Map, value float64, now time.Time) (float64, string) {
 	var h maphash.Hash
 	h.SetSeed(a.seed)
-	h.WriteString(m.Name())
+	h.WriteString(name)
 	h.Write(binary.LittleEndian.AppendUint64(nil, rawKey))
-	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(p.StartTimestamp())))
-	a.hashMap(&h, p.Attributes())
+	h.Write(binary.LittleEndian.AppendUint64(nil, uint64(start)))
+	a.hashMap(&h, attrs)
 	key := h.Sum64()
 	src, ok := a.sources[key]
 	if !ok {
-		a.sources[key] = &source{start: p.StartTimestamp(), last: value, seen: now}
-		if p.StartTimestamp() != 0 && p.StartTimestamp() < a.startedAt {
+		a.sources[key] = &source{start: start, last: value, seen: now}
+		if start != 0 && start < a.startedAt {
 			return 0, outcomeBaseline
 		}
 		return value, outcomeAdded
 	}
 	src.seen = now
 	if value < src.last {
-		src.start, src.last = p.StartTimestamp(), value
+		src.start, src.last = start, value
 		return value, outcomeReset
 	}
 	inc := value - src.last
@@ -381,8 +400,8 @@ func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
 
 // accumulate adds one metric's points to the totals; it returns false for metrics it leaves in
 // the batch (gauges, non-monotonic sums: only their attributes are reduced).
-func (a *accumulator) accumulate(m pmetric.Metric, rawRes pcommon.Map, rawKey uint64, res pcommon.Map, resKey uint64, now time.Time, t *tally) bool {
-	count := t.count
+func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, to shared, rule *AgentMetric, ag *AgentConfig) bool {
+	count, t, now, rawRes, res, resKey := to.t.count, to.t, to.now, to.rawRes, to.res, to.resKey
 	switch {
 	case m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic():
 		delta := m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityDelta
@@ -401,7 +420,10 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawRes pcommon.Map, rawKey ui
 					continue
 				}
 			} else {
-				v, outcome = a.increment(m, rawKey, p, v, now)
+				v, outcome = a.increment(m.Name(), rawKey, p.StartTimestamp(), p.Attributes(), v, now)
+			}
+			if rule != nil {
+				a.feed(ag, *rule, p.Attributes(), to, v)
 			}
 			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes(), rawRes, now, t), now)
 			if s == nil {
@@ -508,14 +530,24 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 	a.mu.Lock()
 	md.ResourceMetrics().RemoveIf(func(rm pmetric.ResourceMetrics) bool {
 		if !a.ours(rm.Resource().Attributes(), metricScopes(rm)) {
+			if ag := a.agentOf(rm.Resource().Attributes()); ag != nil {
+				a.consumeAgent(rm, ag, now, t)
+				return true
+			}
 			return false
 		}
 		rawRes := rm.Resource().Attributes()
 		res := a.reduceResource(rawRes)
 		rawKey, resKey := a.mapKey(rawRes), a.mapKey(res)
+		to := shared{rawRes: rawRes, res: res, resKey: resKey, now: now, t: t}
+		ag := a.agentOf(rawRes)
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
-				return a.accumulate(m, rawRes, rawKey, res, resKey, now, t)
+				var rule *AgentMetric
+				if r, ok := ag.metric(m.Name()); ok {
+					rule = &r
+				}
+				return a.accumulate(m, rawKey, to, rule, ag)
 			})
 			return sm.Metrics().Len() == 0
 		})

@@ -270,7 +270,7 @@ func TestDroppedValueIsTallied(t *testing.T) {
 		pt{u("a"), 1.5, t0, t0}, pt{u("b"), 0.25, t0, t0}, pt{u("c"), 0.5, t0, t0})
 	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
 	a.mu.Lock()
-	a.accumulate(m, pcommon.NewMap(), 1, pcommon.NewMap(), 2, t0, tl)
+	a.accumulate(m, 1, shared{rawRes: pcommon.NewMap(), res: pcommon.NewMap(), resKey: 2, now: t0, t: tl}, nil, nil)
 	a.mu.Unlock()
 	if tl.counts[outcomeOverLimit] != 2 || !near(tl.lost[cost], 0.75) {
 		t.Fatalf("two points over max_streams, 0.75 USD lost; got %v %v", tl.counts, tl.lost)
@@ -335,7 +335,7 @@ func TestCappedKeysFoldFurtherValuesAndTotalsStayExact(t *testing.T) {
 	md := sums("claude-code", cost, pmetric.AggregationTemporalityDelta, points...)
 	m := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0)
 	a.mu.Lock()
-	a.accumulate(m, pcommon.NewMap(), 1, pcommon.NewMap(), 2, t0, tl)
+	a.accumulate(m, 1, shared{rawRes: pcommon.NewMap(), res: pcommon.NewMap(), resKey: 2, now: t0, t: tl}, nil, nil)
 	a.mu.Unlock()
 	c.t = t0.Add(time.Minute)
 	got := totals(a.snapshot(c.now()))

@@ -20,6 +20,7 @@ package claudecodeprocessor
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -99,6 +100,70 @@ type Config struct {
 	CappedKeys []string `mapstructure:"capped_keys"`
 	// MaxValuesPerKey bounds the distinct values of each capped key (forgotten after max_stale).
 	MaxValuesPerKey int `mapstructure:"max_values_per_key"`
+	// Agents are the coding agents whose metrics become the shared vocabulary (generated from
+	// otel_ccmon/_agents.py): Claude Code besides its own metrics, the others instead of theirs.
+	Agents []AgentConfig `mapstructure:"agents"`
+	// Pricing prices the tokens of agents that send no cost (generated from mixin/settings.yml).
+	Pricing PricingConfig `mapstructure:"pricing"`
+	// Outputs are the shared metrics' units and descriptions, by name (from the catalog).
+	Outputs map[string]OutputConfig `mapstructure:"outputs"`
+}
+
+// AgentConfig recognises one coding agent and maps its metrics onto the shared ones.
+type AgentConfig struct {
+	// Name is the value of the agent attribute on the shared metrics.
+	Name string `mapstructure:"name"`
+	// Services are the service.name values the agent reports.
+	Services []string `mapstructure:"services"`
+	// SendsCost: the agent sends its own cost (Claude Code); its tokens are not priced again.
+	SendsCost bool `mapstructure:"sends_cost"`
+	// Metrics maps the agent's metric names to shared ones; the agent's other metrics are not
+	// kept (Claude Code's own metrics excepted: they stay a contract).
+	Metrics map[string]AgentMetric `mapstructure:"metrics"`
+	// Records are the attributes the agent's log records and spans keep (besides identities,
+	// which follow the identity policy); bodies are cleared.
+	Records []string `mapstructure:"records"`
+}
+
+// AgentMetric maps one of an agent's metrics onto a shared metric.
+type AgentMetric struct {
+	// To is the shared metric (agent.token.usage, ...).
+	To string `mapstructure:"to"`
+	// Rename renames the agent's attribute keys (token_type -> type, status -> status_code).
+	Rename map[string]string `mapstructure:"rename"`
+	// Types maps the values of the type attribute (after Rename) to ours; a value not listed
+	// (Codex's total) is not counted. Empty: values kept as sent.
+	Types map[string]string `mapstructure:"types"`
+	// Within names, per type of ours, the type whose count as sent includes it (Gemini's input
+	// counts cached input, OpenAI's output its reasoning): that type is debited by the same
+	// amount, so that every token is counted once.
+	Within map[string]string `mapstructure:"within"`
+	// Constant attributes added (estimated=false on a cost the agent sends).
+	Constant map[string]string `mapstructure:"constant"`
+}
+
+// PricingConfig computes cost from tokens for agents that send none.
+type PricingConfig struct {
+	// Tokens, Cost and Unpriced are the shared metric names (agent.token.usage, ...).
+	Tokens   string `mapstructure:"tokens"`
+	Cost     string `mapstructure:"cost"`
+	Unpriced string `mapstructure:"unpriced"`
+	// Prices are USD per million tokens, per agent ("" or "*": any), model (a trailing "*"
+	// matches a prefix) and type of ours; the most specific entry wins.
+	Prices []Price `mapstructure:"prices"`
+}
+
+// Price is one row of the price table.
+type Price struct {
+	Agent      string             `mapstructure:"agent"`
+	Model      string             `mapstructure:"model"`
+	PerMillion map[string]float64 `mapstructure:"per_million"`
+}
+
+// OutputConfig describes a shared metric.
+type OutputConfig struct {
+	Unit        string `mapstructure:"unit"`
+	Description string `mapstructure:"description"`
 }
 
 // OtherValue replaces the values of a capped key beyond max_values_per_key.
@@ -139,5 +204,41 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("identity: policy must be hash, drop or keep (got %q)", c.Identity.Policy))
 	}
+	errs = append(errs, c.validateAgents()...)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateAgents() []error {
+	var errs []error
+	seen := map[string]string{}
+	for _, s := range c.Services {
+		seen[s] = "services"
+	}
+	for i, ag := range c.Agents {
+		if ag.Name == "" || len(ag.Services) == 0 {
+			errs = append(errs, fmt.Errorf("agents[%d]: name and services are required", i))
+		}
+		for _, s := range ag.Services {
+			if owner, dup := seen[s]; dup && owner != "services" {
+				errs = append(errs, fmt.Errorf("agents[%d]: service %q is also agent %s's", i, s, owner))
+			}
+			seen[s] = ag.Name
+		}
+		for name, m := range ag.Metrics {
+			if _, ok := c.Outputs[m.To]; !ok {
+				errs = append(errs, fmt.Errorf("agents[%d].metrics.%s: to %q is not in outputs", i, name, m.To))
+			}
+		}
+	}
+	for i, p := range c.Pricing.Prices {
+		for typ, v := range p.PerMillion {
+			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+				errs = append(errs, fmt.Errorf("pricing.prices[%d] (%s): %s must be a price >= 0 (got %v)", i, p.Model, typ, v))
+			}
+		}
+		if p.Model == "" {
+			errs = append(errs, fmt.Errorf("pricing.prices[%d]: model is required", i))
+		}
+	}
+	return errs
 }

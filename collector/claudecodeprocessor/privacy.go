@@ -29,12 +29,18 @@ type privacy struct {
 	events   map[string]map[string]struct{}
 	spans    map[string]map[string]struct{}
 	none     map[string]struct{}
+	// agentRecords are, per agent other than Claude Code, the attributes its records and spans keep
+	agentRecords map[string]map[string]struct{}
 }
 
 func newPrivacy(cfg *Config) privacy {
 	p := privacy{
 		identity: set(cfg.Identity.Keys), resource: set(cfg.Allowlist.Resource), common: set(cfg.Allowlist.Common),
 		events: map[string]map[string]struct{}{}, spans: map[string]map[string]struct{}{}, none: map[string]struct{}{},
+	}
+	p.agentRecords = map[string]map[string]struct{}{}
+	for _, ag := range cfg.Agents {
+		p.agentRecords[ag.Name] = set(ag.Records)
 	}
 	for name, keys := range cfg.Allowlist.Events {
 		p.events[name] = set(keys)
@@ -173,6 +179,9 @@ func (a *accumulator) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, e
 	for i := 0; i < ld.ResourceLogs().Len(); i++ {
 		rl := ld.ResourceLogs().At(i)
 		if !a.claimResource(rl.Resource().Attributes(), logScopes(rl)) {
+			if keys, agent := a.claimAgentResource(rl.Resource().Attributes()); agent {
+				a.agentLogs(rl, keys)
+			}
 			continue
 		}
 		for j := 0; j < rl.ScopeLogs().Len(); j++ {
@@ -207,6 +216,9 @@ func (a *accumulator) processTraces(_ context.Context, td ptrace.Traces) (ptrace
 	for i := 0; i < td.ResourceSpans().Len(); i++ {
 		rs := td.ResourceSpans().At(i)
 		if !a.claimResource(rs.Resource().Attributes(), spanScopes(rs)) {
+			if keys, agent := a.claimAgentResource(rs.Resource().Attributes()); agent {
+				a.agentSpans(rs, keys)
+			}
 			continue
 		}
 		for j := 0; j < rs.ScopeSpans().Len(); j++ {

@@ -45,6 +45,40 @@ DIMENSIONS: Mapping[str, str] = {
     "mcp_server": "mcp_server_name",
 }
 """``--by`` names and their Prometheus labels (the collector's names for Claude Code's keys)."""
+AGENT_DIMENSIONS: Mapping[str, str] = {
+    "agent": "agent",
+    "team": "team_id",
+    "cost_center": "cost_center",
+    "department": "department",
+    "project": "project",
+    "model": "model",
+}
+"""``--by`` of the every-agent report (``ccmon agents report``): ``agent`` is the coding agent."""
+
+
+@dataclass(frozen=True)
+class Spend:
+    """What a report reads: its cost and token counters, the dimensions it offers, and the counter of
+    tokens that have no price (agents that send no cost), if any."""
+
+    name: str
+    cost: str
+    tokens: str
+    dimensions: Mapping[str, str]
+    unpriced: str | None = None
+    slug: str = "claude-code"  # the file names of the outputs
+
+
+CLAUDE_CODE = Spend("Claude Code", COST, TOKENS, DIMENSIONS)
+ALL_AGENTS = Spend(
+    "Coding agents",
+    "agent_cost_usage_USD_total",
+    "agent_token_usage_tokens_total",
+    AGENT_DIMENSIONS,
+    unpriced="agent_token_unpriced_tokens_total",
+    slug="agents",
+)
+"""Every coding agent (issue 32): the shared counters of the collector, by agent."""
 IDENTITY_LABELS: tuple[str, ...] = ("user_id", "user_account_uuid", "user_email", "enduser_id")
 NONE = "(none)"
 """The value shown for a dimension a client did not send (e.g. no ``team.id`` configured)."""
@@ -139,19 +173,19 @@ def _query(prometheus: str, expr: str, at: float) -> list[tuple[dict[str, str], 
     return [(x["metric"], float(x["value"][1])) for x in instant(prometheus, expr, at)]
 
 
-def report_end(prometheus: str, now: datetime | None = None) -> datetime:
+def report_end(prometheus: str, now: datetime | None = None, spend: Spend = CLAUDE_CODE) -> datetime:
     """The instant a report's data ends: ``now``, or the newest spend sample if older."""
-    return _newest(prometheus, now)
+    return _newest(prometheus, now, spend)
 
 
-def _newest(prometheus: str, now: datetime | None) -> datetime:
+def _newest(prometheus: str, now: datetime | None, spend: Spend = CLAUDE_CODE) -> datetime:
     """The report's end: now, or the newest sample if older.
 
     Today ends at the newest sample, not at "now": increase() would otherwise extrapolate the last
     scrape interval, which is a visible error for series only minutes old.
     """
     now = now or datetime.now(UTC)
-    newest = _query(prometheus, f"max(timestamp({COST}))", now.timestamp())
+    newest = _query(prometheus, f"max(timestamp({spend.cost}))", now.timestamp())
     return min(now, datetime.fromtimestamp(newest[0][1], UTC)) if newest else now
 
 
@@ -166,7 +200,7 @@ def _days(days: int, now: datetime) -> list[tuple[str, datetime, int]]:
     return out
 
 
-def columns(by: Sequence[str], directory: Directory | None) -> tuple[str, ...]:
+def columns(by: Sequence[str], directory: Directory | None, spend: Spend = CLAUDE_CODE) -> tuple[str, ...]:
     """The label columns of the rows: the ``--by`` labels, and the user's name after the user id
     when a directory names people.
 
@@ -175,7 +209,7 @@ def columns(by: Sequence[str], directory: Directory | None) -> tuple[str, ...]:
     """
     out: list[str] = []
     for dim in by:
-        out.append(DIMENSIONS[dim])
+        out.append(spend.dimensions[dim])
         if dim == "user" and directory is not None:
             out.append(USER_NAME)
     return tuple(out)
@@ -201,6 +235,7 @@ def collect(
     now: datetime | None = None,
     by: Sequence[str] = ("user", "model"),
     directory: Directory | None = None,
+    spend: Spend = CLAUDE_CODE,
 ) -> list[Row]:
     """Rows for the last ``days`` days (today so far included), oldest first.
 
@@ -209,18 +244,19 @@ def collect(
 
         collect("http://127.0.0.1:9090", 90, by=("team", "model"))
     """
-    unknown = [d for d in by if d not in DIMENSIONS]
+    dims = spend.dimensions
+    unknown = [d for d in by if d not in dims]
     if unknown or not by:
-        raise ValueError(f"--by takes {', '.join(DIMENSIONS)} (got {', '.join(unknown) or 'nothing'})")
-    wanted = columns(by, directory)
-    grouping = [DIMENSIONS[d] for d in by]
+        raise ValueError(f"--by takes {', '.join(dims)} (got {', '.join(unknown) or 'nothing'})")
+    wanted = columns(by, directory, spend)
+    grouping = [dims[d] for d in by]
     if directory is not None:
         grouping += [label for label in IDENTITY_LABELS if label not in grouping]
-    now = _newest(prometheus, now)
+    now = _newest(prometheus, now, spend)
     rows: list[Row] = []
     for day, end, window in _days(days, now):
         totals: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0.0, 0.0])
-        for i, metric in enumerate((COST, TOKENS)):
+        for i, metric in enumerate((spend.cost, spend.tokens)):
             expr = exact_increase_expr(metric, grouping, window)
             for labels, value in _query(prometheus, expr, end.timestamp()):
                 totals[_resolve(labels, wanted, directory)][i] += value
@@ -230,7 +266,9 @@ def collect(
     return rows
 
 
-def completeness(prometheus: str, days: int, now: datetime | None = None) -> dict[str, Completeness]:
+def completeness(
+    prometheus: str, days: int, now: datetime | None = None, spend: Spend = CLAUDE_CODE
+) -> dict[str, Completeness]:
     """For each day of the report, what budgets, caps and outages cut (empty: complete).
 
     Measured up to the newest sample of the collector's own counters, not of the spend: while a
@@ -239,13 +277,13 @@ def completeness(prometheus: str, days: int, now: datetime | None = None) -> dic
     """
     now = now or datetime.now(UTC)
     newest = _query(prometheus, f"max(timestamp({DROPPED_VALUE}))", now.timestamp())
-    spend = _newest(prometheus, now)
-    now = max(spend, min(now, datetime.fromtimestamp(newest[0][1], UTC))) if newest else spend
+    last = _newest(prometheus, now, spend)
+    now = max(last, min(now, datetime.fromtimestamp(newest[0][1], UTC))) if newest else last
 
     query = functools.partial(instant, prometheus)
     out = {}
     for day, end, window in _days(days, now):
-        resets = sum(v for _, v in _query(prometheus, reset_series_expr(COST, window), end.timestamp()))
+        resets = sum(v for _, v in _query(prometheus, reset_series_expr(spend.cost, window), end.timestamp()))
         out[day] = dataclasses.replace(measure(query, window, end.timestamp()), reset_series=resets)
     return out
 
@@ -271,10 +309,37 @@ class Report:
     weekly: tuple[Period, ...]
     monthly: tuple[Period, ...]
     cut: Mapping[str, Completeness]  # per day: what budgets, caps and outages cut
+    spend: Spend = CLAUDE_CODE
+    # tokens without a price in the window: (agent, model, tokens), in no cost figure
+    unpriced: tuple[tuple[str, str, float], ...] = ()
 
     @property
     def title(self) -> str:
-        return f"Claude Code: cost and tokens, last {self.days} days, by {', '.join(self.by)}"
+        return f"{self.spend.name}: cost and tokens, last {self.days} days, by {', '.join(self.by)}"
+
+    def unpriced_lines(self) -> list[str]:
+        """One line per agent and model whose tokens the price table lacks (their cost is not in the totals).
+
+        >>> end = datetime(2026, 12, 7, tzinfo=UTC)
+        >>> r = Report(1, ("agent",), end, (), (), (), (), {}, unpriced=(("codex", "o9", 50.0),))
+        >>> r.unpriced_lines()
+        ['UNPRICED: 50 tokens of codex / o9 have no price (agents.prices in mixin/settings.yml): not in the cost']
+        """
+        return [
+            f"UNPRICED: {tokens:,.0f} tokens of {agent} / {model} have no price "
+            "(agents.prices in mixin/settings.yml): not in the cost"
+            for agent, model, tokens in self.unpriced
+        ]
+
+
+def _unpriced(prometheus: str, spend: Spend, days: int, end: datetime) -> tuple[tuple[str, str, float], ...]:
+    if spend.unpriced is None:
+        return ()
+    first = end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+    window = max(1, int((end - first).total_seconds()))  # the report's days, as the rows count them
+    expr = exact_increase_expr(spend.unpriced, ["agent", "model"], window)
+    found = [(m.get("agent", NONE), m.get("model", NONE), v) for m, v in _query(prometheus, expr, end.timestamp())]
+    return tuple(sorted(x for x in found if x[2] > 0))
 
 
 def build_report(
@@ -283,25 +348,28 @@ def build_report(
     by: Sequence[str] = ("user", "model"),
     directory: Directory | None = None,
     now: datetime | None = None,
+    spend: Spend = CLAUDE_CODE,
 ) -> Report:
     """Query Prometheus (or Thanos Query) once for a whole report. Example, against a running stack::
 
     report = build_report("http://127.0.0.1:9090", 90, by=("team", "model"))
     print(text(report))
     """
-    end = report_end(prometheus, now)
-    rows = tuple(collect(prometheus, days, now=end, by=by, directory=directory))
+    end = report_end(prometheus, now, spend)
+    rows = tuple(collect(prometheus, days, now=end, by=by, directory=directory, spend=spend))
     # measured up to the collector's own newest sample, which can be later than the spend's
-    cut = completeness(prometheus, days, now=now)
+    cut = completeness(prometheus, days, now=now, spend=spend)
     return Report(
         days,
         tuple(by),
         end,
-        columns(by, directory),
+        columns(by, directory, spend),
         rows,
         tuple(periods(rows, "week", cut, end)),
         tuple(periods(rows, "month", cut, end)),
         cut,
+        spend,
+        _unpriced(prometheus, spend, days, end),
     )
 
 
@@ -515,7 +583,7 @@ def write_html(report: Report, path: Path) -> None:
     """A self-contained page: a warning when figures are incomplete, the trend (cost per day, or per
     week beyond 31 days), one chart per dimension, then the weekly table."""
     rows, days_cut, cols, weekly, title = report.rows, report.cut, report.columns, report.weekly, report.title
-    warnings = completeness_lines(days_cut)
+    warnings = completeness_lines(days_cut) + report.unpriced_lines()
     banner = (
         "<div class=warn role=alert><strong>These totals are incomplete.</strong><ul>"
         + "".join(f"<li>{html.escape(w)}</li>" for w in warnings)

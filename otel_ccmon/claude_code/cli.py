@@ -76,6 +76,13 @@ _SINCE = re.compile(r"^(\d+)d$")
 
 
 def _report(args: argparse.Namespace) -> int:
+    from otel_ccmon.claude_code._report import CLAUDE_CODE
+
+    return run_report(args, CLAUDE_CODE, "ccmon claude-code report")
+
+
+def run_report(args: argparse.Namespace, spend: Any, prog: str) -> int:
+    """A report of ``spend`` (Claude Code's, or every agent's) from parsed ``report`` arguments."""
     from otel_ccmon.claude_code._report import (
         Directory,
         DirectoryError,
@@ -89,38 +96,66 @@ def _report(args: argparse.Namespace) -> int:
 
     match = _SINCE.match(args.since)
     if not match or not 1 <= int(match.group(1)) <= 3660:
-        print(f"ccmon claude-code report: --since takes days, like 7d or 90d (got {args.since!r})", file=sys.stderr)
+        print(f"{prog}: --since takes days, like 7d or 90d (got {args.since!r})", file=sys.stderr)
         return 2
     days = int(match.group(1))
-    by = tuple(dict.fromkeys(args.by or ("user", "model")))
+    by = tuple(dict.fromkeys(args.by or args.default_by))
     try:
         directory = Directory.load(Path(args.directory)) if args.directory else None
         key = Path(args.identity_key_file).read_text().strip() if args.identity_key_file else os.environ.get(KEY_ENV)
         if directory is not None and key:
             directory = directory.with_pseudonyms(key)  # the collector hashed e-mails and logins with it
     except (OSError, DirectoryError) as exc:
-        print(f"ccmon claude-code report: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     try:
-        report = build_report(args.prometheus, days, by=by, directory=directory)
+        report = build_report(args.prometheus, days, by=by, directory=directory, spend=spend)
     except (OSError, ValueError) as exc:  # unreachable, or refused (Thanos Query with a store missing)
-        print(f"ccmon claude-code report: cannot query {args.prometheus}: {exc}", file=sys.stderr)
+        print(f"{prog}: cannot query {args.prometheus}: {exc}", file=sys.stderr)
         return 1
-    print(f"Claude Code spend, last {days} days, by {', '.join(by)}")
+    print(f"{spend.name} spend, last {days} days, by {', '.join(by)}")
     print(text(report))
-    warnings = completeness_lines(report.cut)
+    warnings = completeness_lines(report.cut) + report.unpriced_lines()
     for line in warnings:
         print(line)
     if not warnings:
-        print("complete: no budget, cap or collector outage cut Claude Code data in this window")
+        print(f"complete: no budget, cap or collector outage cut {spend.name} data in this window")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(report, out / "claude-code-report.csv")
-    write_periods_csv(report, "week", out / "claude-code-weekly.csv")
-    write_periods_csv(report, "month", out / "claude-code-monthly.csv")
-    write_html(report, out / "claude-code-report.html")
-    print(f"ccmon claude-code report: wrote {out / 'claude-code-report.html'} and the daily, weekly, monthly CSV")
+    write_csv(report, out / f"{spend.slug}-report.csv")
+    write_periods_csv(report, "week", out / f"{spend.slug}-weekly.csv")
+    write_periods_csv(report, "month", out / f"{spend.slug}-monthly.csv")
+    write_html(report, out / f"{spend.slug}-report.html")
+    print(f"{prog}: wrote {out / (spend.slug + '-report.html')} and the daily, weekly, monthly CSV")
     return 0
+
+
+def add_report_arguments(rep: Any, dimensions: Any, default_by: tuple[str, ...], slug: str) -> None:
+    """The options of a ``report`` command (Claude Code's and every agent's)."""
+    rep.add_argument("--since", default="7d", help="how many days back, e.g. 7d or 90d")
+    rep.add_argument(
+        "--by",
+        action="append",
+        choices=tuple(dimensions),
+        help=f"a dimension to cut by (repeat for several; default: {' and '.join(default_by)})",
+    )
+    rep.add_argument(
+        "--directory",
+        help="CSV of people: id (user id, account uuid, e-mail or login, or its pseudonym), name, optional team, "
+        "cost_center",
+    )
+    rep.add_argument(
+        "--identity-key-file",
+        help=f"the collector's identity hash key (default: ${KEY_ENV}; the local stack's: <stack folder>/{KEY_FILE}): "
+        "directory ids in clear then match the pseudonyms in Prometheus",
+    )
+    rep.add_argument(
+        "--prometheus",
+        default="http://127.0.0.1:9090",
+        help="Prometheus, or Thanos Query for history beyond Prometheus's retention (docs/long-term.md)",
+    )
+    rep.add_argument("--out", default=".", help=f"folder for {slug}-report.html and .csv")
+    rep.set_defaults(default_by=default_by)
 
 
 def _traces(args: argparse.Namespace) -> int:
@@ -175,29 +210,7 @@ def add_commands(sub: Any) -> None:
     rep = cc.add_parser(
         "report", help="cost and tokens by day, week and month, by team, cost centre, project, user, model (HTML, CSV)"
     )
-    rep.add_argument("--since", default="7d", help="how many days back, e.g. 7d or 90d")
-    rep.add_argument(
-        "--by",
-        action="append",
-        choices=tuple(DIMENSIONS),
-        help="a dimension to cut by (repeat for several; default: user and model)",
-    )
-    rep.add_argument(
-        "--directory",
-        help="CSV of people: id (user id, account uuid, e-mail or login, or its pseudonym), name, optional team, "
-        "cost_center",
-    )
-    rep.add_argument(
-        "--identity-key-file",
-        help=f"the collector's identity hash key (default: ${KEY_ENV}; the local stack's: <stack folder>/{KEY_FILE}): "
-        "directory ids in clear then match the pseudonyms in Prometheus",
-    )
-    rep.add_argument(
-        "--prometheus",
-        default="http://127.0.0.1:9090",
-        help="Prometheus, or Thanos Query for history beyond Prometheus's retention (docs/long-term.md)",
-    )
-    rep.add_argument("--out", default=".", help="folder for claude-code-report.html and .csv")
+    add_report_arguments(rep, DIMENSIONS, ("user", "model"), "claude-code")
     rep.set_defaults(func=_report)
     tr = cc.add_parser("traces", help="the slowest recent prompts with their LLM and tool breakdown (Jaeger API)")
     tr.add_argument("--jaeger", default="http://127.0.0.1:16686", help="a Jaeger query endpoint (v1 or v2)")

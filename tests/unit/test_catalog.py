@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from otel_ccmon import _agents
 from otel_ccmon import _catalog as cat
 from otel_ccmon._catalog import Kind
 
@@ -132,18 +133,21 @@ def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> N
     )
     from mixin.config import ClaudeCodeSettings
 
-    assert claude_code_series_per_developer(1) == 14 and claude_code_series_per_developer(3) == 26
+    assert claude_code_series_per_developer(1) == 20 and claude_code_series_per_developer(3) == 42
     # per developer: sessions 1, cost M x W, tokens 4 M x W, active time 2, lines 2, commits 1,
-    # pull requests 1, event cost M, prompts 1; all of it once per project (issue 21)
+    # pull requests 1, event cost M, prompts 1; all of it once per project (issue 21); and the
+    # every-agent metrics (issue 32): tokens 4 M, cost M, sessions 1
     m, w, p = 3, 2, 2
-    assert claude_code_series_per_developer(m, p, w) == p * (5 * m * w + m + 8) == 82
+    assert claude_code_series_per_developer(m, p, w) == p * (5 * m * w + m + 8 + 5 * m + 1) == 114
     settings = ClaudeCodeSettings(expected_developers=5000, models_per_developer=3, work_contexts_per_developer=1)
-    assert claude_code_stream_budget(settings) == 5000 * 26 * 3 // 2 + CLAUDE_CODE_ORG_STREAMS_PER_TEAM * 20
+    assert claude_code_stream_budget(settings) == 5000 * 42 * 3 // 2 + CLAUDE_CODE_ORG_STREAMS_PER_TEAM * 20
     cfg = firewall()
     services = cfg["processors"]["claudecode"]["services"]
     assert services == ["claude-code", "claude-code-desktop"] == cfg["connectors"]["claudecode_events"]["services"]
     budget = cfg["processors"]["claudecode"]["max_streams"]
-    assert cfg["processors"]["cardinalityguard"]["max_streams_by_service"] == dict.fromkeys(services, budget)
+    agents = [s for a in _agents.AGENTS for s in a.services if s not in services]
+    assert agents == ["gemini-cli", "codex_exec", "codex_tui", "qwen-code"]
+    assert cfg["processors"]["cardinalityguard"]["max_streams_by_service"] == dict.fromkeys(services + agents, budget)
     for spec in cat.CLAUDE_CODE_CATALOG:
         if "user.id" in spec.attribute_keys:
             assert not {"terminal.type", "query_source", "session.id"} & set(spec.attribute_keys), spec.otel_name

@@ -1,0 +1,7 @@
+"""Every coding agent beside Claude Code (issue 32): the settings that point each at the collector."""
+
+from __future__ import annotations
+
+from otel_ccmon.agents._env import AgentSetup, agent_setup
+
+__all__ = ["AgentSetup", "agent_setup"]
