@@ -1,5 +1,6 @@
 """The generated Grafana dashboards, one module each over the panel module (``mixin.panels``):
-the overview (``mixin.dashboard_overview``) and Claude Code's (``mixin.dashboard_claude_code``).
+the overview (``mixin.dashboard_overview``), Claude Code's (``mixin.dashboard_claude_code``) and every
+coding agent's (``mixin.dashboard_agents``).
 
 ``python -m mixin dashboards`` (``make dashboards``) writes every board's JSON; a test regenerates
 them and fails on any difference.
@@ -7,9 +8,10 @@ them and fails on any difference.
 
 from __future__ import annotations
 
+from mixin.dashboard_agents import AGENTS
 from mixin.dashboard_claude_code import CLAUDE_CODE
 from mixin.dashboard_overview import OVERVIEW
 from mixin.panels import Board
 
-BOARDS: tuple[Board, ...] = (OVERVIEW, CLAUDE_CODE)
+BOARDS: tuple[Board, ...] = (OVERVIEW, CLAUDE_CODE, AGENTS)
 """Every generated dashboard, in the order they are written."""

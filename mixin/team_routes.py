@@ -28,13 +28,16 @@ def team_routes(
         - receiver: team-platform
           matchers: [alertname="ClaudeCodeTeamOverBudget", team_id="platform"]
     """
-    cc = SETTINGS.claude_code
+    cc, ag = SETTINGS.claude_code, SETTINGS.agents
     teams = cc.team_budgets if team_budgets is None else team_budgets
     centres = cc.cost_center_budgets if cost_center_budgets is None else cost_center_budgets
+    every = ({}, {}) if team_budgets is not None else (ag.team_budgets, ag.cost_center_budgets)
     lines = []
     for alert, label, budgets in (
         ("ClaudeCodeTeamOverBudget", "team_id", teams),
         ("ClaudeCodeCostCenterOverBudget", "cost_center", centres),
+        ("AgentsTeamOverBudget", "team_id", every[0]),
+        ("AgentsCostCenterOverBudget", "cost_center", every[1]),
     ):
         for name, budget in sorted(budgets.items()):
             if budget.receiver is not None:

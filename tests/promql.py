@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 
 from mixin import config, recording, slos
-from mixin.rule_files import COST_CENTER_BUDGET_RECORD, EXPECTED_SERVICE_RECORD, TEAM_BUDGET_RECORD
+from mixin.alerts_agents import COST_CENTER_BUDGET as AGENTS_COST_CENTER_BUDGET
+from mixin.alerts_agents import TEAM_BUDGET as AGENTS_TEAM_BUDGET
+from mixin.rule_files import (
+    COST_CENTER_BUDGET_RECORD,
+    EXPECTED_SERVICE_RECORD,
+    TEAM_BUDGET_RECORD,
+)
 from otel_ccmon import _catalog as cat
 
 IDENT = re.compile(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{|\[|\)|\s|$)")
@@ -33,5 +39,12 @@ def known_metric(name: str) -> bool:
         or base in cat.BY_PROM_NAME
         or any(name in names for names in config.EXTERNAL_METRICS.values())
         or name in {r.record for r in (*recording.RECORDING, *slos.slo_recordings())}
-        or name in (EXPECTED_SERVICE_RECORD, TEAM_BUDGET_RECORD, COST_CENTER_BUDGET_RECORD)
+        or name
+        in (
+            EXPECTED_SERVICE_RECORD,
+            TEAM_BUDGET_RECORD,
+            COST_CENTER_BUDGET_RECORD,
+            AGENTS_TEAM_BUDGET,
+            AGENTS_COST_CENTER_BUDGET,
+        )
     )
