@@ -9,14 +9,14 @@ import re
 from mixin.alerts import ALL_ALERTS
 from mixin.collector_firewall import identity_keys
 from mixin.config import SETTINGS
-from otel_ccmon import _privacy
-from otel_ccmon._catalog import CATALOG
+from otel_ccmon import _agents, _privacy
+from otel_ccmon._catalog import AGENT_CATALOG, CATALOG, MetricSpec
 
 BEGIN, END = "<!-- metric-table:begin -->", "<!-- metric-table:end -->"
 
 
-def metric_table() -> str:
-    """The Markdown table of every catalog metric.
+def metric_table(specs: tuple[MetricSpec, ...] = CATALOG) -> str:
+    """The Markdown table of every catalog metric (or of ``specs``).
 
     >>> metric_table().splitlines()[0].startswith("| Prometheus name")
     True
@@ -25,7 +25,7 @@ def metric_table() -> str:
         "| Prometheus name | OTel name | kind | unit | attributes | description |",
         "|---|---|---|---|---|---|",
     ]
-    for m in CATALOG:
+    for m in specs:
         attrs = ", ".join(
             f"`{a.key}` ({'/'.join(sorted(a.allowed))})" if a.allowed else f"`{a.key}` (capped)" for a in m.attributes
         )
@@ -93,6 +93,34 @@ def render_readme(text: str) -> str:
     figures = counts()
     text = _COUNT.sub(lambda m: f"<!--n:{m.group(1)}-->{figures[m.group(1)]}<!--/n-->", text)
     return _section(text, "metric-table", metric_table())
+
+
+def price_table() -> str:
+    """docs/agents.md's price table: what mixin/settings.yml holds (USD per million tokens).
+
+    >>> price_table().splitlines()[4].startswith("| any |")
+    True
+    """
+    ag = SETTINGS.agents
+    lines = [
+        f"Prices as of {ag.prices_as_of} (`agents.prices` in mixin/settings.yml), USD per million tokens:",
+        "",
+        "| agent | model | " + " | ".join(_agents.TOKEN_TYPES) + " |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in ag.prices:
+        p = row.per_million()
+        cells = [f"{p[t]:g}" if t in p else "unpriced" for t in _agents.TOKEN_TYPES]
+        agent = "any" if row.agent == "*" else row.agent
+        lines.append(f"| {agent} | `{row.model}` | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def render_agents(text: str) -> str:
+    """docs/agents.md's generated sections: the shared metrics, the mapping per agent, the prices."""
+    text = _section(text, "agent-metrics", metric_table(AGENT_CATALOG))
+    text = _section(text, "agent-mappings", _agents.mapping_markdown().rstrip("\n"))
+    return _section(text, "agent-prices", price_table())
 
 
 def render_claude_code(text: str) -> str:

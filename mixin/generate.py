@@ -60,10 +60,11 @@ def k8s_outputs(root: Path) -> dict[Path, str]:
 def docs_outputs(root: Path) -> dict[Path, str]:
     """The README with its metric table regenerated from the catalog, docs/claude-code.md with its
     privacy allowlist."""
-    readme, claude_code = root / "README.md", root / "docs" / "claude-code.md"
+    readme, claude_code, agents = root / "README.md", root / "docs" / "claude-code.md", root / "docs" / "agents.md"
     return {
         readme: docs.render_readme(readme.read_text()),
         claude_code: docs.render_claude_code(claude_code.read_text()),
+        agents: docs.render_agents(agents.read_text()),
     }
 
 

@@ -259,6 +259,7 @@ def mapping_markdown() -> str:
             parts = [f"`{k}` → `{v}`" for k, v in m.rename.items()]
             parts += [f"{k} → {v}" for k, v in m.types.items()]
             parts += [f"`{k}={v}`" for k, v in m.constant.items()]
+            parts += [f"{k} taken out of {v}" for k, v in m.within.items()]
             lines.append(f"| `{m.source}` | `{m.target}` | {', '.join(parts) or 'as sent'} | {m.note} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
