@@ -187,8 +187,15 @@ def _handler(stub: ModelStub) -> type[BaseHTTPRequestHandler]:
             elif api == "gemini" and "stream" in path:
                 self._stream(iter([_data(_gemini(model, usage, "done"))]))
             elif api == "gemini":
-                # the `auto` model's router asks for a JSON verdict without streaming
-                verdict = json.dumps({"reasoning": "simple", "model_choice": "flash"})
+                # the `auto` model's routers (classifier, numerical) ask for a JSON verdict, not streamed
+                verdict = json.dumps(
+                    {
+                        "reasoning": "simple",
+                        "model_choice": "flash",
+                        "complexity_reasoning": "simple",
+                        "complexity_score": 10,
+                    }
+                )
                 self._json(200, _gemini(model, usage, verdict))
             elif api == "responses":
                 self._stream(_responses(model, usage, "done"))

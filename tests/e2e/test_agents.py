@@ -16,7 +16,7 @@ import os
 import shlex
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -59,7 +59,9 @@ def printed(agent: str, otlp: str, fmt: str) -> str:
     return out.stdout
 
 
-def run_agent(agent: str, base: str, otlp: str, model: str, team: str) -> subprocess.Popen[str]:
+def run_agent(
+    agent: str, base: str, otlp: str, model: str | None, team: str, extra: Mapping[str, str]
+) -> subprocess.Popen[str]:
     """One real session of ``agent``; the settings file is what ``ccmon agents env`` printed, plus
     the user's own model-provider choice (the stub)."""
     home = Path(tempfile.mkdtemp(prefix=f"{agent}-home-"))
@@ -73,7 +75,7 @@ def run_agent(agent: str, base: str, otlp: str, model: str, team: str) -> subpro
         )
         (home / ".codex").mkdir()
         (home / ".codex" / "config.toml").write_text(provider + content)
-        env |= {"CODEX_HOME": str(home / ".codex"), "STUB_API_KEY": "x"}
+        env |= {"CODEX_HOME": str(home / ".codex"), "STUB_API_KEY": "x", **extra}
         argv = [str(BINARIES["codex"]), "exec", "--skip-git-repo-check", "say done"]
     else:
         settings = json.loads(content)
@@ -84,10 +86,11 @@ def run_agent(agent: str, base: str, otlp: str, model: str, team: str) -> subpro
         (folder / "settings.json").write_text(json.dumps(settings))
         if agent == "gemini-cli":
             env |= {"GEMINI_API_KEY": "x", "GOOGLE_GEMINI_BASE_URL": base}
-            argv = [str(BINARIES["gemini"]), "-m", model, "-p", "say done"]
+            argv = [str(BINARIES["gemini"]), *(("-m", model) if model else ()), "-p", "say done"]
         else:
-            env |= {"OPENAI_API_KEY": "x", "OPENAI_BASE_URL": f"{base}/v1", "OPENAI_MODEL": model}
+            env |= {"OPENAI_API_KEY": "x", "OPENAI_BASE_URL": f"{base}/v1", "OPENAI_MODEL": model or ""}
             argv = [str(BINARIES["qwen"]), "-p", "say done"]
+    env |= extra
     return subprocess.Popen(
         argv, env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -114,12 +117,23 @@ def expected_cost(agent: str, model: str, requests: int) -> float:
     )
 
 
-RUNS = [  # (agent, model, team, stub api)
-    ("gemini-cli", "gemini-2.5-flash", "alpha", "gemini"),
-    ("codex", "gpt-5-codex", "beta", "responses"),
-    ("qwen-code", "qwen3-coder-plus", "beta", "chat"),
-    ("qwen-code", UNLISTED, "alpha", "chat"),
+RUNS = [  # (agent, model, team, extra environment); model None: the agent's default (Gemini: auto)
+    ("gemini-cli", "gemini-2.5-flash", "alpha", {}),
+    # auto: a router call and the routed one, each counted under its model; delta temporality
+    ("gemini-cli", None, "alpha", {"OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE": "delta"}),
+    ("codex", "gpt-5-codex", "beta", {}),
+    ("qwen-code", "qwen3-coder-plus", "beta", {}),
+    ("qwen-code", UNLISTED, "alpha", {}),
 ]
+API = {"gemini": "gemini-cli", "responses": "codex", "chat": "qwen-code"}
+TYPES = (("input", USAGE.input), ("cacheRead", USAGE.cached), ("output", USAGE.output), ("reasoning", USAGE.reasoning))
+
+
+def priced(agent: str, model: str) -> bool:
+    return any(
+        r.agent in ("*", agent) and (r.model == model or (r.model.endswith("*") and model.startswith(r.model[:-1])))
+        for r in SETTINGS.agents.prices
+    )
 
 
 def test_every_agent_in_one_token_and_one_cost_metric(
@@ -133,41 +147,39 @@ def test_every_agent_in_one_token_and_one_cost_metric(
         shlex.split(line.removeprefix("export "))[0].split("=", 1)
         for line in printed("claude-code", otlp, "shell").splitlines()
     )
-    procs = [run_agent(agent, base, otlp, model, team) for agent, model, team, _ in RUNS]
+    procs = [run_agent(agent, base, otlp, model, team, extra) for agent, model, team, extra in RUNS]
     procs.append(
         run_cli(claude_base, otlp, "plain", "claude-sonnet-4-5", "delta", "http/protobuf", settings=claude_env,
                 extra={"OTEL_RESOURCE_ATTRIBUTES": "team.id=alpha"})
     )  # fmt: skip
     finish(procs)
 
-    # the ground truth: what the stubs served, per agent and model
-    served = {(a, model): sum(1 for x in m.of(api) if x.model == model) for a, model, _, api in RUNS}
-    assert all(n >= 1 for n in served.values()), (served, m.served)
+    # the ground truth: what the stubs served, per agent and model (Gemini's auto: router and routed)
+    served: dict[tuple[str, str], int] = {}
+    for x in m.served:
+        assert x.status == 200
+        served[(API[x.api], x.model)] = served.get((API[x.api], x.model), 0) + 1
+    gemini_models = {model for agent, model in served if agent == "gemini-cli"}
+    assert len(gemini_models) >= 3, f"auto mode adds a router call and its routed model: {served}"
     claude_served = [x.usage for x in claude_stub.served if x.usage is not None]
     assert len(claude_served) == 1
     expected: dict[str, float] = {}
+    unpriced: dict[tuple[str, str], float] = {}
     for (agent, model), n in served.items():
-        for typ, v in (
-            ("input", USAGE.input),
-            ("cacheRead", USAGE.cached),
-            ("output", USAGE.output),
-            ("reasoning", USAGE.reasoning),
-        ):
-            key = f'agent_token_usage_tokens_total{{agent="{agent}",model="{model}",type="{typ}"}}'
-            expected[key] = expected.get(key, 0.0) + n * v
+        for typ, v in TYPES:
+            expected[f'agent_token_usage_tokens_total{{agent="{agent}",model="{model}",type="{typ}"}}'] = n * v
+        if priced(agent, model):
+            expected[f'agent_cost_usage_USD_total{{agent="{agent}",model="{model}",estimated="true"}}'] = expected_cost(
+                agent, model, n
+            )
+        else:
+            unpriced[(agent, model)] = n * float(sum(v for _, v in TYPES))
+            expected[f'agent_token_unpriced_tokens_total{{agent="{agent}",model="{model}"}}'] = unpriced[(agent, model)]
+    assert ("qwen-code", UNLISTED) in unpriced
     cu = claude_served[0]
     for typ, v in (("input", cu.input_tokens), ("output", cu.output_tokens), ("cacheRead", cu.cache_read_input_tokens),
                    ("cacheCreation", cu.cache_creation_input_tokens)):  # fmt: skip
         expected[f'agent_token_usage_tokens_total{{agent="claude-code",type="{typ}"}}'] = float(v)
-    for agent, model, _, _ in RUNS:
-        if model != UNLISTED:
-            expected[f'agent_cost_usage_USD_total{{agent="{agent}",model="{model}",estimated="true"}}'] = expected_cost(
-                agent, model, served[(agent, model)]
-            )
-    unpriced = f'agent_token_unpriced_tokens_total{{agent="qwen-code",model="{UNLISTED}"}}'
-    expected[unpriced] = served[("qwen-code", UNLISTED)] * float(
-        USAGE.input + USAGE.cached + USAGE.output + USAGE.reasoning
-    )
 
     def arrived() -> bool:
         return all(abs(total(stack, e) - v) <= 1e-9 for e, v in expected.items())
@@ -217,17 +229,23 @@ def test_every_agent_in_one_token_and_one_cost_metric(
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert report.returncode == 0, report.stdout + report.stderr
-    assert f"UNPRICED: {expected[unpriced]:,.0f} tokens of qwen-code / {UNLISTED}" in report.stdout, report.stdout
+    for (agent, model), tokens in unpriced.items():
+        assert f"UNPRICED: {tokens:,.0f} tokens of {agent} / {model}" in report.stdout, report.stdout
     with (out / "agents-report.csv").open() as f:
         rows = list(csv.DictReader(f))
-    by = {(r["agent"], r["team_id"]): (float(r["cost_usd"]), float(r["tokens"])) for r in rows}
+    by: dict[tuple[str, str], tuple[float, float]] = {}
+    for r in rows:  # one row per day and (agent, team): a run across midnight has two days
+        cost, tokens = by.get((r["agent"], r["team_id"]), (0.0, 0.0))
+        by[(r["agent"], r["team_id"])] = (cost + float(r["cost_usd"]), tokens + float(r["tokens"]))
     qwen_beta = expected_cost("qwen-code", "qwen3-coder-plus", served[("qwen-code", "qwen3-coder-plus")])
     assert by[("qwen-code", "beta")][0] == pytest.approx(qwen_beta, abs=1e-6)
     assert by[("qwen-code", "alpha")][0] == 0  # the unpriced model's cost is not there...
-    assert by[("qwen-code", "alpha")][1] == expected[unpriced]  # ...its tokens are
+    assert by[("qwen-code", "alpha")][1] == unpriced[("qwen-code", UNLISTED)]  # ...its tokens are
     assert by[("codex", "beta")][0] == pytest.approx(
         expected_cost("codex", "gpt-5-codex", served[("codex", "gpt-5-codex")]), abs=1e-6
     )
     assert by[("claude-code", "alpha")][0] == pytest.approx(own, abs=1e-6)
+    gemini_tokens = sum(n for (agent, _), n in served.items() if agent == "gemini-cli") * sum(v for _, v in TYPES)
+    assert by[("gemini-cli", "alpha")][1] == gemini_tokens
     teams_cost = {t: sum(c for (_, tt), (c, _) in by.items() if tt == t) for t in ("alpha", "beta")}
     assert teams_cost["beta"] == pytest.approx(by[("codex", "beta")][0] + qwen_beta, abs=1e-6)
