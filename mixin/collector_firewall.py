@@ -188,6 +188,7 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
     agent_services = [s for agent in _agents.AGENTS for s in agent.services if s not in services]
     attribution = list(SETTINGS.claude_code.attribution_keys)
     capped = attribution + [k for k in CLAUDE_CODE_CAPPED_KEYS if k not in CLAUDE_CODE_ATTRIBUTION_KEYS]
+    capped.append(_agents.AGENT_KEY)  # applications name their agents (ccmon-instrument): bounded
     return {
         "connectors": {
             "claudecode_events": {
@@ -231,6 +232,7 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
                 ),
                 # every coding agent in one vocabulary (otel_ccmon/_agents.py, docs/agents.md)
                 "agents": _agents.collector_agents((*_agents.RECORD_KEYS, *attribution)),
+                "apps": _agents.collector_apps(),
                 "pricing": pricing(),
                 "outputs": {
                     spec.otel_name: {"unit": spec.unit, "description": spec.description} for spec in AGENT_CATALOG

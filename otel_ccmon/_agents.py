@@ -209,6 +209,32 @@ spans): not mapped yet."""
 
 BY_NAME: Mapping[str, Agent] = MappingProxyType({a.name: a for a in AGENTS})
 
+APP_AGENT_KEY = "gen_ai.agent.name"
+"""An application's agent on its model-call metrics (otel_ccmon/_genai.py); the service's name without it."""
+APP_MAPPINGS: tuple[Mapping_, ...] = (
+    _m(
+        "genai.tokens",
+        TOKENS,
+        rename={"gen_ai.response.model": "model"},
+        note="types as recorded (already disjoint); agent: gen_ai.agent.name, else service.name",
+    ),
+    _m("genai.requests", REQUESTS, rename={"gen_ai.request.model": "model"}),
+)
+"""What of an application's model calls (ccmon-instrument) joins the shared metrics: tokens and requests;
+``genai_duration_seconds`` stays the app's own metric."""
+
+
+def collector_apps() -> dict[str, object]:
+    """The claudecode processor's ``apps`` section.
+
+    >>> sorted(collector_apps()["metrics"])
+    ['genai.requests', 'genai.tokens']
+    """
+    return {
+        "agent_key": APP_AGENT_KEY,
+        "metrics": {m.source: {"to": m.target, "rename": dict(m.rename)} for m in APP_MAPPINGS},
+    }
+
 
 def collector_agents(record_keys: tuple[str, ...] = RECORD_KEYS) -> list[dict[str, object]]:
     """The claudecode processor's ``agents`` section.

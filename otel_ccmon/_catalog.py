@@ -158,6 +158,11 @@ TRUTH_SCORE_BUCKETS: tuple[float, ...] = (
 )
 AGENT_TASK_BUCKETS: tuple[float, ...] = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 GOAP_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+GENAI_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0)
+# Model calls of the app's agents (ccmon-instrument's GenAI instrumentation, otel_ccmon/_genai.py):
+# which agent (its name, capped; the service's when none is set), provider, model
+GENAI_AGENT = Attribute("gen_ai.agent.name")
+GENAI_PROVIDER = Attribute("gen_ai.provider.name", _values("anthropic", "openai"))
 GC_BUCKETS: tuple[float, ...] = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
 HTTP_BUCKETS: tuple[float, ...] = (
     0.005,
@@ -276,6 +281,41 @@ CATALOG: tuple[MetricSpec, ...] = (
         "Duration of agent tasks.",
         (AGENT_ID, TASK_TYPE),
         AGENT_TASK_BUCKETS,
+    ),
+    # Model calls (issue 33): the collector maps tokens and requests onto the every-agent metrics
+    # (agent_token_usage_tokens_total, agent_api_requests_total) and prices the tokens; the duration
+    # stays the app's own
+    MetricSpec(
+        "genai.tokens",
+        "genai_tokens_total",
+        _C,
+        "tokens",
+        "Tokens of the app's model calls (Anthropic, OpenAI SDKs), by agent, model and type (types disjoint: "
+        "input excludes cached input, output excludes reasoning).",
+        (
+            GENAI_AGENT,
+            GENAI_PROVIDER,
+            Attribute("gen_ai.response.model"),
+            Attribute("type", _values(*_agents.TOKEN_TYPES)),
+        ),
+    ),
+    MetricSpec(
+        "genai.requests",
+        "genai_requests_total",
+        _C,
+        "{request}",
+        "The app's model API calls, by agent, model and HTTP status (error: no response).",
+        (GENAI_AGENT, GENAI_PROVIDER, Attribute("gen_ai.request.model"), Attribute("status_code")),
+    ),
+    MetricSpec(
+        "genai.duration",
+        "genai_duration_seconds",
+        _H,
+        "s",
+        "Duration of the app's model API calls (to the response; a stream: to its first event), by agent, "
+        "model and outcome.",
+        (GENAI_AGENT, GENAI_PROVIDER, Attribute("gen_ai.request.model"), Attribute("outcome", _values("ok", "error"))),
+        GENAI_BUCKETS,
     ),
     # Database & cache
     MetricSpec(
@@ -833,7 +873,8 @@ CLAUDE_CODE_CATALOG: tuple[MetricSpec, ...] = (
 
 # Every coding agent in one vocabulary (issue 32, otel_ccmon/_agents.py): made in the collector from
 # each agent's own metrics; the agent label tells them apart, the types never overlap.
-_AGENT = (Attribute(_agents.AGENT_KEY, _values(*(a.name for a in _agents.AGENTS))),)
+# the coding agents' names, and the agents of applications (ccmon-instrument): capped in the collector
+_AGENT = (Attribute(_agents.AGENT_KEY),)
 _AGENT_WHO = _AGENT + _CC_USER
 
 

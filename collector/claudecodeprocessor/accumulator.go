@@ -534,7 +534,10 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 				a.consumeAgent(rm, ag, now, t)
 				return true
 			}
-			return false
+			if len(a.cfg.Apps.Metrics) > 0 {
+				a.consumeApp(rm, now, t)
+			}
+			return rm.ScopeMetrics().Len() == 0
 		}
 		rawRes := rm.Resource().Attributes()
 		res := a.reduceResource(rawRes)

@@ -186,6 +186,35 @@ func (a *accumulator) consumeAgent(rm pmetric.ResourceMetrics, ag *AgentConfig, 
 	}
 }
 
+// consumeApp maps an application's model-call metrics (ccmon-instrument's genai.*) onto the shared
+// ones, priced like any agent's; they leave the batch, the app's other metrics stay.
+func (a *accumulator) consumeApp(rm pmetric.ResourceMetrics, now time.Time, t *tally) {
+	rawRes := rm.Resource().Attributes()
+	var to *shared
+	service, _ := rawRes.Get("service.name")
+	rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
+		sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
+			rule, mapped := a.cfg.Apps.Metrics[m.Name()]
+			if !mapped {
+				return false
+			}
+			if to == nil {
+				res := a.reduceResource(rawRes)
+				to = &shared{rawRes: rawRes, res: res, resKey: a.mapKey(res), now: now, t: t}
+			}
+			a.increments(m, a.mapKey(rawRes), now, t, func(attrs pcommon.Map, v float64) {
+				name := service.AsString()
+				if own, ok := attrs.Get(a.cfg.Apps.AgentKey); ok && own.AsString() != "" {
+					name = own.AsString()
+				}
+				a.feed(&AgentConfig{Name: name}, rule, attrs, *to, v)
+			})
+			return true
+		})
+		return sm.Metrics().Len() == 0
+	})
+}
+
 func pointCount(m pmetric.Metric) int {
 	switch m.Type() {
 	case pmetric.MetricTypeSum:

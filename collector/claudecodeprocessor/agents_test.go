@@ -149,8 +149,8 @@ func TestUnpricedModelIsCountedNeverPricedAtZero(t *testing.T) {
 	c.t = c.t.Add(time.Minute)
 	got := totals(a.snapshot(c.t))
 	want := map[string]float64{
-		tokens + "{agent=codex,model=o9-experimental,type=input}":   50,
-		tokens + "{agent=codex,model=o9-experimental,type=output}":  5,
+		tokens + "{agent=codex,model=o9-experimental,type=input}":    50,
+		tokens + "{agent=codex,model=o9-experimental,type=output}":   5,
 		unpriced + "{agent=codex,model=o9-experimental,type=input}":  50,
 		unpriced + "{agent=codex,model=o9-experimental,type=output}": 5,
 	}
@@ -173,7 +173,7 @@ func TestClaudeCodeKeepsItsMetricsAndJoinsTheSharedOnesWithItsOwnCost(t *testing
 		// Claude Code's input excludes its cache reads already: nothing debited, nothing priced
 		tokens + "{agent=claude-code,model=claude-opus,type=input}":     100,
 		tokens + "{agent=claude-code,model=claude-opus,type=cacheRead}": 40,
-		costs + "{agent=claude-code,estimated=false,model=claude-opus}":  0.25,
+		costs + "{agent=claude-code,estimated=false,model=claude-opus}": 0.25,
 	})
 }
 
@@ -236,4 +236,41 @@ func TestPriceTableErrorsNameTheRow(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
+}
+
+func TestAppModelCallsJoinTheSharedMetricsByAgentAndTheRestPasses(t *testing.T) {
+	a, c := newTestAccumulator(t, func(cfg *Config) {
+		agentsConfig(cfg)
+		cfg.Apps = AppsConfig{AgentKey: "gen_ai.agent.name", Metrics: map[string]AgentMetric{
+			"genai.tokens": {To: tokens, Rename: map[string]string{"gen_ai.response.model": "model"}},
+		}}
+	})
+	point := func(agent, typ string, v float64) pt {
+		attrs := map[string]string{"gen_ai.response.model": "gpt-5-mini", "type": typ, "gen_ai.provider.name": "openai"}
+		if agent != "" {
+			attrs["gen_ai.agent.name"] = agent
+		}
+		return pt{attrs, v, t0, t0}
+	}
+	md := sums("swarm-app", "genai.tokens", pmetric.AggregationTemporalityCumulative,
+		point("coder", "input", 100), point("coder", "output", 30), point("", "input", 5))
+	other := sums("swarm-app", "neural.operations", pmetric.AggregationTemporalityCumulative, pt{map[string]string{}, 3, t0, t0})
+	other.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).CopyTo(
+		md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().AppendEmpty())
+	out, err := a.process(context.Background(), md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := out.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	if ms.Len() != 1 || ms.At(0).Name() != "neural.operations" {
+		t.Fatalf("the app's other metric passes, its genai.tokens does not: %d metrics", ms.Len())
+	}
+	c.t = c.t.Add(time.Minute)
+	assertTotals(t, totals(a.snapshot(c.t)), map[string]float64{
+		tokens + "{agent=coder,model=gpt-5-mini,type=input}":        100,
+		tokens + "{agent=coder,model=gpt-5-mini,type=output}":       30,
+		tokens + "{agent=swarm-app,model=gpt-5-mini,type=input}":    5, // no agent: the service
+		costs + "{agent=coder,estimated=true,model=gpt-5-mini}":     (100*1.25 + 30*10) / 1e6,
+		costs + "{agent=swarm-app,estimated=true,model=gpt-5-mini}": 5 * 1.25 / 1e6,
+	})
 }

@@ -107,6 +107,16 @@ type Config struct {
 	Pricing PricingConfig `mapstructure:"pricing"`
 	// Outputs are the shared metrics' units and descriptions, by name (from the catalog).
 	Outputs map[string]OutputConfig `mapstructure:"outputs"`
+	// Apps maps the model-call metrics of any other service (an application under ccmon-instrument:
+	// genai.tokens, genai.requests) onto the shared ones; its other metrics pass untouched.
+	Apps AppsConfig `mapstructure:"apps"`
+}
+
+// AppsConfig maps applications' model-call metrics; the agent is the point's AgentKey attribute
+// (the app's agent: coder, planner, ...), else the service.name.
+type AppsConfig struct {
+	AgentKey string                 `mapstructure:"agent_key"`
+	Metrics  map[string]AgentMetric `mapstructure:"metrics"`
 }
 
 // AgentConfig recognises one coding agent and maps its metrics onto the shared ones.
@@ -228,6 +238,11 @@ func (c *Config) validateAgents() []error {
 			if _, ok := c.Outputs[m.To]; !ok {
 				errs = append(errs, fmt.Errorf("agents[%d].metrics.%s: to %q is not in outputs", i, name, m.To))
 			}
+		}
+	}
+	for name, m := range c.Apps.Metrics {
+		if _, ok := c.Outputs[m.To]; !ok {
+			errs = append(errs, fmt.Errorf("apps.metrics.%s: to %q is not in outputs", name, m.To))
 		}
 	}
 	for i, p := range c.Pricing.Prices {

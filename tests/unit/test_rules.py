@@ -268,7 +268,7 @@ def test_collector_firewall_is_current_and_sized_for_the_catalog() -> None:
         assert set(claude["metrics"][spec.otel_name]["attributes"]) == set(spec.attribute_keys)
     assert config.SETTINGS.claude_code.attribution_keys == cat.CLAUDE_CODE_ATTRIBUTION_KEYS
     assert claude["from_resource"] == [*cat.CLAUDE_CODE_ATTRIBUTION_KEYS, "enduser.id", "user.email"]
-    assert set(claude["capped_keys"]) == set(cat.CLAUDE_CODE_CAPPED_KEYS)
+    assert set(claude["capped_keys"]) == {*cat.CLAUDE_CODE_CAPPED_KEYS, "agent"}  # and the agents of apps
     events = yaml.safe_load(content)["connectors"]["claudecode_events"]
     assert events["duration_buckets"] == list(cat.CLAUDE_CODE_DURATION_BUCKETS)
     budget = config.SETTINGS.series_budget_per_service or collector_firewall.default_budget()
