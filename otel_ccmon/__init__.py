@@ -42,6 +42,7 @@ from otel_ccmon._api import (
 )
 from otel_ccmon._catalog import CATALOG, Kind, MetricSpec
 from otel_ccmon._core import Monitor
+from otel_ccmon._genai import genai_agent, instrument_genai, uninstrument_genai
 from otel_ccmon._meta import VERSION as __version__
 from otel_ccmon._runtime import monitor_event_loop
 from otel_ccmon._settings import Settings
@@ -56,8 +57,10 @@ __all__ = [
     "Timer",
     "__version__",
     "configure",
+    "genai_agent",
     "initialize_metrics",
     "instrument_app",
+    "instrument_genai",
     "monitor_event_loop",
     "observe_agent_task",
     "observe_db_query",
@@ -86,4 +89,5 @@ __all__ = [
     "set_patterns_active",
     "set_patterns_unused",
     "shutdown_metrics",
+    "uninstrument_genai",
 ]

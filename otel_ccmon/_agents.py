@@ -288,4 +288,15 @@ def mapping_markdown() -> str:
             parts += [f"{k} taken out of {v}" for k, v in m.within.items()]
             lines.append(f"| `{m.source}` | `{m.target}` | {', '.join(parts) or 'as sent'} | {m.note} |")
         lines.append("")
+    lines += [
+        "### Applications (ccmon-instrument, `agent` = `gen_ai.agent.name`, else the service)",
+        "",
+        "Any other service's model-call metrics (otel_ccmon/_genai.py); its other metrics pass untouched.",
+        "",
+        "| its metric | ours | its attributes → ours | note |",
+        "|---|---|---|---|",
+    ]
+    for m in APP_MAPPINGS:
+        renamed = ", ".join(f"`{k}` → `{v}`" for k, v in m.rename.items())
+        lines.append(f"| `{m.source}` | `{m.target}` | {renamed} | {m.note} |")
     return "\n".join(lines).rstrip() + "\n"

@@ -132,6 +132,28 @@ def _chat(model: str, u: Usage, text: str) -> Iterator[bytes]:
     yield b"data: [DONE]\n\n"
 
 
+def _plain(api: str, model: str, u: Usage) -> dict[str, Any]:
+    if api == "responses":
+        *_, completed = _responses(model, u, "done")
+        return dict(json.loads(completed.decode().split("data: ", 1)[1])["response"])
+    usage = {
+        "prompt_tokens": u.input + u.cached,
+        "prompt_tokens_details": {"cached_tokens": u.cached},
+        "completion_tokens": u.output + u.reasoning,
+        "completion_tokens_details": {"reasoning_tokens": u.reasoning},
+        "total_tokens": u.input + u.cached + u.output + u.reasoning,
+    }
+    message = {"role": "assistant", "content": "done"}
+    return {
+        "id": f"chatcmpl-{time.monotonic_ns()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+        "usage": usage,
+    }
+
+
 def _handler(stub: ModelStub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -197,6 +219,8 @@ def _handler(stub: ModelStub) -> type[BaseHTTPRequestHandler]:
                     }
                 )
                 self._json(200, _gemini(model, usage, verdict))
+            elif not body.get("stream"):  # a plain (not streamed) OpenAI reply: the last event's object
+                self._json(200, _plain(api, model, usage))
             elif api == "responses":
                 self._stream(_responses(model, usage, "done"))
             else:
