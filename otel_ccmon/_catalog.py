@@ -46,6 +46,7 @@ class Source(enum.Enum):
     CLAUDE_CODE = "claude_code"  # Claude Code's own counters, as the CLI sends them
     CLAUDE_CODE_EVENTS = "claude_code_events"  # derived in the collector from Claude Code's log events
     AGENTS = "agents"  # every coding agent's metrics, in one vocabulary (the collector's claudecode processor)
+    GENAI = "genai"  # an app's model calls, recorded by otel_ccmon/_genai.py (tokens, requests: mapped to AGENTS)
 
 
 OVERFLOW_VALUE = "__overflow__"
@@ -298,6 +299,7 @@ CATALOG: tuple[MetricSpec, ...] = (
             Attribute("gen_ai.response.model"),
             Attribute("type", _values(*_agents.TOKEN_TYPES)),
         ),
+        source=Source.GENAI,
     ),
     MetricSpec(
         "genai.requests",
@@ -306,6 +308,7 @@ CATALOG: tuple[MetricSpec, ...] = (
         "{request}",
         "The app's model API calls, by agent, model and HTTP status (error: no response).",
         (GENAI_AGENT, GENAI_PROVIDER, Attribute("gen_ai.request.model"), Attribute("status_code")),
+        source=Source.GENAI,
     ),
     MetricSpec(
         "genai.duration",
@@ -316,6 +319,7 @@ CATALOG: tuple[MetricSpec, ...] = (
         "model and outcome.",
         (GENAI_AGENT, GENAI_PROVIDER, Attribute("gen_ai.request.model"), Attribute("outcome", _values("ok", "error"))),
         GENAI_BUCKETS,
+        source=Source.GENAI,
     ),
     # Database & cache
     MetricSpec(

@@ -189,7 +189,7 @@ class Recorder:
         self._cache_counts: dict[str, list[int]] = {}  # SDK mode: cache_type -> [hits, misses]
         self.metrics: dict[str, _Metric] = {}
         for spec in cat.CATALOG:
-            if spec.source in (cat.Source.APP, cat.Source.SELF, cat.Source.RECEIVER):
+            if spec.source in (cat.Source.APP, cat.Source.SELF, cat.Source.RECEIVER, cat.Source.GENAI):
                 self._create(spec)
         self._dropped = self.metrics["ccmon.dropped_measurements"]
 
