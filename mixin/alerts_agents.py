@@ -5,8 +5,8 @@ the per-agent ones here select the other agents only, so one incident pages once
 
 from __future__ import annotations
 
-from mixin.config import SETTINGS
-from mixin.model import Alert, Scenario
+from mixin.config import APP_JOB, SETTINGS
+from mixin.model import Alert, Scenario, histogram_series
 from otel_ccmon._agents import AGENTS
 
 AG = SETTINGS.agents
@@ -20,6 +20,8 @@ NOT_CLAUDE = 'agent!~"{}"'.format("|".join(a.name for a in AGENTS if a.sends_cos
 """The agents whose API errors and silence only these alerts watch (Claude Code has its own)."""
 START, END = SETTINGS.claude_code.working_hours_utc
 CODEX = 'job="codex_exec",agent="codex",model="gpt-5-codex"'
+DURATION = "genai_duration_seconds"
+APP_CALL = 'gen_ai_agent_name="planner-agent",gen_ai_provider_name="anthropic",gen_ai_request_model="claude-haiku-4-5",outcome="ok"'
 
 
 def _spend_over_budget(label: str, budget_record: str) -> str:
@@ -239,6 +241,87 @@ AGENT_ALERTS: tuple[Alert, ...] = (
             active_from=60 * START,
         ),
         for_="30m",
+        group="agents",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="AgentModelLatencyHigh",
+        severity="P2",
+        component="agents",
+        expr=(
+            "histogram_quantile(0.95, sum by (le, job, gen_ai_agent_name, gen_ai_request_model) "
+            f"(rate({DURATION}_bucket[10m]))) > {AG.model_latency_p95_seconds:g}"
+        ),
+        summary="Model calls of {{ $labels.job }} / {{ $labels.gen_ai_agent_name }} are slow",
+        description=(
+            "p95 of {{ $labels.gen_ai_agent_name }}'s calls to {{ $labels.gen_ai_request_model }} is "
+            f"{{{{ $value | humanizeDuration }}}} (threshold {AG.model_latency_p95_seconds:g} s)."
+        ),
+        impact="The agent's tasks wait on the model: plans and reviews take longer, queues grow.",
+        meaning=(
+            "The 95th percentile of an application agent's model API call duration (genai_duration_seconds, "
+            "ccmon-instrument's hooks) over 10 minutes is above model_latency_p95_seconds "
+            f"({AG.model_latency_p95_seconds:g} s, agents in mixin/settings.yml), for 10 minutes."
+        ),
+        diagnosis=(
+            f'histogram_quantile(0.95, sum by (le, gen_ai_request_model) (rate({DURATION}_bucket{{job="<job>"}}[10m])))',
+            f'sum by (status_code) (rate({REQUESTS}{{agent="<agent>"}}[10m]))   # retries and 429s make calls slow',
+        ),
+        mitigation=(
+            "A provider slowdown: its status page; switch the agent to a faster model if latency matters more.",
+            "Long generations: lower max_tokens, or stream the answer.",
+        ),
+        scenario=Scenario(
+            firing=histogram_series({"5.0": 0, "10.0": 0, "20.0": 60, "+Inf": 60}, DURATION, APP_CALL),
+            healthy=histogram_series({"5.0": 60, "10.0": 60, "20.0": 60, "+Inf": 60}, DURATION, APP_CALL),
+            value=19.5,  # every call in (10, 20]: 0.95 of the way
+            labels={"job": APP_JOB, "gen_ai_agent_name": "planner-agent", "gen_ai_request_model": "claude-haiku-4-5"},
+        ),
+        for_="10m",
+        threshold=AG.model_latency_p95_seconds,
+        group="agents",
+        service_label=False,
+        push_variant=False,
+    ),
+    Alert(
+        name="AgentTokenBurnHigh",
+        severity="P3",
+        component="agents",
+        expr=f"sum by (agent) (increase({TOKENS}{{{NOT_CLAUDE}}}[1h])) > {AG.tokens_per_hour}",
+        summary="{{ $labels.agent }} burns tokens above its hourly budget",
+        description=(
+            "{{ $labels.agent }} used {{ $value | humanize }} tokens in the last hour "
+            f"(budget {AG.tokens_per_hour:,} an hour)."
+        ),
+        impact="Spend grows beyond plan; an agent in a loop or a prompt that grew burns money and quota.",
+        meaning=(
+            "A coding agent or an application's agent (every agent but Claude Code, which has spend budgets) used "
+            f"more than tokens_per_hour ({AG.tokens_per_hour}, agents in mixin/settings.yml) tokens of every type "
+            "in the last 1 hour, for 10 minutes."
+        ),
+        diagnosis=(
+            f'sum by (model, type) (increase({TOKENS}{{agent="<agent>"}}[1h]))',
+            f'sum by (status_code) (increase({REQUESTS}{{agent="<agent>"}}[1h]))   # many calls, or long ones?',
+        ),
+        mitigation=(
+            "An agent in a loop: stop it; cap its steps.",
+            "A grown prompt (context, retrieved documents): trim it, or use prompt caching (cacheRead is cheaper).",
+            "Planned growth: raise agents.tokens_per_hour; `make generate`.",
+        ),
+        scenario=Scenario(
+            firing={
+                f'{TOKENS}{{job="{APP_JOB}",agent="planner-agent",model="m",type="input"}}': f"0+{AG.tokens_per_hour // 50}x200"
+            },
+            healthy={
+                f'{TOKENS}{{job="{APP_JOB}",agent="planner-agent",model="m",type="input"}}': f"0+{AG.tokens_per_hour // 120}x200"
+            },
+            value=AG.tokens_per_hour // 50 * 60,  # at the check: a full hour of the rate
+            labels={"agent": "planner-agent"},
+            active_from=51,
+        ),
+        for_="10m",
+        threshold=float(AG.tokens_per_hour),
         group="agents",
         service_label=False,
         push_variant=False,

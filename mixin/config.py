@@ -169,6 +169,9 @@ class AgentsSettings(BaseModel):
     prices: tuple[PriceRow, ...] = Field(default=(), max_length=1000)
     api_error_ratio: float = Field(default=0.05, gt=0, lt=1)
     rate_limited_per_5m: int = Field(default=10, ge=1)
+    # applications' model calls (issue 33): p95 latency per agent and model, tokens per agent and hour
+    model_latency_p95_seconds: float = Field(default=10.0, gt=0)
+    tokens_per_hour: int = Field(default=5_000_000, ge=1)
     # budgets over every coding agent together, by team.id and cost_center (like claude_code's)
     team_budgets: dict[str, SpendBudget] = Field(default_factory=dict)
     cost_center_budgets: dict[str, SpendBudget] = Field(default_factory=dict)

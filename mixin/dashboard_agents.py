@@ -155,6 +155,46 @@ ROWS: tuple[Row, ...] = (
         ),
     ),
     Row(
+        title="Agent Applications (ccmon-instrument)",
+        panels=(
+            Panel(
+                kind="timeseries",
+                title="Model Call p95 by Agent",
+                queries=(
+                    query(
+                        expr="histogram_quantile(0.95, sum by (le, gen_ai_agent_name) "
+                        f'(rate(genai_duration_seconds_bucket{{gen_ai_agent_name=~"$agent"}}[{RI}])))',
+                        legend="{{gen_ai_agent_name}}",
+                    ),
+                ),
+                unit="s",
+                description="95th percentile of the applications' model API calls, per agent (genai_duration_seconds).",
+                alert="AgentModelLatencyHigh",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Tokens per Hour by Agent",
+                queries=(query(expr=f"sum by (agent) (increase({TOKENS}{{{SEL}}}[1h]))", legend="{{agent}}"),),
+                unit="short",
+                alert="AgentTokenBurnHigh",
+                width=8,
+            ),
+            Panel(
+                kind="timeseries",
+                title="Model Calls by Agent and Status",
+                queries=(
+                    query(
+                        expr=f"sum by (agent, status_code) (rate({REQUESTS}{{{SEL}}}[{RI}]))",
+                        legend="{{agent}} {{status_code}}",
+                    ),
+                ),
+                unit="reqps",
+                width=8,
+            ),
+        ),
+    ),
+    Row(
         title="Teams and Cost Centres",
         panels=(
             *(

@@ -23,6 +23,9 @@ COMMAND_GROUPS: Mapping[str, Mapping[str, str]] = {
     "otel_ccmon.demo.cli": {"demo": "run the demo agent application"},
     "otel_ccmon.devstack.cli": {"stack": "run the local pipeline as child processes"},
     "otel_ccmon.devstack.sink": {"sink": "local Slack/PagerDuty/SMTP stand-ins that record notifications"},
+    "otel_ccmon.devstack.anthropic_stub": {
+        "model-stub": "a local stub of the Anthropic Messages API (the demo's model)"
+    },
     "otel_ccmon.claude_code.cli": {"claude-code": "Claude Code: collector settings, team simulator, spend report"},
     "otel_ccmon.agents.cli": {"agents": "every coding agent: collector settings, report"},
     "otel_ccmon.devstack.security": {"security": "credentials of the secured topology: TLS, OTLP token, web auth"},

@@ -53,6 +53,8 @@ FAULTS: dict[str, str] = {
     "unused_patterns": "2,000 idle patterns are added (UnusedPatternsAccumulating)",
     "degraded_neural": "neural operations drop to 100,000/s (NeuralOperationsDegraded)",
     "memory_hog": "holds 150 MiB of memory (HighMemoryUsage)",
+    "llm_errors": "the agents' model calls fail with 500 (AgentAPIErrorRate; with a model stub)",
+    "llm_slow": "the agents' model calls take 12 s (AgentModelLatencyHigh; with a model stub)",
     "claude_code_errors": (
         "30 % of the simulated Claude Code team's requests end in 429 (ClaudeCodeAPIErrorRate, "
         "ClaudeCodeRateLimitStorm; with --claude-code-team)"
@@ -76,6 +78,11 @@ class DemoConfig:
     # OTLP/HTTP endpoint of a simulated Claude Code team next to the agent system (make run), so
     # that the Claude Code dashboard, alerts and report have data from the first minute
     claude_code_team: str | None = None
+    # the Messages API the agents call (make run: the stack's stub), every model_ticks ticks each;
+    # None: no model calls (issue 33)
+    model_url: str | None = None
+    model: str = "claude-haiku-4-5"
+    model_ticks: int = 10
 
 
 class PatternStore:
@@ -322,6 +329,8 @@ def create_app(config: DemoConfig | None = None) -> Any:
         team_stop = threading.Event()
         if config.claude_code_team:
             _start_claude_code_team(config.claude_code_team, system, team_stop)
+        if config.model_url:
+            _start_model_calls(config, system, team_stop)
         try:
             yield
         finally:
@@ -373,6 +382,34 @@ def create_app(config: DemoConfig | None = None) -> Any:
         return {"id": pattern_id, "kind": rows[0][0], "confidence": rows[0][1]}
 
     return app
+
+
+def _start_model_calls(config: DemoConfig, system: AgentSystem, stop: threading.Event) -> None:
+    """The agents' model calls (issue 33): each agent asks the model every ``model_ticks`` ticks,
+    through the official Anthropic SDK hooked by otel_ccmon (tokens, cost, latency, errors per agent).
+    The faults ask the stub for errors or slowness by name in the prompt."""
+    import anthropic
+
+    ccmon.instrument_genai("anthropic")
+    client = anthropic.Anthropic(base_url=config.model_url, max_retries=0, timeout=30.0)
+    interval = max(config.tick_seconds, 0.25) * config.model_ticks
+
+    def run() -> None:
+        while not stop.wait(interval):
+            scenario = next((f for f in ("llm_errors", "llm_slow") if f in system.faults), "default")
+            for agent in AGENTS:
+                with ccmon.genai_agent(agent):
+                    try:
+                        client.messages.create(
+                            model=config.model,
+                            max_tokens=256,
+                            messages=[{"role": "user", "content": f"[[{scenario}]] next step of the plan"}],
+                        )
+                        system._count("model_calls")
+                    except anthropic.APIError:
+                        system._count("model_call_errors")
+
+    threading.Thread(target=run, name="model-calls", daemon=True).start()
 
 
 def _start_claude_code_team(endpoint: str, system: AgentSystem, stop: threading.Event) -> None:

@@ -36,6 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
         idle_seconds=args.idle_seconds,
         faults=frozenset(args.fault),
         claude_code_team=args.claude_code_team,
+        model_url=args.model_url,
     )
     if args.claude_code_team:
         print(f"ccmon demo: simulated Claude Code team exporting to {args.claude_code_team}", flush=True)
@@ -59,5 +60,10 @@ def add_commands(sub: Any) -> None:
         "--claude-code-team",
         metavar="OTLP_URL",
         help="also run a simulated Claude Code team exporting to this endpoint",
+    )
+    demo.add_argument(
+        "--model-url",
+        default=os.environ.get("ANTHROPIC_BASE_URL"),
+        help="the Messages API the agents call (default: $ANTHROPIC_BASE_URL; the local stack's stub); none: no calls",
     )
     demo.set_defaults(func=_demo)

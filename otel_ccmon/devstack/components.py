@@ -237,7 +237,14 @@ def _app_argv(ctx: Context) -> list[str]:
 
 def _app_env(ctx: Context) -> dict[str, str]:
     cfg = ctx.cfg
+    # the demo's agents call a model when the stack runs the Messages API stub (issue 33)
+    model = (
+        {"ANTHROPIC_BASE_URL": f"http://{ctx.listen('model_stub')}", "ANTHROPIC_API_KEY": "sk-ant-demo-stub"}
+        if "model_stub" in running(cfg)
+        else {}
+    )
     return {
+        **model,
         "OTEL_SERVICE_NAME": DEMO_SERVICE_NAME,
         "OTEL_METRICS_EXPORTER": "otlp,prometheus",
         "OTEL_EXPORTER_OTLP_ENDPOINT": cfg.url("otlp_http"),
@@ -286,6 +293,13 @@ def _sink_argv(ctx: Context) -> list[str]:
 
 COMPONENTS: tuple[Component, ...] = (
     Component("sink", "base", ("sink_http", "sink_smtp"), "/health", _sink_argv),
+    Component(
+        "model_stub",
+        "base",
+        ("model_stub",),
+        "/health",
+        lambda ctx: [venv_bin("ccmon"), "model-stub", "--port", str(ctx.port("model_stub"))],
+    ),
     Component(
         "receiver", "base", ("receiver",), "/health", _receiver_argv, lambda _: {"OTEL_SERVICE_NAME": "alert-receiver"}
     ),

@@ -29,6 +29,7 @@ DEFAULT_PORTS: Mapping[str, int] = {
     "node_exporter": 9100,
     "sink_http": 9097,
     "sink_smtp": 9025,
+    "model_stub": 9098,
 }
 HA_PORTS: Mapping[str, int] = {
     "prometheus_b": 9190,

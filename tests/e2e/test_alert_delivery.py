@@ -218,3 +218,33 @@ def test_inhibition_on_the_live_alertmanager(stack: Stack) -> None:
     assert ("ServiceDown", "inhibit-a") in delivered
     assert ("CacheHitRateLow", "inhibit-a") not in delivered
     assert ("DatabaseSlowQueries", "inhibit-b") not in delivered
+
+
+def test_the_demo_agents_model_calls_and_the_llm_errors_fault(stack: Stack) -> None:
+    """The default stack's demo agents call the stack's Messages API stub through the Anthropic SDK
+    (issue 33): their tokens and cost are in the shared metrics per agent; ``llm_errors`` makes the
+    calls fail and fires AgentAPIErrorRate, and no other agent alert; clearing it resolves it."""
+    agents = ("coder-agent", "reviewer-agent", "tester-agent", "planner-agent")
+    priced = 'agent_cost_usage_USD_total{job="claude-code-app",estimated="true",model="claude-haiku-4-5"}'
+    wait_for(
+        lambda: {r["metric"]["agent"] for r in stack.prom_query(f"sum by (agent) ({priced}) > 0")} == set(agents),
+        90,
+        "every demo agent's priced model calls",
+    )
+    tokens = stack.prom_query('sum by (type) (agent_token_usage_tokens_total{agent="coder-agent"})')
+    by_type = {r["metric"]["type"]: float(r["value"][1]) for r in tokens}
+    calls = by_type["input"] / 300  # the stub's demo usage: 300 input, 80 output, 1000 cache read
+    assert calls >= 1 and by_type["output"] == 80 * calls and by_type["cacheRead"] == 1000 * calls, by_type
+    app = stack.config.url("app")
+    httpx.post(f"{app}/faults/llm_errors", timeout=60).raise_for_status()
+    try:
+        fired = at_receiver(stack, "AgentAPIErrorRate", "firing")
+    finally:
+        httpx.delete(f"{app}/faults/llm_errors", timeout=60)
+    assert fired["labels"]["agent"] in agents and fired["labels"]["model"] == "claude-haiku-4-5", fired["labels"]
+    assert fired["severity"] == "P2"
+    others = stack.prom_query('ALERTS{alertstate="firing",component="agents",alertname!="AgentAPIErrorRate"}')
+    assert not others, [r["metric"] for r in others]
+    errors = stack.prom_query('sum(agent_api_requests_total{job="claude-code-app",status_code="500"})')
+    assert errors and float(errors[0]["value"][1]) > 0
+    at_receiver(stack, "AgentAPIErrorRate", "resolved", timeout=120)

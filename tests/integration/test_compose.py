@@ -47,6 +47,7 @@ def test_compose_loads_and_requires_grafana_password() -> None:
 def test_services(project: dict[str, Any]) -> None:
     assert set(project["services"]) == {
         "app", "otel-collector", "prometheus", "alertmanager", "grafana", "node-exporter", "alert-receiver",
+        "model-stub",  # the demo agents' model (issue 33)
     }  # fmt: skip
 
 
