@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from otel_ccmon.agents._env import AgentSetup, agent_setup
+from otel_ccmon.agents._env import AgentSetup, agent_setup, claude_agent_env
 
-__all__ = ["AgentSetup", "agent_setup"]
+__all__ = ["AgentSetup", "agent_setup", "claude_agent_env"]

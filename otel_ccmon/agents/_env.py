@@ -15,12 +15,15 @@ Read from the real clients (NOTES.md §9; tests/e2e/test_agents.py runs each wit
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from otel_ccmon._agents import BY_NAME
 from otel_ccmon.claude_code._env import env_settings
+
+_RESOURCE_VALUE = re.compile(r"[A-Za-z0-9._-]{1,128}")  # no ',' or '=': OTEL_RESOURCE_ATTRIBUTES' separators
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +89,32 @@ def agent_setup(agent: str, endpoint: str, *, token: str | None = None, ca_file:
         env["NODE_EXTRA_CA_CERTS"] = ca_file
     folder = ".gemini" if agent == "gemini-cli" else ".qwen"
     return AgentSetup(agent, f"{folder}/settings.json", _gemini_like(folder, endpoint), MappingProxyType(env))
+
+
+def claude_agent_env(
+    app: str,
+    endpoint: str,
+    *,
+    team: str | None = None,
+    cost_center: str | None = None,
+    token: str | None = None,
+    ca_file: str | None = None,
+) -> dict[str, str]:
+    """The ``env`` of ``ClaudeAgentOptions`` that attributes an Agent SDK app's sessions to it.
+
+    The Claude Agent SDK runs the Claude Code CLI, whose telemetry is Claude Code's (its metrics,
+    events, the ``agent="claude-code"`` share of the shared ones). The app is named by the
+    ``project`` attribution key (with ``team.id`` and ``cost_center`` if given), the key every
+    Claude Code metric, the reports (``--by project``) and the budgets already carry.
+
+    >>> env = claude_agent_env("release-bot", "http://127.0.0.1:4318", team="platform")
+    >>> env["OTEL_RESOURCE_ATTRIBUTES"], env["CLAUDE_CODE_ENABLE_TELEMETRY"]
+    ('project=release-bot,team.id=platform', '1')
+    """
+    attributes = {"project": app, "team.id": team, "cost_center": cost_center}
+    for key, value in attributes.items():
+        if value is not None and not _RESOURCE_VALUE.fullmatch(value):
+            raise ValueError(f"{key} {value!r}: letters, digits, '.', '_' and '-' only (1 to 128)")
+    env = env_settings(endpoint, token=token, ca_file=ca_file)
+    env["OTEL_RESOURCE_ATTRIBUTES"] = ",".join(f"{k}={v}" for k, v in attributes.items() if v is not None)
+    return env
