@@ -116,19 +116,23 @@ def _responses(model: str, u: Usage, text: str) -> Iterator[bytes]:
     yield _data({"type": "response.completed", "response": completed}, "response.completed")
 
 
-def _chat(model: str, u: Usage, text: str) -> Iterator[bytes]:
-    cid = f"chatcmpl-{time.monotonic_ns()}"
-    chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
-    yield _data({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}}]})
-    yield _data({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    usage = {
+def _chat_usage(u: Usage) -> dict[str, Any]:
+    """Chat Completions' usage: cached input inside prompt_tokens, reasoning inside completion_tokens."""
+    return {
         "prompt_tokens": u.input + u.cached,
         "prompt_tokens_details": {"cached_tokens": u.cached},
         "completion_tokens": u.output + u.reasoning,
         "completion_tokens_details": {"reasoning_tokens": u.reasoning},
         "total_tokens": u.input + u.cached + u.output + u.reasoning,
     }
-    yield _data({**chunk, "choices": [], "usage": usage})
+
+
+def _chat(model: str, u: Usage, text: str) -> Iterator[bytes]:
+    cid = f"chatcmpl-{time.monotonic_ns()}"
+    chunk = {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+    yield _data({**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "content": text}}]})
+    yield _data({**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    yield _data({**chunk, "choices": [], "usage": _chat_usage(u)})
     yield b"data: [DONE]\n\n"
 
 
@@ -136,13 +140,6 @@ def _plain(api: str, model: str, u: Usage) -> dict[str, Any]:
     if api == "responses":
         *_, completed = _responses(model, u, "done")
         return dict(json.loads(completed.decode().split("data: ", 1)[1])["response"])
-    usage = {
-        "prompt_tokens": u.input + u.cached,
-        "prompt_tokens_details": {"cached_tokens": u.cached},
-        "completion_tokens": u.output + u.reasoning,
-        "completion_tokens_details": {"reasoning_tokens": u.reasoning},
-        "total_tokens": u.input + u.cached + u.output + u.reasoning,
-    }
     message = {"role": "assistant", "content": "done"}
     return {
         "id": f"chatcmpl-{time.monotonic_ns()}",
@@ -150,7 +147,7 @@ def _plain(api: str, model: str, u: Usage) -> dict[str, Any]:
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
-        "usage": usage,
+        "usage": _chat_usage(u),
     }
 
 

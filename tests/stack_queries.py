@@ -27,6 +27,20 @@ def wait_total(stack: Stack, expr: str, expected: float, timeout: float = 30) ->
     wait_for(lambda: prom_total(stack, expr) == expected, timeout, f"{expr} == {expected} in Prometheus")
 
 
+def wait_exact(stack: Stack, expected: dict[str, float], what: str, timeout: float = 60) -> None:
+    """Wait until every ``sum(expr)`` equals its value (to 1e-9); on timeout, fail naming each that differs."""
+
+    def total(expr: str) -> float:
+        return prom_total(stack, expr) or 0.0
+
+    try:
+        wait_for(lambda: all(abs(total(e) - v) <= 1e-9 for e, v in expected.items()), timeout, what)
+    finally:
+        got = {e: total(e) for e in expected}
+        wrong = {e: (got[e], v) for e, v in expected.items() if abs(got[e] - v) > 1e-9 * max(1.0, abs(v))}
+        assert not wrong, f"{what}: (got, expected) {wrong}"
+
+
 def tick(stack: Stack, n: int = 1) -> None:
     for _ in range(n):
         httpx.post(stack.config.url("app", "/tick"), timeout=30).raise_for_status()

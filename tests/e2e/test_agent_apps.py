@@ -11,16 +11,14 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from mixin.config import SETTINGS
-from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub, Turn, Usage, serve
 from tests.e2e.test_claude_code_cli import total
 from tests.model_stubs import ModelStub
 from tests.model_stubs import Usage as OpenAIUsage
 from tests.model_stubs import serve as serve_models
+from tests.stack_queries import wait_exact
 from tests.support import ROOT, venv_bin
 
 CLAUDE = Usage(input_tokens=1200, output_tokens=300, cache_read_input_tokens=5000, cache_creation_input_tokens=800)
@@ -88,15 +86,7 @@ def test_unchanged_sdk_app_lands_in_the_shared_metrics_exactly(
     for model, usd in cost.items():
         expected[f'agent_cost_usage_USD_total{{{sel},model="{model}",estimated="true"}}'] = usd
 
-    def arrived() -> bool:
-        return all(abs(total(stack, e) - v) <= 1e-9 for e, v in expected.items())
-
-    try:
-        wait_for(arrived, 60, "the app's model calls in Prometheus")
-    finally:
-        got = {e: total(stack, e) for e in expected}
-        for e, want in expected.items():
-            assert got[e] == pytest.approx(want, rel=1e-9, abs=1e-12), (e, got)
+    wait_exact(stack, expected, "the app's model calls in Prometheus")
     assert all(usd > 0 for usd in cost.values())
     # the app's own duration metric arrives (create() calls: messages.stream() is counted, not timed);
     # its genai token and request metrics are the shared ones now

@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from mixin.config import SETTINGS
-from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack
 from tests.anthropic_stub import Stub
 from tests.e2e.test_claude_code_cli import CLAUDE, finish, run_cli, total
 from tests.model_stubs import ModelStub, Usage, serve
+from tests.stack_queries import wait_exact
 from tests.support import ROOT, venv_bin
 
 BINARIES = {name: bin_dir(ROOT) / name for name in ("gemini", "codex", "qwen")}
@@ -181,15 +181,7 @@ def test_every_agent_in_one_token_and_one_cost_metric(
                    ("cacheCreation", cu.cache_creation_input_tokens)):  # fmt: skip
         expected[f'agent_token_usage_tokens_total{{agent="claude-code",type="{typ}"}}'] = float(v)
 
-    def arrived() -> bool:
-        return all(abs(total(stack, e) - v) <= 1e-9 for e, v in expected.items())
-
-    try:
-        wait_for(arrived, 60, "every agent's tokens and cost in Prometheus")
-    finally:
-        got = {e: total(stack, e) for e in expected}
-        for e, want in expected.items():
-            assert got[e] == pytest.approx(want, rel=1e-9, abs=1e-12), (e, got)
+    wait_exact(stack, expected, "every agent's tokens and cost in Prometheus")
 
     # Claude Code: in the shared metrics exactly as in its own ones, its cost as sent
     own = total(stack, 'claude_code_cost_usage_USD_total{job="claude-code"}')
