@@ -205,7 +205,9 @@ class Recorder:
             if self._store is not None:
                 self._meter.create_observable_gauge(spec.otel_name, [self._observe_series], **kw)
             return
-        if self._store is None:
+        if self._store is None or spec.source is cat.Source.GENAI:
+            # model calls are few and slow: the SDK's instruments, whose histograms keep exemplars
+            # (a trace id of the call's span) that the fast path's cells do not
             self.metrics[spec.otel_name] = _SdkMetric(spec, resolver, self.drop, self._factory(spec))
         elif spec.kind is Kind.HISTOGRAM:
             self.metrics[spec.otel_name] = _FastHistogramMetric(spec, resolver, self.drop, self._store.histogram(spec))

@@ -67,6 +67,9 @@ class CcmonConfigurator(_BaseConfigurator):
         from otel_ccmon._api import initialize_metrics
 
         monitor = initialize_metrics()
+        from otel_ccmon._tracing import configure_tracing
+
+        configure_tracing(monitor.settings)  # only with OTEL_TRACES_EXPORTER=otlp
         if monitor.registry is not None:
             from otel_ccmon._core import start_metrics_server
 

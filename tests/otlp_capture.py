@@ -58,6 +58,17 @@ class Captured:
                 for span in ss.spans
             ]
 
+    def span_links(self) -> list[tuple[str, str, str, str]]:
+        """Every span as (name, trace id, span id, parent span id), the ids in hex."""
+        with self.lock:
+            return [
+                (span.name, span.trace_id.hex(), span.span_id.hex(), span.parent_span_id.hex())
+                for req in self.traces
+                for rs in req.resource_spans
+                for ss in rs.scope_spans
+                for span in ss.spans
+            ]
+
 
 @contextmanager
 def otlp_capture() -> Iterator[Captured]:

@@ -389,27 +389,40 @@ def _start_model_calls(config: DemoConfig, system: AgentSystem, stop: threading.
     through the official Anthropic SDK hooked by otel_ccmon (tokens, cost, latency, errors per agent).
     The faults ask the stub for errors or slowness by name in the prompt."""
     import anthropic
+    from opentelemetry import trace
+
+    from otel_ccmon._tracing import configure_tracing
 
     ccmon.instrument_genai("anthropic")
+    configure_tracing(ccmon.initialize_metrics().settings)  # only with OTEL_TRACES_EXPORTER=otlp
+    tracer = trace.get_tracer("otel_ccmon.demo")
     client = anthropic.Anthropic(base_url=config.model_url, max_retries=0, timeout=30.0)
     interval = max(config.tick_seconds, 0.25) * config.model_ticks
 
     def run() -> None:
         while not stop.wait(interval):
             scenario = next((f for f in ("llm_errors", "llm_slow") if f in system.faults), "default")
-            for agent in AGENTS:
-                with ccmon.genai_agent(agent):
-                    try:
-                        client.messages.create(
-                            model=config.model,
-                            max_tokens=256,
-                            messages=[{"role": "user", "content": f"[[{scenario}]] next step of the plan"}],
-                        )
-                        system._count("model_calls")
-                    except anthropic.APIError:
-                        system._count("model_call_errors")
+            # one plan, each agent's step in it, the SDK's span of each model call under the step
+            with tracer.start_as_current_span("plan"):
+                _agents_step(client, config.model, scenario, system, tracer)
 
     threading.Thread(target=run, name="model-calls", daemon=True).start()
+
+
+def _agents_step(client: Any, model: str, scenario: str, system: AgentSystem, tracer: Any) -> None:
+    import anthropic
+
+    for agent in AGENTS:
+        with tracer.start_as_current_span(f"agent {agent}"), ccmon.genai_agent(agent):
+            try:
+                client.messages.create(
+                    model=model,
+                    max_tokens=256,
+                    messages=[{"role": "user", "content": f"[[{scenario}]] next step of the plan"}],
+                )
+                system._count("model_calls")
+            except anthropic.APIError:
+                system._count("model_call_errors")
 
 
 def _start_claude_code_team(endpoint: str, system: AgentSystem, stop: threading.Event) -> None:
