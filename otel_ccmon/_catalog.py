@@ -163,7 +163,7 @@ GENAI_BUCKETS: tuple[float, ...] = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 3
 # Model calls of the app's agents (ccmon-instrument's GenAI instrumentation, otel_ccmon/_genai.py):
 # which agent (its name, capped; the service's when none is set), provider, model
 GENAI_AGENT = Attribute("gen_ai.agent.name")
-GENAI_PROVIDER = Attribute("gen_ai.provider.name", _values("anthropic", "openai"))
+GENAI_PROVIDER = Attribute("gen_ai.provider.name", _values("anthropic", "openai", "gcp.gen_ai"))
 GC_BUCKETS: tuple[float, ...] = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0)
 HTTP_BUCKETS: tuple[float, ...] = (
     0.005,

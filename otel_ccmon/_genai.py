@@ -1,9 +1,9 @@
 """The model calls of an application's agents, exact (issue 33): tokens, requests and duration of the
-Anthropic and OpenAI Python SDKs' calls, recorded as the catalog's ``genai.*`` metrics; the collector
+Anthropic, OpenAI and Google GenAI Python SDKs' calls, recorded as the catalog's ``genai.*`` metrics; the collector
 maps tokens and requests onto the every-agent metrics (docs/agents.md) and prices the tokens.
 
 Switched on by ``ccmon-instrument`` (the ``opentelemetry_instrumentor`` entry points
-``ccmon_anthropic`` and ``ccmon_openai``, loaded when the SDK is installed) or by
+``ccmon_anthropic``, ``ccmon_openai`` and ``ccmon_google_genai``, loaded when the SDK is installed) or by
 :func:`instrument_genai`. Nothing of a prompt or an answer is read or recorded: only the usage
 block, the model, the status and the time.
 
@@ -71,6 +71,7 @@ class Usage:
     cache_read: int = 0
     cache_creation: int = 0
     reasoning: int = 0
+    tool: int = 0
 
     def by_type(self) -> tuple[tuple[str, int], ...]:
         return (
@@ -79,6 +80,7 @@ class Usage:
             ("cacheRead", self.cache_read),
             ("cacheCreation", self.cache_creation),
             ("reasoning", self.reasoning),
+            ("tool", self.tool),
         )
 
 
@@ -112,6 +114,19 @@ def openai_usage(u: Any) -> Usage:
         output=max(0, total_out - reasoning),
         cache_read=cached,
         reasoning=reasoning,
+    )
+
+
+def gemini_usage(u: Any) -> Usage:
+    """The Gemini API's ``usage_metadata``: cached content inside the prompt count; thoughts and
+    tool-use prompts counted apart."""
+    cached = _n(u, "cached_content_token_count")
+    return Usage(
+        input=max(0, _n(u, "prompt_token_count") - cached),
+        output=_n(u, "candidates_token_count"),
+        cache_read=cached,
+        reasoning=_n(u, "thoughts_token_count"),
+        tool=_n(u, "tool_use_prompt_token_count"),
     )
 
 
@@ -294,7 +309,105 @@ def _hook_openai() -> list[Callable[[], None]]:
     return undo
 
 
-_HOOKS: dict[str, Callable[[], list[Callable[[], None]]]] = {"anthropic": _hook_anthropic, "openai": _hook_openai}
+def _gemini_model(response: Any, requested: str) -> str:
+    return str(getattr(response, "model_version", None) or requested).removeprefix("models/")
+
+
+def _wrap_gemini(cls: Any, name: str, stream: bool) -> Callable[[], None]:
+    """Wrap ``Models.generate_content`` (or ``_stream``), sync or async, of the Google GenAI SDK."""
+    original = cls.__dict__[name]
+    provider = "gcp.gen_ai"
+
+    def failed(model: str, started: float, exc: BaseException) -> None:
+        record_call(provider, model, _status(exc), time.perf_counter() - started)
+
+    def last_usage(chunks: list[Any], model: str) -> None:
+        # a stream's usage_metadata is the running total: the last chunk that has one counts
+        if chunks:
+            record_usage(provider, _gemini_model(chunks[0], model), gemini_usage(chunks[0].usage_metadata))
+
+    def keep(seen: list[Any], chunk: Any) -> None:
+        if getattr(chunk, "usage_metadata", None) is not None:
+            seen[:] = [chunk]
+
+    if _is_async(cls):
+
+        async def acall(self: Any, *args: Any, **kwargs: Any) -> Any:
+            started, model = time.perf_counter(), str(kwargs.get("model", "")).removeprefix("models/")
+            try:
+                result = await original(self, *args, **kwargs)
+            except Exception as exc:
+                failed(model, started, exc)
+                raise
+            record_call(provider, model, "200", time.perf_counter() - started)
+            if not stream:
+                record_usage(provider, _gemini_model(result, model), gemini_usage(result.usage_metadata))
+                return result
+
+            async def chunks() -> AsyncIterator[Any]:
+                seen: list[Any] = []
+                try:
+                    async for chunk in result:
+                        keep(seen, chunk)
+                        yield chunk
+                finally:
+                    last_usage(seen, model)
+
+            return chunks()
+
+        setattr(cls, name, functools.wraps(original)(acall))
+    else:
+
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            started, model = time.perf_counter(), str(kwargs.get("model", "")).removeprefix("models/")
+            try:
+                result = original(self, *args, **kwargs)
+            except Exception as exc:
+                failed(model, started, exc)
+                raise
+            if not stream:
+                record_call(provider, model, "200", time.perf_counter() - started)
+                record_usage(provider, _gemini_model(result, model), gemini_usage(result.usage_metadata))
+                return result
+
+            def chunks() -> Iterator[Any]:
+                seen: list[Any] = []
+                started_reading = False
+                try:
+                    for i, chunk in enumerate(result):
+                        if i == 0:  # the request is made when the stream is first read
+                            record_call(provider, model, "200", time.perf_counter() - started)
+                        started_reading = True
+                        keep(seen, chunk)
+                        yield chunk
+                except Exception as exc:
+                    if not started_reading:
+                        failed(model, started, exc)
+                    raise
+                finally:
+                    last_usage(seen, model)
+
+            return chunks()
+
+        setattr(cls, name, functools.wraps(original)(call))
+    return lambda: setattr(cls, name, original)
+
+
+def _hook_google_genai() -> list[Callable[[], None]]:
+    from google.genai import models
+
+    undo = []
+    for cls in (models.Models, models.AsyncModels):
+        undo.append(_wrap_gemini(cls, "generate_content", stream=False))
+        undo.append(_wrap_gemini(cls, "generate_content_stream", stream=True))
+    return undo
+
+
+_HOOKS: dict[str, Callable[[], list[Callable[[], None]]]] = {
+    "anthropic": _hook_anthropic,
+    "openai": _hook_openai,
+    "google-genai": _hook_google_genai,
+}
 _UNDO: dict[str, list[Callable[[], None]]] = {}
 
 
@@ -325,7 +438,7 @@ def uninstrument_genai() -> None:
     _UNDO.clear()
 
 
-def _instrumentor(provider: str, requirement: str) -> type:
+def _instrumentor(provider: str, requirement: str, class_name: str) -> type:
     from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type: ignore[attr-defined]
 
     class _Instrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -339,14 +452,16 @@ def _instrumentor(provider: str, requirement: str) -> type:
             for step in reversed(_UNDO.pop(provider, [])):
                 step()
 
-    _Instrumentor.__name__ = _Instrumentor.__qualname__ = f"{provider.title()}Instrumentor"
+    _Instrumentor.__name__ = _Instrumentor.__qualname__ = class_name
     return _Instrumentor
 
 
 def __getattr__(name: str) -> Any:
     # the entry points' targets, built on first use (opentelemetry-instrumentation is an extra)
     if name == "AnthropicInstrumentor":
-        return _instrumentor("anthropic", "anthropic >= 0.40")
+        return _instrumentor("anthropic", "anthropic >= 0.40", name)
     if name == "OpenAIInstrumentor":
-        return _instrumentor("openai", "openai >= 1.40")
+        return _instrumentor("openai", "openai >= 1.40", name)
+    if name == "GoogleGenAIInstrumentor":
+        return _instrumentor("google-genai", "google-genai >= 1.0", name)
     raise AttributeError(name)

@@ -26,7 +26,7 @@ CLAUDE = Usage(input_tokens=100, output_tokens=30, cache_read_input_tokens=40, c
 
 @pytest.fixture(autouse=True)
 def hooked() -> Iterator[None]:
-    assert set(instrument_genai()) == {"anthropic", "openai"}
+    assert set(instrument_genai()) == {"anthropic", "openai", "google-genai"}
     try:
         yield
     finally:
@@ -139,6 +139,31 @@ def test_openai_chat_and_responses_take_cache_and_reasoning_out(metrics: Reader,
         assert tokens(metrics, "coder", model, "cacheRead", "openai") == 40
         assert tokens(metrics, "coder", model, "output", "openai") == 30  # 37 sent, 7 of them reasoning
         assert tokens(metrics, "coder", model, "reasoning", "openai") == 7
+
+
+def test_google_genai_plain_and_streamed_take_cache_out(metrics: Reader, gpt: tuple[ModelStub, str]) -> None:
+    from google import genai
+    from google.genai import types
+
+    stub, url = gpt  # the same stub serves the Gemini API: 140 prompt (40 cached), 30 out, 7 thoughts
+    client = genai.Client(api_key="x", http_options=types.HttpOptions(base_url=url, api_version="v1beta"))
+    with genai_agent("researcher"):
+        assert client.models.generate_content(model="gemini-2.5-flash", contents="SECRET-PROMPT").text
+        for _ in client.models.generate_content_stream(model="gemini-2.5-flash", contents="SECRET-PROMPT"):
+            pass
+
+        async def aio() -> None:
+            await client.aio.models.generate_content(model="gemini-2.5-flash", contents="SECRET-PROMPT")
+
+        asyncio.run(aio())
+    assert len(stub.of("gemini")) == 3
+    expected = {"input": 3 * 100, "cacheRead": 3 * 40, "output": 3 * 30, "reasoning": 3 * 7}
+    got = {t: tokens(metrics, "researcher", "gemini-2.5-flash", t, "gcp.gen_ai") for t in expected}
+    assert got == expected
+    requests = [
+        p for p in metrics.points("genai.requests") if dict(p.attributes)["gen_ai.provider.name"] == "gcp.gen_ai"
+    ]
+    assert sum(p.value for p in requests) == 3
 
 
 def test_nothing_of_a_prompt_or_answer_is_recorded(metrics: Reader, claude: tuple[Stub, str]) -> None:
