@@ -291,7 +291,8 @@ CATALOG: tuple[MetricSpec, ...] = (
         "genai_tokens_total",
         _C,
         "tokens",
-        "Tokens of the app's model calls (Anthropic, OpenAI SDKs), by agent, model and type (types disjoint: "
+        "Tokens of the app's model calls (Anthropic, OpenAI, Google GenAI SDKs; the collector moves them into "
+        "agent_token_usage_tokens_total), by agent, model and type (types disjoint: "
         "input excludes cached input, output excludes reasoning).",
         (
             GENAI_AGENT,
