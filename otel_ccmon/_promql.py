@@ -61,6 +61,17 @@ def get_json(server: Server | str, path: str, params: dict[str, Any] | None = No
             raise OSError(f"{s.base} answered {exc.code}: {body[:200]!r}") from None
 
 
+def range_query(server: Server | str, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+    """The result matrix of a range query (``expr`` evaluated at ``start``, ``start + step``, ... up to
+    ``end``), long-term parameters included; a refusal is a ``ValueError`` with the server's words."""
+    params: dict[str, Any] = {"query": expr, "start": start, "end": end, "step": step, **LONG_TERM_PARAMS}
+    body = get_json(server, "/api/v1/query_range", params)
+    if body.get("status") != "success":
+        raise ValueError(f"{_server(server).base} refused {expr!r}: {body.get('error')}")
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
 def instant(server: Server | str, expr: str, at: float | None = None) -> list[dict[str, Any]]:
     """The result list of an instant query (at ``at``, a Unix time, or now), long-term parameters
     included; a refusal is a ``ValueError`` with the server's words."""

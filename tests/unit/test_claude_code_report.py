@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,3 +134,38 @@ def test_every_renderer_draws_from_one_report(tmp_path: Path) -> None:
     assert {line.split(",")[-2] for line in (tmp_path / "w.csv").read_text().splitlines()[1:]} == {"no"}
     page = (tmp_path / "r.html").read_text()
     assert "These totals are incomplete" in page and "3.7500 USD" in page and report.title in page
+
+
+def test_whole_days_are_one_range_query_per_expression(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report's whole days ask each expression once, as a range query at the days' midnights
+    (issue 35: a year was ~4,000 instant queries); the answers are the instant ones at those times."""
+    from otel_ccmon.claude_code import _report
+
+    calls: list[tuple[str, str]] = []
+
+    def value(expr: str, t: float) -> str:
+        return str(len(expr) + float(t) % 1000)
+
+    def fake_instant(_server: object, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        calls.append(("instant", expr))
+        assert at is not None
+        return [{"metric": {"team_id": "a"}, "value": [at, value(expr, at)]}]
+
+    def fake_range(_server: object, expr: str, start: float, end: float, step: float) -> list[dict[str, Any]]:
+        calls.append(("range", expr))
+        times = [float(start) + i * step for i in range(int((end - start) // step) + 1)]
+        return [{"metric": {"team_id": "a"}, "values": [[t, value(expr, t)] for t in times]}]
+
+    monkeypatch.setattr(_report, "instant", fake_instant)
+    monkeypatch.setattr(_report, "range_query", fake_range)
+    now = datetime(2026, 12, 7, 15, tzinfo=UTC)
+    q = _report.DayQueries("http://prom", _report.whole_day_ends(365, now))
+    for _, end, window in _report._days(365, now):
+        for expr in (f"a[{window}s]", f"b[{window}s]"):
+            got = [(x["metric"], float(x["value"][1])) for x in q(expr, end.timestamp())]
+            want = [(x["metric"], float(x["value"][1])) for x in fake_instant(None, expr, end.timestamp())]
+            assert got == want, (expr, end)
+    calls = [c for c in calls if c[0] == "range" or c[1].endswith(f"[{15 * 3600}s]")]
+    # two range queries for 364 whole days, two instant queries for today (and the comparisons' own)
+    assert [c for c in calls if c[0] == "range"] == [("range", "a[86400s]"), ("range", "b[86400s]")]
+    assert q.count == 4
