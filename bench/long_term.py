@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from otel_ccmon.claude_code._report import collect
+from otel_ccmon.claude_code._report import CLAUDE_CODE, DayQueries, _collect, whole_day_ends
 from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.longterm import backfill
 from otel_ccmon.devstack.procs import wait_for
@@ -43,10 +43,15 @@ def bucket_bytes(bucket: Path) -> dict[str, float]:
     return out
 
 
-def timed_report(url: str, days: int, end: datetime, known: dict[tuple[str, str, str], float]) -> float:
-    """Seconds to compute the report over ``days``; raises if its figures differ from the known ones."""
+def timed_report(
+    url: str, days: int, end: datetime, known: dict[tuple[str, str, str], float], *, per_day: bool = False
+) -> float:
+    """Seconds to compute the report over ``days``; raises if its figures differ from the known ones.
+    ``per_day``: one instant query per day and expression (the report before issue 35), to compare
+    with one range query per expression for the whole days (the report now)."""
     start = time.perf_counter()
-    rows = collect(url, days, now=end, by=("team", "model"))
+    q = DayQueries(url, [] if per_day else whole_day_ends(days, end))
+    rows = _collect(q, days, end, ("team", "model"), None, CLAUDE_CODE)
     elapsed = time.perf_counter() - start
     got = {(r.day, r.get("team_id"), r.get("model")): r.cost_usd for r in rows if r.cost_usd}
     first = (end - timedelta(days=days - 1)).date().isoformat()
@@ -94,6 +99,9 @@ def main(days: int) -> dict[str, Any]:
             down = {
                 "report_90d_s": timed_report(url, 90, end, known),
                 "trend_365d_s": timed_report(url, 365, end, known),
+                # the same, one instant query per day and expression (the report before issue 35)
+                "report_90d_per_day_s": timed_report(url, 90, end, known, per_day=True),
+                "trend_365d_per_day_s": timed_report(url, 365, end, known, per_day=True),
             }
             down_bucket = bucket_bytes(work / "stack" / "bucket")
         finally:
@@ -109,6 +117,7 @@ def main(days: int) -> dict[str, Any]:
         "downsampled": down,
         "ratio_report_90d": raw["report_90d_s"] / down["report_90d_s"],
         "ratio_trend_365d": raw["trend_365d_s"] / down["trend_365d_s"],
+        "ratio_trend_365d_per_day_to_range": down["trend_365d_per_day_s"] / down["trend_365d_s"],
         "bucket_raw": raw_bucket,
         "bucket_downsampled": down_bucket,
         "bytes_per_sample_raw": raw_bucket["raw_bytes"] / raw_bucket["raw_samples"],
