@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import sqlite3
 import sys
@@ -384,45 +385,65 @@ def create_app(config: DemoConfig | None = None) -> Any:
     return app
 
 
+SCENARIOS = ("default", "llm_errors", "llm_slow")
+"""What the agents ask the model stub for, by the faults on (the stub answers each by name)."""
+
+
 def _start_model_calls(config: DemoConfig, system: AgentSystem, stop: threading.Event) -> None:
     """The agents' model calls (issue 33): each agent asks the model every ``model_ticks`` ticks,
     through the official Anthropic SDK hooked by otel_ccmon (tokens, cost, latency, errors per agent).
-    The faults ask the stub for errors or slowness by name in the prompt."""
+
+    In a worker process of the same service: the SDK's import alone is about 40 MB, which would
+    put the demo over the application's own 100 MiB memory target (HighMemoryUsage); the worker
+    reports no runtime metrics of its own. The faults reach it through a shared value."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    scenario = ctx.Value("i", 0)
+    interval = max(config.tick_seconds, 0.25) * config.model_ticks
+    worker = ctx.Process(
+        target=_model_worker,
+        args=(config.model_url, config.model, interval, scenario, os.getpid()),
+        name="ccmon-demo-agents",
+        daemon=True,
+    )
+    worker.start()
+
+    def mirror_faults() -> None:
+        while not stop.wait(0.2):
+            on = [i for i, name in enumerate(SCENARIOS) if name in system.faults]
+            scenario.value = on[0] if on else 0
+        worker.terminate()
+        worker.join(5)
+
+    threading.Thread(target=mirror_faults, name="model-faults", daemon=True).start()
+
+
+def _model_worker(url: str, model: str, interval: float, scenario: Any, parent: int) -> None:
+    """The demo agents' model calls, in their own process (see :func:`_start_model_calls`)."""
     import anthropic
     from opentelemetry import trace
 
     from otel_ccmon._tracing import configure_tracing
 
+    monitor = ccmon.initialize_metrics(runtime_metrics=False)
     ccmon.instrument_genai("anthropic")
-    configure_tracing(ccmon.initialize_metrics().settings)  # only with OTEL_TRACES_EXPORTER=otlp
+    configure_tracing(monitor.settings)  # only with OTEL_TRACES_EXPORTER=otlp
     tracer = trace.get_tracer("otel_ccmon.demo")
-    client = anthropic.Anthropic(base_url=config.model_url, max_retries=0, timeout=30.0)
-    interval = max(config.tick_seconds, 0.25) * config.model_ticks
-
-    def run() -> None:
-        while not stop.wait(interval):
-            scenario = next((f for f in ("llm_errors", "llm_slow") if f in system.faults), "default")
-            # one plan, each agent's step in it, the SDK's span of each model call under the step
-            with tracer.start_as_current_span("plan"):
-                _agents_step(client, config.model, scenario, system, tracer)
-
-    threading.Thread(target=run, name="model-calls", daemon=True).start()
-
-
-def _agents_step(client: Any, model: str, scenario: str, system: AgentSystem, tracer: Any) -> None:
-    import anthropic
-
-    for agent in AGENTS:
-        with tracer.start_as_current_span(f"agent {agent}"), ccmon.genai_agent(agent):
-            try:
-                client.messages.create(
-                    model=model,
-                    max_tokens=256,
-                    messages=[{"role": "user", "content": f"[[{scenario}]] next step of the plan"}],
-                )
-                system._count("model_calls")
-            except anthropic.APIError:
-                system._count("model_call_errors")
+    client = anthropic.Anthropic(base_url=url, max_retries=0, timeout=30.0)
+    while os.getppid() == parent:  # the demo gone (even killed): stop
+        time.sleep(interval)  # the agents' pace, not a synchronisation
+        # one plan, each agent's step in it, the SDK's span of each model call under the step
+        with tracer.start_as_current_span("plan"):
+            for agent in AGENTS:
+                prompt = f"[[{SCENARIOS[scenario.value]}]] next step"
+                with (
+                    tracer.start_as_current_span(f"agent {agent}"),
+                    ccmon.genai_agent(agent),
+                    contextlib.suppress(anthropic.APIError),  # counted by the hooks, by status
+                ):
+                    client.messages.create(model=model, max_tokens=256, messages=[{"role": "user", "content": prompt}])
+    ccmon.shutdown_metrics()
 
 
 def _start_claude_code_team(endpoint: str, system: AgentSystem, stop: threading.Event) -> None:
