@@ -146,11 +146,6 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 		for _, outcome := range []string{outcomeOverLimit, outcomeInvalid, outcomeNegative} {
 			a.points.Add(context.Background(), 0, metric.WithAttributes(attribute.String("outcome", outcome)))
 		}
-		for _, name := range []string{cfg.Pricing.Unpriced} {
-			if name != "" {
-				a.dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("metric", name)))
-			}
-		}
 		for name := range cfg.Metrics {
 			a.dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("metric", name)))
 		}
@@ -335,7 +330,7 @@ func (a *accumulator) streamOf(d descriptor, res pcommon.Map, resKey uint64, att
 	}
 	s := &stream{
 		name: d.name, unit: d.unit, description: d.description, histogram: d.histogram,
-		resource:  res, attrs: attrs, resourceKey: resKey,
+		resource: res, attrs: attrs, resourceKey: resKey,
 		created: now, visibleAt: now.Add(a.cfg.FirstValueDelay), lastSeen: now,
 	}
 	a.streams[key] = s
@@ -404,36 +399,18 @@ func (a *accumulator) accumulate(m pmetric.Metric, rawKey uint64, to shared, rul
 	count, t, now, rawRes, res, resKey := to.t.count, to.t, to.now, to.rawRes, to.res, to.resKey
 	switch {
 	case m.Type() == pmetric.MetricTypeSum && m.Sum().IsMonotonic():
-		delta := m.Sum().AggregationTemporality() == pmetric.AggregationTemporalityDelta
-		dps := m.Sum().DataPoints()
-		for i := 0; i < dps.Len(); i++ {
-			p := dps.At(i)
-			v := numberValue(p)
-			if bad(v) {
-				count(outcomeInvalid)
-				continue
-			}
-			outcome := outcomeAdded
-			if delta {
-				if v < 0 {
-					count(outcomeNegative)
-					continue
-				}
-			} else {
-				v, outcome = a.increment(m.Name(), rawKey, p.StartTimestamp(), p.Attributes(), v, now)
-			}
+		a.increments(m, rawKey, now, t, func(attrs pcommon.Map, v float64) string {
 			if rule != nil {
-				a.feed(ag, *rule, p.Attributes(), to, v)
+				a.feed(ag, *rule, attrs, to, v)
 			}
-			s := a.stream(m, res, resKey, a.reduce(m.Name(), p.Attributes(), rawRes, now, t), now)
+			s := a.stream(m, res, resKey, a.reduce(m.Name(), attrs, rawRes, now, t), now)
 			if s == nil {
-				count(outcomeOverLimit)
 				t.lose(m.Name(), v)
-				continue
+				return outcomeOverLimit
 			}
 			s.total += v
-			count(outcome)
-		}
+			return ""
+		})
 		return true
 	case m.Type() == pmetric.MetricTypeHistogram:
 		if m.Histogram().AggregationTemporality() != pmetric.AggregationTemporalityDelta {
@@ -539,11 +516,8 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 			}
 			return rm.ScopeMetrics().Len() == 0
 		}
-		rawRes := rm.Resource().Attributes()
-		res := a.reduceResource(rawRes)
-		rawKey, resKey := a.mapKey(rawRes), a.mapKey(res)
-		to := shared{rawRes: rawRes, res: res, resKey: resKey, now: now, t: t}
-		ag := a.agentOf(rawRes)
+		to, rawKey := a.sharedOf(rm.Resource().Attributes(), now, t)
+		ag := a.agentOf(to.rawRes)
 		rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 			sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
 				var rule *AgentMetric
@@ -555,7 +529,7 @@ func (a *accumulator) process(ctx context.Context, md pmetric.Metrics) (pmetric.
 			return sm.Metrics().Len() == 0
 		})
 		if rm.ScopeMetrics().Len() > 0 {
-			res.CopyTo(rm.Resource().Attributes())
+			to.res.CopyTo(rm.Resource().Attributes())
 		}
 		return rm.ScopeMetrics().Len() == 0
 	})

@@ -7,7 +7,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
 // Every coding agent in one vocabulary (issue 32): each agent's token, request and session
@@ -164,14 +163,18 @@ func (a *accumulator) cost(ag *AgentConfig, attrs pcommon.Map, typ string, to sh
 	a.add(a.cfg.Pricing.Cost, c, to, v*usd/perMillion)
 }
 
+// sharedOf is where a resource's points go (its reduced resource), and the key of its raw resource
+// (the cumulative sources).
+func (a *accumulator) sharedOf(rawRes pcommon.Map, now time.Time, t *tally) (shared, uint64) {
+	res := a.reduceResource(rawRes)
+	return shared{rawRes: rawRes, res: res, resKey: a.mapKey(res), now: now, t: t}, a.mapKey(rawRes)
+}
+
 // consumeAgent maps a (non-Claude Code) agent's resource onto the shared metrics; none of the
 // agent's own metrics is kept (what leaves is listed: session and installation ids, on every
 // point of Gemini CLI, would make a set of series per session).
 func (a *accumulator) consumeAgent(rm pmetric.ResourceMetrics, ag *AgentConfig, now time.Time, t *tally) {
-	rawRes := rm.Resource().Attributes()
-	res := a.reduceResource(rawRes)
-	to := shared{rawRes: rawRes, res: res, resKey: a.mapKey(res), now: now, t: t}
-	rawKey := a.mapKey(rawRes)
+	to, rawKey := a.sharedOf(rm.Resource().Attributes(), now, t)
 	for i := 0; i < rm.ScopeMetrics().Len(); i++ {
 		ms := rm.ScopeMetrics().At(i).Metrics()
 		for j := 0; j < ms.Len(); j++ {
@@ -181,7 +184,10 @@ func (a *accumulator) consumeAgent(rm pmetric.ResourceMetrics, ag *AgentConfig, 
 				t.counts[outcomeUnmapped] += int64(pointCount(m))
 				continue
 			}
-			a.increments(m, rawKey, now, t, func(attrs pcommon.Map, v float64) { a.feed(ag, rule, attrs, to, v) })
+			a.increments(m, rawKey, now, t, func(attrs pcommon.Map, v float64) string {
+				a.feed(ag, rule, attrs, to, v)
+				return ""
+			})
 		}
 	}
 }
@@ -191,6 +197,7 @@ func (a *accumulator) consumeAgent(rm pmetric.ResourceMetrics, ag *AgentConfig, 
 func (a *accumulator) consumeApp(rm pmetric.ResourceMetrics, now time.Time, t *tally) {
 	rawRes := rm.Resource().Attributes()
 	var to *shared
+	var rawKey uint64
 	service, _ := rawRes.Get("service.name")
 	rm.ScopeMetrics().RemoveIf(func(sm pmetric.ScopeMetrics) bool {
 		sm.Metrics().RemoveIf(func(m pmetric.Metric) bool {
@@ -198,16 +205,17 @@ func (a *accumulator) consumeApp(rm pmetric.ResourceMetrics, now time.Time, t *t
 			if !mapped {
 				return false
 			}
-			if to == nil {
-				res := a.reduceResource(rawRes)
-				to = &shared{rawRes: rawRes, res: res, resKey: a.mapKey(res), now: now, t: t}
+			if to == nil { // only a resource with model-call metrics is reduced
+				s, key := a.sharedOf(rawRes, now, t)
+				to, rawKey = &s, key
 			}
-			a.increments(m, a.mapKey(rawRes), now, t, func(attrs pcommon.Map, v float64) {
+			a.increments(m, rawKey, now, t, func(attrs pcommon.Map, v float64) string {
 				name := service.AsString()
 				if own, ok := attrs.Get(a.cfg.Apps.AgentKey); ok && own.AsString() != "" {
 					name = own.AsString()
 				}
 				a.feed(&AgentConfig{Name: name}, rule, attrs, *to, v)
+				return ""
 			})
 			return true
 		})
@@ -233,8 +241,8 @@ func pointCount(m pmetric.Metric) int {
 
 // increments calls fn with every point's increment: a monotonic sum's value, or a histogram's
 // sum (Codex's token usage is a histogram per turn), delta as sent, cumulative since the source's
-// previous point.
-func (a *accumulator) increments(m pmetric.Metric, rawKey uint64, now time.Time, t *tally, fn func(pcommon.Map, float64)) {
+// previous point. fn returns the point's outcome when it is not the increment's own ("": it is).
+func (a *accumulator) increments(m pmetric.Metric, rawKey uint64, now time.Time, t *tally, fn func(pcommon.Map, float64) string) {
 	one := func(delta bool, start pcommon.Timestamp, attrs pcommon.Map, v float64) {
 		if bad(v) {
 			t.count(outcomeInvalid)
@@ -249,7 +257,9 @@ func (a *accumulator) increments(m pmetric.Metric, rawKey uint64, now time.Time,
 		} else {
 			v, outcome = a.increment(m.Name(), rawKey, start, attrs, v, now)
 		}
-		fn(attrs, v)
+		if own := fn(attrs, v); own != "" {
+			outcome = own
+		}
 		t.count(outcome)
 	}
 	switch {
@@ -291,21 +301,6 @@ func (a *accumulator) agentLogs(rl plog.ResourceLogs, keys map[string]struct{}) 
 			a.allow(r.Attributes(), keys)
 			if r.Body().Type() != pcommon.ValueTypeEmpty {
 				r.Body().SetStr("")
-			}
-		}
-	}
-}
-
-// agentSpans keeps only the allowlisted attributes of an agent's spans; span events keep the
-// common set.
-func (a *accumulator) agentSpans(rs ptrace.ResourceSpans, keys map[string]struct{}) {
-	for j := 0; j < rs.ScopeSpans().Len(); j++ {
-		spans := rs.ScopeSpans().At(j).Spans()
-		for k := 0; k < spans.Len(); k++ {
-			span := spans.At(k)
-			a.allow(span.Attributes(), keys)
-			for e := 0; e < span.Events().Len(); e++ {
-				a.allow(span.Events().At(e).Attributes(), a.priv.none)
 			}
 		}
 	}

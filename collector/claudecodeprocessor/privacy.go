@@ -217,20 +217,28 @@ func (a *accumulator) processTraces(_ context.Context, td ptrace.Traces) (ptrace
 		rs := td.ResourceSpans().At(i)
 		if !a.claimResource(rs.Resource().Attributes(), spanScopes(rs)) {
 			if keys, agent := a.claimAgentResource(rs.Resource().Attributes()); agent {
-				a.agentSpans(rs, keys)
+				a.allowSpans(rs, func(string) map[string]struct{} { return keys })
 			}
 			continue
 		}
-		for j := 0; j < rs.ScopeSpans().Len(); j++ {
-			spans := rs.ScopeSpans().At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				span := spans.At(k)
-				a.allow(span.Attributes(), ownKeys(a.priv.spans, strings.TrimPrefix(span.Name(), spanNamePrefix), a.priv.none))
-				for e := 0; e < span.Events().Len(); e++ {
-					a.allow(span.Events().At(e).Attributes(), a.priv.none)
-				}
+		a.allowSpans(rs, func(name string) map[string]struct{} {
+			return ownKeys(a.priv.spans, strings.TrimPrefix(name, spanNamePrefix), a.priv.none)
+		})
+	}
+	return td, nil
+}
+
+// allowSpans keeps, on every span of rs, the common set and keys(its name); span events keep the
+// common set only.
+func (a *accumulator) allowSpans(rs ptrace.ResourceSpans, keys func(name string) map[string]struct{}) {
+	for j := 0; j < rs.ScopeSpans().Len(); j++ {
+		spans := rs.ScopeSpans().At(j).Spans()
+		for k := 0; k < spans.Len(); k++ {
+			span := spans.At(k)
+			a.allow(span.Attributes(), keys(span.Name()))
+			for e := 0; e < span.Events().Len(); e++ {
+				a.allow(span.Events().At(e).Attributes(), a.priv.none)
 			}
 		}
 	}
-	return td, nil
 }
