@@ -232,8 +232,17 @@ def collector_apps() -> dict[str, object]:
     """
     return {
         "agent_key": APP_AGENT_KEY,
-        "metrics": {m.source: {"to": m.target, "rename": dict(m.rename)} for m in APP_MAPPINGS},
+        "metrics": {m.source: _rule(m) for m in APP_MAPPINGS},
     }
+
+
+def _rule(m: Mapping_) -> dict[str, object]:
+    """One mapping as the claudecode processor reads it (empty tables left out)."""
+    rule: dict[str, object] = {"to": m.target}
+    for key, table in (("rename", m.rename), ("types", m.types), ("within", m.within), ("constant", m.constant)):
+        if table:
+            rule[key] = dict(table)
+    return rule
 
 
 def collector_agents(record_keys: tuple[str, ...] = RECORD_KEYS) -> list[dict[str, object]]:
@@ -244,18 +253,7 @@ def collector_agents(record_keys: tuple[str, ...] = RECORD_KEYS) -> list[dict[st
     """
     out: list[dict[str, object]] = []
     for agent in AGENTS:
-        metrics: dict[str, dict[str, object]] = {}
-        for m in agent.mappings:
-            rule: dict[str, object] = {"to": m.target}
-            for key, table in (
-                ("rename", m.rename),
-                ("types", m.types),
-                ("within", m.within),
-                ("constant", m.constant),
-            ):
-                if table:
-                    rule[key] = dict(table)
-            metrics[m.source] = rule
+        metrics = {m.source: _rule(m) for m in agent.mappings}
         entry: dict[str, object] = {"name": agent.name, "services": list(agent.services), "metrics": metrics}
         if agent.sends_cost:
             entry["sends_cost"] = True

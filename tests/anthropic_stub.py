@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from otel_ccmon.devstack.anthropic_stub import MARKER, Served, Stub, Turn, Usage, serve
+from otel_ccmon.devstack.anthropic_stub import MARKER, Served, Stub, Turn, Usage, serve, serving
 
-__all__ = ["MARKER", "Served", "Stub", "Turn", "Usage", "serve"]
+__all__ = ["MARKER", "Served", "Stub", "Turn", "Usage", "serve", "serving"]

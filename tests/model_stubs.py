@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from otel_ccmon.devstack.anthropic_stub import send_json
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -159,12 +161,7 @@ def _handler(stub: ModelStub) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _json(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def _stream(self, chunks: Iterator[bytes]) -> None:
             self.send_response(200)

@@ -169,8 +169,12 @@ class Row:
         return dict(self.labels).get(label, NONE)
 
 
+def _pairs(result: list[dict[str, Any]]) -> list[tuple[dict[str, str], float]]:
+    return [(x["metric"], float(x["value"][1])) for x in result]
+
+
 def _query(prometheus: str, expr: str, at: float) -> list[tuple[dict[str, str], float]]:
-    return [(x["metric"], float(x["value"][1])) for x in instant(prometheus, expr, at)]
+    return _pairs(instant(prometheus, expr, at))
 
 
 DAY = 86400
@@ -193,21 +197,20 @@ class DayQueries:
 
     def __call__(self, expr: str, at: float) -> list[dict[str, Any]]:
         """The instant-query result list of ``expr`` at ``at`` (the ``_promql.instant`` shape)."""
-        self.count += 1
         if round(at) not in self.ends or len(self.ends) < 2:
+            self.count += 1
             return instant(self.prometheus, expr, at)
         if expr not in self.cache:
+            self.count += 1
             by_time: dict[int, list[dict[str, Any]]] = {}
             for series in range_query(self.prometheus, expr, min(self.ends), max(self.ends), DAY):
                 for t, value in series["values"]:
                     by_time.setdefault(round(float(t)), []).append({"metric": series["metric"], "value": [t, value]})
             self.cache[expr] = by_time
-        else:
-            self.count -= 1  # answered from the range query already made
         return self.cache[expr].get(round(at), [])
 
     def pairs(self, expr: str, at: float) -> list[tuple[dict[str, str], float]]:
-        return [(x["metric"], float(x["value"][1])) for x in self(expr, at)]
+        return _pairs(self(expr, at))
 
 
 def whole_day_ends(days: int, now: datetime) -> list[float]:
@@ -394,8 +397,7 @@ class Report:
 def _unpriced(prometheus: str, spend: Spend, days: int, end: datetime) -> tuple[tuple[str, str, float], ...]:
     if spend.unpriced is None:
         return ()
-    first = end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
-    window = max(1, int((end - first).total_seconds()))  # the report's days, as the rows count them
+    window = sum(w for _, _, w in _days(days, end))  # the report's days, as the rows count them
     expr = exact_increase_expr(spend.unpriced, ["agent", "model"], window)
     found = [(m.get("agent", NONE), m.get("model", NONE), v) for m, v in _query(prometheus, expr, end.timestamp())]
     return tuple(sorted(x for x in found if x[2] > 0))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import otel_ccmon as ccmon
 from otel_ccmon._extras import require
+from otel_ccmon.devstack.anthropic_stub import DEMO_SCENARIOS
 
 if TYPE_CHECKING:
     from fastapi import FastAPI  # the [demo] extra; imported when the app is built
@@ -385,7 +386,7 @@ def create_app(config: DemoConfig | None = None) -> Any:
     return app
 
 
-SCENARIOS = ("default", "llm_errors", "llm_slow")
+SCENARIOS = tuple(DEMO_SCENARIOS)
 """What the agents ask the model stub for, by the faults on (the stub answers each by name)."""
 
 

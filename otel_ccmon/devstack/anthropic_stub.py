@@ -12,6 +12,7 @@ streaming (SSE) and non-streaming replies, ``tool_use`` turns, and error statuse
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import signal
@@ -160,6 +161,16 @@ def _events(model: str, turn: Turn) -> Iterator[bytes]:
     yield _sse("message_stop", {"type": "message_stop"})
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+    """Answer ``body`` as JSON with ``status`` (the stubs' replies, errors included)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -168,12 +179,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _reply(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, body)
 
         def do_GET(self) -> None:
             if self.path.split("?")[0] == "/health":  # the local stack's readiness check
@@ -245,6 +251,22 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             )
 
     return Handler
+
+
+@contextlib.contextmanager
+def serving(started: tuple[ThreadingHTTPServer, str]) -> Iterator[str]:
+    """The base URL of a stub ``serve()`` started, until the block ends; then the stub is stopped.
+
+    >>> with serving(serve(Stub({}))) as url:
+    ...     url.startswith("http://127.0.0.1:")
+    True
+    """
+    server, url = started
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def serve(stub: Stub) -> tuple[ThreadingHTTPServer, str]:

@@ -11,7 +11,7 @@ import pytest
 from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import wait_for
 from otel_ccmon.devstack.stack import Stack
-from tests.anthropic_stub import Stub, serve
+from tests.anthropic_stub import Stub, serve, serving
 from tests.e2e.test_claude_code_cli import SCENARIOS
 
 FAST: dict[str, Any] = {"scrape_interval": "1s", "evaluation_interval": "1s", "components": ("collector", "prometheus")}
@@ -42,9 +42,5 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
 def stub() -> Iterator[tuple[Stub, str]]:
     """The Messages API stub answering the CLI's scenarios, and its base URL."""
     s = Stub(SCENARIOS)
-    server, url = serve(s)
-    try:
+    with serving(serve(s)) as url:
         yield s, url
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mixin.config import SETTINGS
 from otel_ccmon.devstack.stack import Stack
-from tests.anthropic_stub import Stub, Turn, Usage, serve
+from tests.anthropic_stub import Stub, Turn, Usage, serve, serving
 from tests.e2e.test_claude_code_cli import total
 from tests.model_stubs import ModelStub
 from tests.model_stubs import Usage as OpenAIUsage
@@ -35,8 +35,7 @@ def test_unchanged_sdk_app_lands_in_the_shared_metrics_exactly(
     make_stack: Callable[..., Stack], tmp_path: Path
 ) -> None:
     claude, gpt = Stub({"default": (Turn(CLAUDE),)}), ModelStub(GPT)
-    servers = [serve(claude), serve_models(gpt)]
-    try:
+    with serving(serve(claude)) as claude_url, serving(serve_models(gpt)) as gpt_url:
         stack = make_stack()
         env = {
             **os.environ,
@@ -47,9 +46,9 @@ def test_unchanged_sdk_app_lands_in_the_shared_metrics_exactly(
             "OTEL_METRICS_EXPORTER": "otlp",
             "OTEL_EXPORTER_OTLP_ENDPOINT": stack.config.url("otlp_http"),
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-            "ANTHROPIC_BASE_URL": servers[0][1],
+            "ANTHROPIC_BASE_URL": claude_url,
             "ANTHROPIC_API_KEY": "sk-ant-test",
-            "OPENAI_BASE_URL": f"{servers[1][1]}/v1",
+            "OPENAI_BASE_URL": f"{gpt_url}/v1",
             "OPENAI_API_KEY": "sk-test",
         }
         run = subprocess.run(
@@ -57,10 +56,6 @@ def test_unchanged_sdk_app_lands_in_the_shared_metrics_exactly(
             env=env, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
         )  # fmt: skip
         assert run.returncode == 0 and "done" in run.stdout, run.stdout + run.stderr[-3000:]
-    finally:
-        for server, _ in servers:
-            server.shutdown()
-            server.server_close()
     assert len(claude.served) == 4 and len(gpt.served) == 1
 
     sel = f'agent="{APP}",team_id="planning"'

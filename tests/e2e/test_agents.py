@@ -24,7 +24,7 @@ import pytest
 from mixin.config import SETTINGS
 from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack
-from tests.anthropic_stub import Stub
+from tests.anthropic_stub import Stub, serving
 from tests.e2e.test_claude_code_cli import CLAUDE, finish, run_cli, total
 from tests.model_stubs import ModelStub, Usage, serve
 from tests.stack_queries import wait_exact
@@ -42,12 +42,8 @@ UNLISTED = "qwen-unlisted-1"  # a model the price table does not know
 @pytest.fixture
 def models() -> Iterator[tuple[ModelStub, str]]:
     s = ModelStub(USAGE)
-    server, url = serve(s)
-    try:
+    with serving(serve(s)) as url:
         yield s, url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def printed(agent: str, otlp: str, fmt: str) -> str:

@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from otel_ccmon._genai import genai_agent, instrument_genai, uninstrument_genai
-from tests.anthropic_stub import Stub, Turn, Usage, serve
+from tests.anthropic_stub import Stub, Turn, Usage, serve, serving
 from tests.conftest import Reader
 from tests.model_stubs import ModelStub
 from tests.model_stubs import Usage as OpenAIUsage
@@ -36,23 +36,15 @@ def hooked() -> Iterator[None]:
 @pytest.fixture
 def claude() -> Iterator[tuple[Stub, str]]:
     stub = Stub({"default": (Turn(CLAUDE),), "fail": (Turn(status=429),)})
-    server, url = serve(stub)
-    try:
+    with serving(serve(stub)) as url:
         yield stub, url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
 def gpt() -> Iterator[tuple[ModelStub, str]]:
     stub = ModelStub(OpenAIUsage(input=100, cached=40, output=30, reasoning=7))
-    server, url = serve_models(stub)
-    try:
+    with serving(serve_models(stub)) as url:
         yield stub, url
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def tokens(metrics: Reader, agent: str, model: str, typ: str, provider: str = "anthropic") -> float:
