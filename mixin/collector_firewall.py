@@ -2,7 +2,7 @@
 
 It configures ``cardinalityguard``, our processor (``collector/cardinalityguardprocessor``):
 
-- for catalog metrics (by their OTel name, as the collector receives them), only the catalog's
+- for catalog metrics (otel-ccmon's, and the applications' catalogs of mixin/settings.yml; by their OTel name, as the collector receives them), only the catalog's
   attribute keys survive, bounded attributes keep their allowed values (other points are
   dropped), and values are truncated to the helpers' maximum length;
 - every service, catalog metrics or not, has a budget of distinct streams; points of new streams
@@ -24,9 +24,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mixin.alerts_apps import CATALOGS
 from mixin.config import SETTINGS, ClaudeCodeSettings
 from mixin.rule_files import dump_yaml
 from otel_ccmon import _agents, _privacy
+from otel_ccmon._app_catalog import AppCatalog
 from otel_ccmon._catalog import (
     AGENT_CATALOG,
     CATALOG,
@@ -69,6 +71,19 @@ def default_budget(settings: Settings | None = None) -> int:
     """The per-service stream budget the catalog needs: the sum over its metrics."""
     settings = settings or Settings()
     return sum(streams_allowed(spec, settings) for spec in CATALOG)
+
+
+def app_budget(catalog: AppCatalog, budget: int | None = None) -> str:
+    """The stream budget of an application with its own catalog: the per-service budget plus what its
+    metrics allow (as the built-in ones, under the helpers' caps); ``CCMON_SERIES_BUDGET`` still rules.
+
+    >>> from mixin.alerts_apps import CATALOGS
+    >>> app_budget(CATALOGS[0], 100)
+    '${env:CCMON_SERIES_BUDGET:-214}'
+    """
+    settings = Settings()
+    own = sum(streams_allowed(spec, settings) for spec in catalog.metrics)
+    return f"${{env:CCMON_SERIES_BUDGET:-{(budget or default_budget()) + own}}}"
 
 
 CLAUDE_CODE_ORG_STREAMS_PER_TEAM = 500
@@ -176,9 +191,10 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
     settings = Settings()
     services = list(SETTINGS.claude_code.services)
     cc_budget = f"${{env:CCMON_CLAUDE_CODE_STREAM_BUDGET:-{claude_code_stream_budget()}}}"
+    own = CATALOG + tuple(m for c in CATALOGS for m in c.metrics)  # the applications' catalogs too
     catalog = {
         spec.otel_name: {"attributes": {a.key: sorted(a.allowed) if a.allowed else [] for a in spec.attributes}}
-        for spec in CATALOG
+        for spec in own
     }
     collector_made = CLAUDE_CODE_CATALOG + AGENT_CATALOG
     for spec in collector_made:
@@ -241,7 +257,11 @@ def firewall(budget: int | None = None) -> dict[str, Any]:
             "cardinalityguard": {
                 "max_streams_per_service": f"${{env:CCMON_SERIES_BUDGET:-{budget or default_budget()}}}",
                 # Claude Code is sized by developers, not by the catalog of one application
-                "max_streams_by_service": dict.fromkeys([*services, *agent_services], cc_budget),
+                "max_streams_by_service": {
+                    **dict.fromkeys([*services, *agent_services], cc_budget),
+                    # an application with its own catalog: the library's metrics and its own
+                    **{c.service: app_budget(c, budget) for c in CATALOGS},
+                },
                 "max_services": "${env:CCMON_MAX_SERVICES:-1000}",
                 "expiry": "${env:CCMON_SERIES_EXPIRY:-15m}",
                 "max_value_length": settings.attribute_max_length,

@@ -197,6 +197,9 @@ class MixinSettings(BaseModel):
     agents: AgentsSettings = AgentsSettings(prices_as_of="2026-12-01")
     long_term: LongTermSettings = LongTermSettings()
     expected_services: tuple[str, ...] = Field(default=(), max_length=500)
+    # applications' own catalogs (otel_ccmon.load_catalog), relative to the repository: their metrics
+    # join the collector's allowlist, a dashboard row each, an alert per declared objective
+    app_catalogs: tuple[str, ...] = Field(default=(), max_length=100)
     series_budget_per_service: int | None = Field(default=None, ge=1, le=10_000_000)
     prometheus_head_series_limit: int = Field(default=200_000, ge=1000)
     # resident memory (MiB) above which ComponentMemoryHigh fires, per infrastructure job

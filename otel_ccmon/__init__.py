@@ -40,7 +40,16 @@ from otel_ccmon._api import (
     set_patterns_unused,
     shutdown_metrics,
 )
-from otel_ccmon._catalog import CATALOG, Kind, MetricSpec
+from otel_ccmon._app_catalog import (
+    AppCatalog,
+    AppMetrics,
+    CatalogError,
+    Objective,
+    check_catalog,
+    load_catalog,
+    register_catalog,
+)
+from otel_ccmon._catalog import CATALOG, Attribute, Kind, MetricSpec
 from otel_ccmon._core import Monitor
 from otel_ccmon._genai import genai_agent, instrument_genai, uninstrument_genai
 from otel_ccmon._meta import VERSION as __version__
@@ -50,17 +59,24 @@ from otel_ccmon.fastapi import instrument_app
 
 __all__ = [
     "CATALOG",
+    "AppCatalog",
+    "AppMetrics",
+    "Attribute",
+    "CatalogError",
     "Kind",
     "MetricSpec",
     "Monitor",
+    "Objective",
     "Settings",
     "Timer",
     "__version__",
+    "check_catalog",
     "configure",
     "genai_agent",
     "initialize_metrics",
     "instrument_app",
     "instrument_genai",
+    "load_catalog",
     "monitor_event_loop",
     "observe_agent_task",
     "observe_db_query",
@@ -82,6 +98,7 @@ __all__ = [
     "record_pattern_reused",
     "record_task_completed",
     "record_verification",
+    "register_catalog",
     "set_background_queue_length",
     "set_coordination_efficiency",
     "set_memory_compression_ratio",

@@ -21,6 +21,7 @@ from otel_ccmon.devstack.repo import RepoNotFoundError, bin_dir
 # module that registers the commands -> the commands (with their help) it registers
 COMMAND_GROUPS: Mapping[str, Mapping[str, str]] = {
     "otel_ccmon.demo.cli": {"demo": "run the demo agent application"},
+    "otel_ccmon._catalog_cli": {"catalog": "your own metrics: check a catalog file"},
     "otel_ccmon.devstack.cli": {"stack": "run the local pipeline as child processes"},
     "otel_ccmon.devstack.sink": {"sink": "local Slack/PagerDuty/SMTP stand-ins that record notifications"},
     "otel_ccmon.devstack.anthropic_stub": {

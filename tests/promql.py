@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from mixin import config, recording, slos
+from mixin import alerts_apps, config, recording, slos
 from mixin.alerts_agents import COST_CENTER_BUDGET as AGENTS_COST_CENTER_BUDGET
 from mixin.alerts_agents import TEAM_BUDGET as AGENTS_TEAM_BUDGET
 from mixin.rule_files import (
@@ -34,9 +34,12 @@ def referenced_metrics(expr: str) -> set[str]:
 
 def known_metric(name: str) -> bool:
     base = re.sub(r"_(bucket|sum|count)$", "", name)
+    apps = {m.prom_name for c in alerts_apps.CATALOGS for m in c.metrics}
     return (
         name in cat.BY_PROM_NAME
         or base in cat.BY_PROM_NAME
+        or name in apps
+        or base in apps
         or any(name in names for names in config.EXTERNAL_METRICS.values())
         or name in {r.record for r in (*recording.RECORDING, *slos.slo_recordings())}
         or name

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from mixin.dashboards import BOARDS
+from mixin.dashboards import STACK_BOARDS
 from mixin.rule_files import TEAM_BUDGET_RECORD
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
 from otel_ccmon.devstack.config import StackConfig
@@ -65,7 +65,7 @@ def test_every_panel_query_returns_data(live: Stack) -> None:
     httpx.post(app + "/faults/claude_code_errors", timeout=60).raise_for_status()
     queries = [
         (row, spec.title, substitute(expr))
-        for board in BOARDS
+        for board in STACK_BOARDS  # the applications' board: tests/e2e/test_app_catalog.py
         for row, spec in board.panels()
         for expr, _ in spec.queries
     ]

@@ -129,6 +129,7 @@ def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> N
         CLAUDE_CODE_ORG_STREAMS_PER_TEAM,
         claude_code_series_per_developer,
         claude_code_stream_budget,
+        default_budget,
         firewall,
     )
     from mixin.config import ClaudeCodeSettings
@@ -147,7 +148,11 @@ def test_claude_code_series_per_developer_is_bounded_and_sizes_the_budget() -> N
     budget = cfg["processors"]["claudecode"]["max_streams"]
     agents = [s for a in _agents.AGENTS for s in a.services if s not in services]
     assert agents == ["gemini-cli", "codex_exec", "codex_tui", "qwen-code"]
-    assert cfg["processors"]["cardinalityguard"]["max_streams_by_service"] == dict.fromkeys(services + agents, budget)
+    by_service = cfg["processors"]["cardinalityguard"]["max_streams_by_service"]
+    # the example application's catalog (mixin/settings.yml): the per-service budget plus its metrics' streams
+    invoices = by_service.pop("invoices")
+    assert by_service == dict.fromkeys(services + agents, budget)
+    assert invoices == f"${{env:CCMON_SERIES_BUDGET:-{default_budget() + 9 + 3 + 1 + 101}}}"
     for spec in cat.CLAUDE_CODE_CATALOG:
         if "user.id" in spec.attribute_keys:
             assert not {"terminal.type", "query_source", "session.id"} & set(spec.attribute_keys), spec.otel_name

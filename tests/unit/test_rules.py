@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mixin import alerts, collector_firewall, config, generate, recording, slos
+from mixin import alerts, alerts_apps, collector_firewall, config, generate, recording, slos
 from mixin.rule_files import RULE_FILES
 from otel_ccmon import _catalog as cat
 from otel_ccmon.devstack.components import ALL_COMPONENTS, HA_COMPONENTS
@@ -256,8 +256,11 @@ def test_collector_firewall_is_current_and_sized_for_the_catalog() -> None:
     ((path, content),) = generate.collector_outputs(ROOT).items()
     assert path.read_text() == content, "run `make generate`"
     guard = yaml.safe_load(content)["processors"]["cardinalityguard"]
-    assert set(guard["catalog"]) == {spec.otel_name for spec in cat.ALL_METRICS}
-    for spec in cat.ALL_METRICS:
+    # otel-ccmon's metrics and the applications' own (app_catalogs in mixin/settings.yml), allowlisted alike
+    apps = tuple(m for c in alerts_apps.CATALOGS for m in c.metrics)
+    assert {m.otel_name for m in apps} >= {"invoices.processed", "invoices.queue.depth"}
+    assert set(guard["catalog"]) == {spec.otel_name for spec in (*cat.ALL_METRICS, *apps)}
+    for spec in (*cat.ALL_METRICS, *apps):
         rule = guard["catalog"][spec.otel_name]["attributes"]
         assert set(rule) == set(spec.attribute_keys)
         for attribute in spec.attributes:

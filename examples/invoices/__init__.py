@@ -1,0 +1,1 @@
+"""An application outside the demo with its own metrics (otel-ccmon's catalog extension)."""
