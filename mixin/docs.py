@@ -10,7 +10,7 @@ from mixin.alerts import ALL_ALERTS
 from mixin.collector_firewall import identity_keys
 from mixin.config import SETTINGS
 from otel_ccmon import _agents, _privacy
-from otel_ccmon._catalog import AGENT_CATALOG, CATALOG, MetricSpec
+from otel_ccmon._catalog import AGENT_CATALOG, CATALOG, CLAUDE_CODE_CATALOG, MetricSpec
 
 BEGIN, END = "<!-- metric-table:begin -->", "<!-- metric-table:end -->"
 
@@ -70,14 +70,20 @@ def counts() -> dict[str, int]:
     >>> counts()["alerts"] == len(ALL_ALERTS)
     True
     """
+    from mixin.alerts_apps import APP_ALERTS
+    from mixin.dashboard_agents import AGENTS
     from mixin.dashboard_claude_code import CLAUDE_CODE
     from mixin.dashboard_overview import OVERVIEW
 
     return {
         "alerts": len(ALL_ALERTS),
+        "app_alerts": len(APP_ALERTS),
         "overview_panels": len(OVERVIEW.panels()),
         "claude_code_panels": len(CLAUDE_CODE.panels()),
+        "agents_panels": len(AGENTS.panels()),
         "catalog_metrics": len(CATALOG),
+        "claude_code_metrics": len(CLAUDE_CODE_CATALOG),
+        "agent_metrics": len(AGENT_CATALOG),
     }
 
 

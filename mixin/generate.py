@@ -58,11 +58,13 @@ def k8s_outputs(root: Path) -> dict[Path, str]:
 
 
 def docs_outputs(root: Path) -> dict[Path, str]:
-    """The README with its metric table regenerated from the catalog, docs/claude-code.md with its
-    privacy allowlist."""
+    """The README's counts and docs/metrics.md's table regenerated from the sources, docs/claude-code.md
+    with its privacy allowlist, docs/agents.md with its tables."""
     readme, claude_code, agents = root / "README.md", root / "docs" / "claude-code.md", root / "docs" / "agents.md"
+    metrics = root / "docs" / "metrics.md"
     return {
         readme: docs.render_readme(readme.read_text()),
+        metrics: docs.render_readme(metrics.read_text()),
         claude_code: docs.render_claude_code(claude_code.read_text()),
         agents: docs.render_agents(agents.read_text()),
     }

@@ -1,14 +1,36 @@
-"""Generated documentation is current."""
+"""Generated documentation is current; every count the README states is marked and true; links resolve."""
 
 from __future__ import annotations
 
-from mixin.docs import render_agents, render_claude_code, render_readme
+import re
+
+from mixin.docs import counts, render_agents, render_claude_code, render_readme
 from tests.support import ROOT
 
 
-def test_readme_metric_table_is_current() -> None:
+def test_readme_counts_and_metric_table_are_current() -> None:
+    for name in ("README.md", "docs/metrics.md"):
+        text = (ROOT / name).read_text()
+        assert render_readme(text) == text, f"{name} is stale: run `make docs`"
+    assert "<!-- metric-table:begin -->" in (ROOT / "docs" / "metrics.md").read_text()
+
+
+def test_every_count_of_the_sources_is_stated_marked_in_the_readme() -> None:
+    """A count is written as <!--n:NAME-->N<!--/n--> so `make docs` rewrites it and the test above
+    fails on a stale one; none of the counts may be written bare instead."""
     text = (ROOT / "README.md").read_text()
-    assert render_readme(text) == text, "README metric table is stale: run `make docs`"
+    marked = set(re.findall(r"<!--n:([a-z_]+)-->", text))
+    assert marked == set(counts()), set(counts()) ^ marked
+    bare = re.sub(r"<!--n:[a-z_]+-->[0-9,]*<!--/n-->", "", text)
+    assert not re.search(rf"\b{counts()['alerts']} alerts\b", bare)
+
+
+def test_relative_links_of_the_readme_and_docs_index_resolve() -> None:
+    for name in ("README.md", "docs/README.md", "docs/library.md", "docs/getting-started.md"):
+        page = ROOT / name
+        for target in re.findall(r"\]\(([^)#]+?)(?:#[^)]*)?\)", page.read_text()):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{name}: {target}"
 
 
 def test_claude_code_privacy_allowlist_is_current() -> None:
