@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mixin import alerts
 from otel_ccmon._meta import DEMO_SERVICE_NAME
@@ -38,8 +39,13 @@ def test_promtool_unit_tests_catch_a_wrong_threshold(tmp_path: Path) -> None:
     )
     assert broken != alerts
     (tmp_path / "rules" / "alerts.yml").write_text(broken)
-    (tmp_path / "rules" / "recording.yml").write_text((ROOT / "prometheus/rules/recording.yml").read_text())
-    (tmp_path / "tests" / "t.yml").write_text((ROOT / "prometheus/tests/alerts_test.yml").read_text())
+    for name in ("recording.yml", "services.yml"):
+        (tmp_path / "rules" / name).write_text((ROOT / "prometheus/rules" / name).read_text())
+    # only the cases of the broken alert: the whole file passes in the test above (and takes a minute)
+    cases = yaml.safe_load((ROOT / "prometheus/tests/alerts_test.yml").read_text())
+    cases["tests"] = [t for t in cases["tests"] if t["name"].startswith("DatabaseSlowQueries ")]
+    assert len(cases["tests"]) >= 2
+    (tmp_path / "tests" / "t.yml").write_text(yaml.safe_dump(cases))
     r = promtool("test", "rules", "tests/t.yml", cwd=tmp_path)
     assert r.returncode != 0
     assert "DatabaseSlowQueries fires after 10m" in r.stdout + r.stderr
