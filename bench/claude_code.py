@@ -3,16 +3,19 @@
 ``python -m bench.claude_code ingest`` runs the Go benchmarks of the claudecode processor and the
 claudecode_events connector (one goroutine: points and events per CPU-second).
 
-``python -m bench.claude_code org DEVELOPERS SECONDS METRIC_S LOGS_S`` plays an organisation of
+``python -m bench.claude_code org DEVELOPERS SECONDS METRIC_S LOGS_S [MEMORY_LIMIT_MIB]`` plays an organisation of
 simulated developers (one session each, metrics and events at the given intervals: the client's
 defaults are 60 s and 5 s) through the real collector and Prometheus, with Claude Code's budget
-sized for that many developers, and reports whether the totals are exact, the collector's CPU
-seconds and peak RSS, and Prometheus's head series.
+and memory limit sized for that many developers (devstack.sizing; or the limit given), and reports
+whether the totals are exact, what the memory limiter refused, whether Prometheus scraped the
+collector within its timeout every time, the collector's CPU seconds and peak RSS (per 1,000
+developers too), and Prometheus's head series.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -26,6 +29,7 @@ from bench.pipeline import _cpu_seconds, _total
 from mixin.collector_firewall import claude_code_stream_budget
 from mixin.config import SETTINGS
 from otel_ccmon.claude_code import Team, TeamPlan
+from otel_ccmon.devstack import sizing
 from otel_ccmon.devstack.config import StackConfig
 from otel_ccmon.devstack.procs import rss_bytes, wait_for
 from otel_ccmon.devstack.stack import Stack
@@ -53,16 +57,20 @@ def ingest(benchtime: str) -> dict[str, float]:
     }
 
 
-def organisation(developers: int, seconds: float, metric_s: float, logs_s: float) -> dict[str, Any]:
+def organisation(
+    developers: int, seconds: float, metric_s: float, logs_s: float, memory_limit_mib: int | None = None
+) -> dict[str, Any]:
+    """One organisation's run; ``memory_limit_mib`` sets the collector's memory limiter (default: the
+    limit devstack.sizing derives for ``developers``; a large one measures the unconstrained peak)."""
     budget = claude_code_stream_budget(SETTINGS.claude_code.model_copy(update={"expected_developers": developers}))
+    limit = memory_limit_mib or sizing.memory_limit_mib(developers)
+    env = {
+        "CCMON_CLAUDE_CODE_STREAM_BUDGET": str(budget),
+        "CCMON_COLLECTOR_MEMORY_LIMIT_MIB": str(limit),
+        "CCMON_COLLECTOR_MEMORY_SPIKE_MIB": str(sizing.spike_limit_mib(limit)),
+    }
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(
-            StackConfig.with_free_ports(
-                Path(tmp),
-                components=("collector", "prometheus"),
-                collector_env={"CCMON_CLAUDE_CODE_STREAM_BUDGET": str(budget)},
-            )
-        )
+        stack = Stack(StackConfig.with_free_ports(Path(tmp), components=("collector", "prometheus"), collector_env=env))
         stack.up()
         try:
             wait_for(lambda: _total(stack, 'up{job="otel-collector"}') == 1, 60, "Prometheus scraping the collector")
@@ -113,6 +121,8 @@ def organisation(developers: int, seconds: float, metric_s: float, logs_s: float
             except TimeoutError:
                 settled = False
             peak = max(peak, rss_bytes(pid))
+            window = f"{math.ceil(time.monotonic() - t0) + 30}s"
+            cpu_s = _cpu_seconds(pid) - cpu0
             return {
                 "developers": developers,
                 "seconds": seconds,
@@ -126,8 +136,20 @@ def organisation(developers: int, seconds: float, metric_s: float, logs_s: float
                 "sessions_recorded": sessions,
                 "sessions_in_prometheus": _total(stack, "claude_code_session_count_total"),
                 "lost_exports_usd": team.ledger.total("lost", "claude_code.cost.usage"),
-                "collector_cpu_s": _cpu_seconds(pid) - cpu0,
+                "collector_cpu_s": cpu_s,
                 "collector_rss_peak_mib": peak / 2**20,
+                "memory_limit_mib": limit,
+                "collector_cpu_s_per_1000_developers": cpu_s / developers * 1000,
+                "collector_rss_mib_per_1000_developers": max(0.0, peak / 2**20 - sizing.BASE_MIB) / developers * 1000,
+                # refused by the memory limiter: data the clients had to retry or lost
+                "refused_points": _total(stack, "otelcol_processor_memory_limiter_refused_metric_points")
+                + _total(stack, "otelcol_receiver_refused_metric_points"),
+                "refused_log_records": _total(stack, "otelcol_receiver_refused_log_records"),
+                # the exporter answered every scrape within the timeout: never down, slowest scrape
+                "collector_scrape_min_up": _total(stack, f'min_over_time(up{{job="otel-collector"}}[{window}])'),
+                "collector_scrape_max_s": _total(
+                    stack, f'max_over_time(scrape_duration_seconds{{job="otel-collector"}}[{window}])'
+                ),
                 "claude_code_series": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})'),
                 "prometheus_head_series": _total(stack, 'prometheus_tsdb_head_series{job="prometheus"}'),
                 "series_per_developer": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})')
@@ -142,4 +164,5 @@ if __name__ == "__main__":
         print(json.dumps(ingest(sys.argv[2] if len(sys.argv) > 2 else "2s")))
     else:
         developers, seconds, metric_s, logs_s = sys.argv[2:6]
-        print(json.dumps(organisation(int(developers), float(seconds), float(metric_s), float(logs_s))))
+        limit = int(sys.argv[6]) if len(sys.argv) > 6 else None
+        print(json.dumps(organisation(int(developers), float(seconds), float(metric_s), float(logs_s), limit)))

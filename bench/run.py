@@ -32,6 +32,11 @@ TARGETS = {
     "p99_during_export_ratio_10k": ("<=", 1.5),
     "p99_during_export_ratio_100k": ("<=", 1.5),
     "collector_guarded_ratio": (">=", 0.7),
+    # an organisation's agents at the clients' intervals, and at 1 s: exact, the exporter never missed
+    "claude_code_org_exact": (">=", 1),
+    "claude_code_org_scraped_every_time": (">=", 1),
+    "claude_code_burst_exact": (">=", 1),
+    "claude_code_burst_scraped_every_time": (">=", 1),
 }
 
 
@@ -131,6 +136,13 @@ def main() -> None:
     results["claude_code_ingest"] = part("bench.claude_code", "ingest", "200ms" if smoke else "3s")
     org = ("50", "12", "2", "1") if smoke else ("5000", "240", "60", "5")
     results["claude_code_org"] = part("bench.claude_code", "org", *org, timeout=1800)
+    # the simulator's default: every client exporting each second (issue 35), with the sized memory limit
+    burst = ("20", "10", "1", "1") if smoke else ("2000", "60", "1", "1")
+    results["claude_code_burst"] = part("bench.claude_code", "org", *burst, timeout=1800)
+    for key in ("claude_code_org", "claude_code_burst"):
+        run = results[key]
+        results[f"{key}_exact"] = 1.0 if run["exact"] and not run["lost_exports_usd"] else 0.0
+        results[f"{key}_scraped_every_time"] = run["collector_scrape_min_up"]
 
     # the long-term tier (issue 22): the 90-day report and 1-year trend, raw against downsampled
     results["long_term"] = part("bench.long_term", "120" if smoke else "400", timeout=1800)
@@ -185,6 +197,15 @@ def print_table(r: dict[str, Any]) -> None:
          f"{r['claude_code_org']['exact']}; {r['claude_code_org']['collector_cpu_s']:.1f}, "
          f"{r['claude_code_org']['collector_rss_peak_mib']:.0f}; {r['claude_code_org']['claude_code_series']:.0f} "
          f"(head {r['claude_code_org']['prometheus_head_series']:.0f})"),
+        ("  the same per 1,000 developers: collector CPU s, RSS MiB; memory limit MiB; refused points",
+         f"{r['claude_code_org']['collector_cpu_s_per_1000_developers']:.1f}, "
+         f"{r['claude_code_org']['collector_rss_mib_per_1000_developers']:.0f}; {r['claude_code_org']['memory_limit_mib']}; "
+         f"{r['claude_code_org']['refused_points']:.0f}"),
+        (f"Claude Code, {r['claude_code_burst']['developers']} developers exporting every 1 s: exact; lost USD; refused; "
+         "slowest scrape s",
+         f"{r['claude_code_burst']['exact']}; {r['claude_code_burst']['lost_exports_usd']:.4f}; "
+         f"{r['claude_code_burst']['refused_points']:.0f} points, {r['claude_code_burst']['refused_log_records']:.0f} records; "
+         f"{r['claude_code_burst']['collector_scrape_max_s']:.2f}"),
         (f"Thanos, {r['long_term']['days']} days: 90-day report / 1-year trend s, raw vs downsampled",
          f"{r['long_term']['raw']['report_90d_s']:.2f} vs {r['long_term']['downsampled']['report_90d_s']:.2f} / "
          f"{r['long_term']['raw']['trend_365d_s']:.2f} vs {r['long_term']['downsampled']['trend_365d_s']:.2f}"),

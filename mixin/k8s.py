@@ -14,7 +14,9 @@ from typing import Any
 
 import yaml
 
+from mixin.config import SETTINGS
 from mixin.rule_files import dump_yaml
+from otel_ccmon.devstack import sizing
 
 OUTPUT_DIR = "kubernetes"
 NAMESPACE = "otel-ccmon"
@@ -160,14 +162,20 @@ def dashboards(root: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _container(name: str, args: list[str], env: list[dict[str, Any]], ports: list[dict[str, Any]]) -> dict[str, Any]:
+def _container(
+    name: str, args: list[str], env: list[dict[str, Any]], ports: list[dict[str, Any]], memory_limit_mib: int = 512
+) -> dict[str, Any]:
+    # the container's limit above the memory limiter's (the Go runtime's overhead), half of it requested
     return {
         "name": name,
         "image": COLLECTOR_IMAGE,
         "args": args,
         "env": env,
         "ports": ports,
-        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"memory": "768Mi"}},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": f"{memory_limit_mib // 2}Mi"},
+            "limits": {"memory": f"{memory_limit_mib * 3 // 2}Mi"},
+        },
         "readinessProbe": {"httpGet": {"path": "/", "port": 13133}},
         "livenessProbe": {"httpGet": {"path": "/", "port": 13133}, "initialDelaySeconds": 10},
         "securityContext": {
@@ -213,8 +221,22 @@ def collector(root: Path) -> list[dict[str, Any]]:
         {"name": "config", "configMap": {"name": "otel-ccmon-collector"}},
         {"name": "storage", "emptyDir": {}},
     ]
+    # every Claude Code service is routed to one gateway: each is sized for all expected developers
+    limit = sizing.memory_limit_mib(SETTINGS.claude_code.expected_developers)
+    memory = {
+        "CCMON_COLLECTOR_MEMORY_LIMIT_MIB": str(limit),
+        "CCMON_COLLECTOR_MEMORY_SPIKE_MIB": str(sizing.spike_limit_mib(limit)),
+        "GOMEMLIMIT": sizing.go_memory_limit(limit),  # the Go runtime collects before the soft limit
+    }
     gateway_env = [
-        *_env({**LISTEN, "CCMON_PROMETHEUS_EXPORTER_ENDPOINT": "0.0.0.0:8889", "CCMON_ENVIRONMENT": "kubernetes"}),
+        *_env(
+            {
+                **LISTEN,
+                "CCMON_PROMETHEUS_EXPORTER_ENDPOINT": "0.0.0.0:8889",
+                "CCMON_ENVIRONMENT": "kubernetes",
+                **memory,
+            }
+        ),
         # the identity pseudonyms' key (docs/claude-code.md, "Privacy"), from a Secret made with
         # kubectl -n otel-ccmon create secret generic otel-ccmon-identity --from-literal=hash-key=...
         {
@@ -241,6 +263,7 @@ def collector(root: Path) -> list[dict[str, Any]]:
                             ["--config=/etc/otelcol-ccmon/config.yaml", "--config=/etc/otelcol-ccmon/firewall.yaml"],
                             gateway_env,
                             [*OTLP_PORTS, {"name": "prom-exporter", "containerPort": 8889, "protocol": "TCP"}],
+                            limit,
                         )
                     ],
                     "volumes": volumes,
@@ -267,7 +290,8 @@ def collector(root: Path) -> list[dict[str, Any]]:
         f"http://otel-ccmon-gateway-{i}.otel-ccmon-gateway.{NAMESPACE}.svc:4318" for i in range(GATEWAY_REPLICAS)
     )
     agent_env = [*_env({**LISTEN, "CCMON_GATEWAY_ENDPOINTS": f"[{gateways}]"}), node_name]
-    agent_container = _container("otelcol", ["--config=/etc/otelcol-ccmon/agent.yaml"], agent_env, OTLP_PORTS)
+    # an agent forwards and holds no Claude Code streams: collector/agent.yaml's 256 MiB default
+    agent_container = _container("otelcol", ["--config=/etc/otelcol-ccmon/agent.yaml"], agent_env, OTLP_PORTS, 256)
     for port in agent_container["ports"]:
         if port["name"].startswith("otlp"):
             port["hostPort"] = port["containerPort"]  # workloads send to their node's agent

@@ -150,6 +150,19 @@ func newAccumulator(cfg *Config, tel component.TelemetrySettings, next consumer.
 			a.dropped.Add(context.Background(), 0, metric.WithAttributes(attribute.String("metric", name)))
 		}
 	}
+	// the budget beside the streams held: ccmon doctor compares both with the developers it sees
+	_, err = meter.Int64ObservableGauge(
+		"otelcol_ccmon_claude_code_max_streams",
+		metric.WithDescription("The claudecode processor's stream budget (max_streams): streams past it are cut and counted."),
+		metric.WithUnit("{stream}"),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(a.cfg.MaxStreams))
+			return nil
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
 	_, err = meter.Int64ObservableGauge(
 		"otelcol_ccmon_claude_code_streams",
 		metric.WithDescription("Reduced Claude Code streams (totals) the claudecode processor holds."),

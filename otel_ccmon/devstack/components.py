@@ -7,6 +7,7 @@ entries; the tiers say which entries a mode starts (``base`` always, ``ha`` with
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from otel_ccmon._durations import duration_seconds
 from otel_ccmon._identity import KEY_ENV, stack_key
 from otel_ccmon._meta import DEMO_SERVICE_NAME
+from otel_ccmon.devstack import sizing
 from otel_ccmon.devstack.config import StackConfig
 
 COLLECTOR_CONFIGS = ("config.yaml", "firewall.yaml")
@@ -96,6 +98,10 @@ def _collector_env(ctx: Context) -> dict[str, str]:
         "CCMON_TLS_KEY_FILE": str(w / "secrets" / "tls_key.pem"),
         # identities are hashed with a key kept in the stack folder (the report maps them back)
         KEY_ENV: stack_key(w),
+        # the Go runtime collects before the memory limiter's soft limit (devstack.sizing)
+        "GOMEMLIMIT": sizing.go_memory_limit(
+            sizing.configured_limit_mib(cfg.repo, {**os.environ, **cfg.collector_env}) or 512
+        ),
         **cfg.collector_env,
     }
 

@@ -26,6 +26,7 @@ import httpx
 
 from otel_ccmon._catalog import CATALOG
 from otel_ccmon._promql import Server, instant
+from otel_ccmon.devstack import sizing
 from otel_ccmon.devstack.components import BY_NAME, connected_stores
 from otel_ccmon.devstack.config import DEFAULT_PORTS, HA_PORTS
 from otel_ccmon.devstack.repo import RepoNotFoundError, find_repo
@@ -60,6 +61,7 @@ class Endpoints:
     runbooks: Path | None = None  # docs/runbooks: the fix of a firing alert is its runbook's mitigation
     ca_file: Path | None = None  # a secured stack's CA: its TLS endpoints are trusted by it alone
     web_auth: tuple[str, str] | None = None  # a secured stack's basic auth (Prometheus, Alertmanager)
+    collector_memory_limit_mib: int | None = None  # the memory limiter's limit_mib (not in its telemetry)
 
 
 class _Client:
@@ -214,6 +216,59 @@ def check_collector_flow(client: _Client, ep: Endpoints) -> list[Finding]:
                 "point the app at the collector (OTEL_EXPORTER_OTLP_ENDPOINT) and scrape its :8888 telemetry",
             )
         )
+    return findings
+
+
+DEVELOPERS = "count(count by (user_id) (last_over_time(agent_session_count_total[1d])))"
+"""Developers whose coding agents reported a session in the last day (Claude Code included)."""
+
+
+def check_collector_sizing(client: _Client, ep: Endpoints) -> list[Finding]:
+    """The collector is sized for the developers it serves: the claudecode processor's stream budget
+    and the memory limit, against the developers seen in the last day (devstack.sizing's measurement)."""
+    try:
+        developers = int(_scalar(client, ep, DEVELOPERS) or 0)
+        held = _scalar(client, ep, "sum(otelcol_ccmon_claude_code_streams)")
+        budget = _scalar(client, ep, "min(otelcol_ccmon_claude_code_max_streams)")
+        rss = _scalar(client, ep, 'max({__name__=~"otelcol_process_memory_rss(_bytes)?"})')
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("collector sizing", FAIL, f"cannot query Prometheus: {exc}", "fix Prometheus first")]
+    if not developers:
+        return [Finding("collector sizing", OK, "no coding agent reported a session in the last day: nothing to size")]
+    findings = []
+    if held and budget:
+        room = int(budget * developers / held)
+        detail = f"{developers} developers hold {held:,.0f} of {budget:,.0f} streams; the budget holds about {room:,}"
+        if held >= 0.8 * budget:
+            fix = (
+                "raise claude_code.expected_developers in mixin/settings.yml and `make generate` "
+                "(or set CCMON_CLAUDE_CODE_STREAM_BUDGET on the collector)"
+            )
+            findings.append(Finding("collector stream budget", WARN, detail, fix))
+        else:
+            findings.append(Finding("collector stream budget", OK, detail))
+    limit = ep.collector_memory_limit_mib
+    needed = sizing.memory_limit_mib(developers)
+    now = f"; resident now {rss / 2**20:.0f} MiB" if rss else ""
+    if limit is None:
+        findings.append(
+            Finding(
+                "collector memory limit",
+                WARN,
+                f"unknown; {developers} developers need about {needed} MiB{now}",
+                "pass --collector-memory-limit-mib (the memory limiter's limit_mib)",
+            )
+        )
+    elif limit < needed:
+        detail = (
+            f"{limit} MiB holds about {sizing.developers_within(limit):,} developers; {developers:,} need about "
+            f"{needed} MiB (measured: {sizing.MEASURED}){now}"
+        )
+        fix = f"set CCMON_COLLECTOR_MEMORY_LIMIT_MIB={needed} (and the container's memory above it)"
+        findings.append(Finding("collector memory limit", WARN, detail, fix))
+    else:
+        detail = f"{limit} MiB holds about {sizing.developers_within(limit):,} developers; {developers:,} seen{now}"
+        findings.append(Finding("collector memory limit", OK, detail))
     return findings
 
 
@@ -505,6 +560,7 @@ CHECKS: tuple[Callable[[_Client, Endpoints], list[Finding]], ...] = (
     check_receiver_token,
     check_targets,
     check_collector_flow,
+    check_collector_sizing,
     check_catalog_names,
     check_rules,
     check_alertmanager_link,
@@ -591,6 +647,7 @@ def _endpoints(args: argparse.Namespace) -> Endpoints:
         runbooks=repo / "docs" / "runbooks" if repo is not None else None,
         ca_file=ca_file,
         web_auth=web_auth,
+        collector_memory_limit_mib=args.collector_memory_limit_mib or sizing.configured_limit_mib(repo),
     )
 
 
@@ -618,4 +675,9 @@ def add_commands(sub: Any) -> None:
     doctor.add_argument("--collector-health", default=os.environ.get("CCMON_COLLECTOR_HEALTH_URL"))
     doctor.add_argument("--receiver", default=os.environ.get("CCMON_RECEIVER_URL"))
     doctor.add_argument("--receiver-token-file", default=os.environ.get("CCMON_RECEIVER_TOKEN_FILE"))
+    doctor.add_argument(
+        "--collector-memory-limit-mib",
+        type=int,
+        help="the collector's memory limit (default: CCMON_COLLECTOR_MEMORY_LIMIT_MIB, else collector/config.yaml's)",
+    )
     doctor.set_defaults(func=_doctor)

@@ -17,6 +17,7 @@ REQUIRED = [
     "environment", "targets", "otlp_export_us_per_series_1k", "otlp_export_us_per_series_100k",
     "otlp_export_sdk_us_per_series_100k", "p99_during_export_ratio_10k", "p99_during_export_ratio_100k",
     "collector_guarded_ratio", "collector_bytes_per_active_series", "claude_code_ingest", "claude_code_org",
+    "claude_code_burst", "claude_code_org_scraped_every_time", "claude_code_burst_exact",
 ]  # fmt: skip
 
 
@@ -33,5 +34,8 @@ def test_benchmark_smoke_run_writes_every_key() -> None:
     assert {"python", "opentelemetry_sdk", "cpu", "cores"} <= set(data["environment"])
     assert "otel-ccmon benchmarks" in result.stdout
     assert data["claude_code_org"]["exact"] and data["claude_code_ingest"]["processor_points_per_cpu_s"] > 0
+    # the sizing figures the memory limit is derived from (devstack.sizing), and the 1 s burst's
+    assert data["claude_code_org"]["memory_limit_mib"] >= 512 and data["claude_code_burst"]["exact"]
+    assert data["claude_code_burst"]["collector_scrape_min_up"] == 1
     # the long-term part checked its readings against the known totals (raw and downsampled) before timing
     assert data["long_term"]["raw"]["report_90d_s"] > 0 and data["long_term"]["bucket_downsampled"].get("1h_bytes")
