@@ -60,9 +60,8 @@ def _counter(c: AppCatalog, spec: MetricSpec, o: Objective) -> tuple[str, str, S
     bad_series = f"{m}{{{_sample_labels(spec, c.service, **{key.replace('.', '_'): values[0]})}}}"
     scenario = Scenario(
         firing={bad_series: "0+10x200"},
-        healthy={f"{m}{{{_sample_labels(spec, c.service, **{key.replace('.', '_'): good[0]})}}}": "0+10x200"}
-        if good
-        else {},
+        # check_catalog leaves at least one good value
+        healthy={f"{m}{{{_sample_labels(spec, c.service, **{key.replace('.', '_'): good[0]})}}}": "0+10x200"},
         value=1.0,
         labels={"job": c.service},
     )

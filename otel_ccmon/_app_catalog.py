@@ -229,6 +229,8 @@ def _bad_problems(where: str, o: Objective, spec: MetricSpec) -> list[str]:
             out.append(f"{where}: bad: {key!r} is capped; name bad points by a bounded attribute")
         elif not values or not set(values) <= (allowed[key] or set()):
             out.append(f"{where}: bad: {key} values {list(values)} must be among {sorted(allowed[key] or ())}")
+        elif frozenset(values) == allowed[key]:
+            out.append(f"{where}: bad: every value of {key} is bad: leave at least one good one (the share is of all)")
     return out
 
 

@@ -81,6 +81,7 @@ def test_the_example_catalog_loads_with_its_declared_names() -> None:
         (_metric(objective={"alert": "OrdersFailing", "bad": {"channel": ["fax"]}, "max": 0.1}), "must be among"),
         (_metric(objective={"alert": "OrdersFailing", "bad": {"channel": ["api"]}, "max": 3}), "between 0 and 1"),
         (_metric(objective={**FAILING, "alert": "orders_failing"}), "CamelCase"),
+        (_metric(objective={**FAILING, "bad": {"channel": ["web", "api"]}}), "leave at least one good one"),
         (_metric(objective={**FAILING, "severity": "P9"}), "severity 'P9'"),
         (_metric(objective={**FAILING, "for": "1h30m"}), "'for' '1h30m'"),
         (_metric(objective={"alert": "OrdersFailing", "bad": {"channel": ["api"]}}), "exactly one finite threshold"),
