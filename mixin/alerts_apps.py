@@ -14,7 +14,7 @@ from dataclasses import replace
 from mixin.config import SETTINGS, SETTINGS_FILE
 from mixin.model import Alert, Scenario
 from otel_ccmon._app_catalog import AppCatalog, Objective, load_catalog
-from otel_ccmon._catalog import Kind, MetricSpec
+from otel_ccmon._catalog import Kind, MetricSpec, _sanitize
 
 REPO = SETTINGS_FILE.parent.parent
 WINDOW = "5m"
@@ -38,13 +38,13 @@ def _sample_labels(spec: MetricSpec, job: str, **fixed: str) -> str:
     """A label set of one series of ``spec`` for scenarios: each attribute at its first allowed value."""
     labels = {"job": job, "instance": "i1"}
     for a in spec.attributes:
-        key = a.key.replace(".", "_")
+        key = _sanitize(a.key)
         labels[key] = fixed.get(key) or (sorted(a.allowed)[0] if a.allowed else "u1")
     return ",".join(f'{k}="{v}"' for k, v in labels.items())
 
 
 def bad_matchers(o: Objective) -> str:
-    return ",".join(f'{k.replace(".", "_")}=~"{"|".join(v)}"' for k, v in sorted(o.bad.items()))
+    return ",".join(f'{_sanitize(k)}=~"{"|".join(v)}"' for k, v in sorted(o.bad.items()))
 
 
 def _counter(c: AppCatalog, spec: MetricSpec, o: Objective) -> tuple[str, str, Scenario, tuple[str, ...]]:
@@ -57,11 +57,11 @@ def _counter(c: AppCatalog, spec: MetricSpec, o: Objective) -> tuple[str, str, S
     key, values = sorted(o.bad.items())[0]
     allowed = next(a.allowed for a in spec.attributes if a.key == key) or frozenset()
     good = sorted(allowed - set(values))
-    bad_series = f"{m}{{{_sample_labels(spec, c.service, **{key.replace('.', '_'): values[0]})}}}"
+    bad_series = f"{m}{{{_sample_labels(spec, c.service, **{_sanitize(key): values[0]})}}}"
     scenario = Scenario(
         firing={bad_series: "0+10x200"},
         # check_catalog leaves at least one good value
-        healthy={f"{m}{{{_sample_labels(spec, c.service, **{key.replace('.', '_'): good[0]})}}}": "0+10x200"},
+        healthy={f"{m}{{{_sample_labels(spec, c.service, **{_sanitize(key): good[0]})}}}": "0+10x200"},
         value=1.0,
         labels={"job": c.service},
     )
@@ -69,9 +69,7 @@ def _counter(c: AppCatalog, spec: MetricSpec, o: Objective) -> tuple[str, str, S
         f"More than {o.threshold:g} ({o.threshold:.0%}) of `{m}` over the last 5 minutes are "
         f"{', '.join(f'{k} in {list(v)}' for k, v in o.bad.items())}, for {_words(o.for_)}."
     )
-    diagnosis = (
-        f"sum by ({', '.join(a.key.replace('.', '_') for a in spec.attributes)}) (rate({m}{{{job}}}[{WINDOW}]))",
-    )
+    diagnosis = (f"sum by ({', '.join(_sanitize(a.key) for a in spec.attributes)}) (rate({m}{{{job}}}[{WINDOW}]))",)
     return expr, meaning, scenario, diagnosis
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 from mixin.alerts_apps import CATALOGS, bad_matchers
 from mixin.panels import Board, Panel, Row, datasource_variable, query
 from otel_ccmon._app_catalog import AppCatalog
-from otel_ccmon._catalog import Kind, MetricSpec
+from otel_ccmon._catalog import Kind, MetricSpec, _sanitize
 
 
 def _panel(c: AppCatalog, spec: MetricSpec) -> Panel:
     job, m, ri = f'job="{c.service}"', spec.prom_name, "$__rate_interval"
     objective = next((o for o in c.objectives if o.metric == spec.otel_name), None)
     alert_name = objective.alert if objective is not None else None
-    bounded = [a.key.replace(".", "_") for a in spec.attributes if a.allowed]
+    bounded = [_sanitize(a.key) for a in spec.attributes if a.allowed]
     by = f"sum by ({bounded[0]}) " if bounded else "sum "
     legend = f"{{{{{bounded[0]}}}}}" if bounded else spec.prom_name
     if spec.kind is Kind.HISTOGRAM:

@@ -188,10 +188,8 @@ class Recorder:
         self._cache_lock = threading.Lock()
         self._cache_counts: dict[str, list[int]] = {}  # SDK mode: cache_type -> [hits, misses]
         self.metrics: dict[str, _Metric] = {}
-        self._specs: dict[str, MetricSpec] = {}
         for spec in cat.CATALOG:
             if spec.source in (cat.Source.APP, cat.Source.SELF, cat.Source.RECEIVER, cat.Source.GENAI):
-                self._specs[spec.otel_name] = spec
                 self._create(spec)
         self._dropped = self.metrics["ccmon.dropped_measurements"]
 
@@ -220,11 +218,11 @@ class Recorder:
         """Add an application's own metrics (otel_ccmon/_app_catalog.py); registering the same spec
         again is a no-op, another spec under a known name an error."""
         for spec in specs:
-            known = self._specs.get(spec.otel_name)
+            held = self.metrics.get(spec.otel_name)
+            known = held.spec if held is not None else cat.BY_OTEL_NAME.get(spec.otel_name)
             if known is not None and known != spec:
                 raise ValueError(f"metric {spec.otel_name!r} is registered already with another definition")
-            if known is None:
-                self._specs[spec.otel_name] = spec
+            if held is None:
                 self._create(spec)
 
     # -- drops -------------------------------------------------------------------------
