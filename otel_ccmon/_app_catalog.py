@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from otel_ccmon import _catalog as cat
+from otel_ccmon import _privacy
 from otel_ccmon._catalog import Attribute, Kind, MetricSpec
 from otel_ccmon._extras import require
 from otel_ccmon._recorder import Recorder
@@ -158,6 +159,11 @@ def _attribute_problems(where: str, attributes: tuple[Attribute, ...], settings:
         label = cat._sanitize(a.key)
         if not _ATTRIBUTE_KEY.fullmatch(a.key):
             out.append(f"{where}: attribute {a.key!r}: lower-case words, '_' and '.' only")
+        elif a.key in _privacy.IDENTITY_KEYS:
+            out.append(
+                f"{where}: attribute {a.key!r} names a person: an application's metric never carries an identity "
+                "(Claude Code's are pseudonymised in the collector; count people another way)"
+            )
         elif label in _RESERVED_LABELS or label.startswith("__"):
             out.append(
                 f"{where}: attribute {a.key!r} becomes the label {label!r}, which Prometheus or the pipeline sets"

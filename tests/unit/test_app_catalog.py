@@ -70,6 +70,7 @@ def test_the_example_catalog_loads_with_its_declared_names() -> None:
         (_metric(kind="gauge", unit="1", prometheus="orders_placed"), "the exporters disagree"),
         (_metric(name="neural.operations", prometheus="neural_operations_total"), "defines this metric already"),
         (_metric(attributes={"le": ["a"]}), "becomes the label 'le'"),
+        (_metric(attributes={"user.email": "capped"}), "names a person"),
         (_metric(attributes={"channel": "any"}), "a list of allowed values, or 'capped'"),
         (_metric(attributes={"channel": []}), "needs 1 to 100 allowed values"),
         (_metric(attributes={"a": "capped", "b": "capped"}), "more than the limit of 2000 per metric"),
