@@ -145,10 +145,10 @@ def organisation(
                 "refused_points": _total(stack, "otelcol_processor_memory_limiter_refused_metric_points")
                 + _total(stack, "otelcol_receiver_refused_metric_points"),
                 "refused_log_records": _total(stack, "otelcol_receiver_refused_log_records"),
-                # the exporter answered every scrape within the timeout: never down, slowest scrape
-                "collector_scrape_min_up": _total(stack, f'min_over_time(up{{job="otel-collector"}}[{window}])'),
+                # the prometheus exporter (job app-metrics) answered every scrape in time: never down, slowest
+                "collector_scrape_min_up": _total(stack, f'min_over_time(up{{job="app-metrics"}}[{window}])'),
                 "collector_scrape_max_s": _total(
-                    stack, f'max_over_time(scrape_duration_seconds{{job="otel-collector"}}[{window}])'
+                    stack, f'max_over_time(scrape_duration_seconds{{job="app-metrics"}}[{window}])'
                 ),
                 "claude_code_series": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})'),
                 "prometheus_head_series": _total(stack, 'prometheus_tsdb_head_series{job="prometheus"}'),

@@ -6,7 +6,9 @@ straight to protobuf) and for the plain SDK path (the same series on SDK instrum
 encoder), in one process, alternating.
 
 ``python -m bench.export latency N SECONDS`` prints JSON: p50/p99 request latency of a FastAPI app
-holding N series under steady load, with OTLP export every second and with export off.
+holding N series under steady load, side by side: export off; OTLP export every second (the default:
+changed series, the others refreshed every 30 s); every series every export (the SDK's way); and
+the collector-pulling candidate (/metrics scraped every second).
 """
 
 from __future__ import annotations
@@ -151,6 +153,35 @@ def cost(n: int, repeats: int) -> dict[str, Any]:
     return out
 
 
+def refresh(n: int, exports: int) -> dict[str, Any]:
+    """Encoding time of an export of N series where nothing changed: every series (refresh off)
+    against the default (changed series, the others refreshed one in 30 exports), median ms."""
+    from otel_ccmon import _core
+    from otel_ccmon._otlp import encode_store_parts, join_yielding
+    from otel_ccmon._settings import Settings
+
+    _core.reset_for_tests()
+    settings = Settings(exporters=(), runtime_metrics=False, attribute_cap=n + 10, cardinality_limit=n + 100)
+    monitor = _core.initialize(settings, set_global=False)
+    store = monitor.store
+    assert store is not None
+    _fill(monitor.recorder.add, monitor.recorder.observe, n)
+    join_yielding(encode_store_parts(store))  # the first export builds every cell's cached bytes
+    out: dict[str, Any] = {"series": n}
+    for name, every in (("every_series_ms", 1), ("refreshed_ms", 30)):
+        store.refresh_every = every
+        times, sizes = [], []
+        for _ in range(exports):
+            t0 = time.perf_counter()
+            sizes.append(len(join_yielding(encode_store_parts(store))))
+            times.append(time.perf_counter() - t0)
+        out[name] = statistics.median(times) * 1000
+        out[name.replace("_ms", "_bytes")] = statistics.median(sizes)
+    out["ratio"] = out["refreshed_ms"] / out["every_series_ms"]
+    _core.reset_for_tests()
+    return out
+
+
 # -- latency ----------------------------------------------------------------------------------------------
 APP = """
 import os, sys
@@ -174,6 +205,26 @@ def work() -> dict[str, int]:
 """
 
 
+# each mode: the metric exporters, extra environment, and whether a scraper pulls /metrics each second
+MODES: dict[str, tuple[str, dict[str, str], bool]] = {
+    "export_off": ("prometheus", {}, False),
+    # the default: series that changed, the others refreshed every CCMON_OTLP_REFRESH_MS (30 s)
+    "export_on": ("otlp,prometheus", {}, False),
+    # every series every export (CCMON_OTLP_REFRESH_MS=0, as the SDK does; the path before issue 35)
+    "export_every_series": ("otlp,prometheus", {"CCMON_OTLP_REFRESH_MS": "0"}, False),
+    # the collector pulling instead: /metrics rendered for a scraper every second
+    "pulled": ("prometheus", {}, True),
+}
+
+
+def _scrape_every_second(url: str, stop: threading.Event) -> None:
+    import httpx
+
+    with httpx.Client(timeout=30) as client:
+        while not stop.wait(1.0):  # the scrape interval, not a synchronisation
+            client.get(url).raise_for_status()
+
+
 def latency(n: int, seconds: float) -> dict[str, Any]:
     import os
     import tempfile
@@ -183,11 +234,20 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
 
     from otel_ccmon.devstack.procs import free_port, http_ok, wait_for
 
-    server, endpoint = start_sink()
+    # the sink in a process of its own: reading 12 MB a second in this process would take the GIL
+    # from the client loop that measures the latency (measured: it doubled the p99 we reported)
+    sink_port = free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "bench.export", "sink", str(sink_port), "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{sink_port}/v1/metrics"
     results: dict[str, Any] = {"series": n}
     with tempfile.TemporaryDirectory() as work:
+        wait_for(functools.partial(_accepts, sink_port), 60, "the OTLP sink")
         (Path(work) / "latency_app.py").write_text(APP)
-        for mode, exporters in (("export_off", "prometheus"), ("export_on", "otlp,prometheus")):
+        for mode, (exporters, extra, pulled) in MODES.items():
             port = free_port()
             env = {
                 **os.environ,
@@ -196,6 +256,7 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
                 "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint.removesuffix("/v1/metrics"),
                 "OTEL_METRIC_EXPORT_INTERVAL": "1000",
                 "CCMON_PROMETHEUS_PORT": str(free_port()),
+                **extra,
             }
             script = (
                 f"import sys; sys.argv = ['app', '{n}']; exec(open('{work}/latency_app.py').read()); import uvicorn; "
@@ -203,29 +264,65 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
             )
             argv = [sys.executable, "-c", script]
             proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stop = threading.Event()
+            scraper = None
             try:
                 url = f"http://127.0.0.1:{port}/work"
                 wait_for(functools.partial(http_ok, url), 120, "latency app")
+                if pulled:
+                    metrics_url = f"http://127.0.0.1:{port}/metrics"  # instrument_app's route
+                    scraper = threading.Thread(target=_scrape_every_second, args=(metrics_url, stop), daemon=True)
+                    scraper.start()
                 samples: list[float] = []
                 with httpx.Client() as client:
                     for _ in range(50):  # warm-up
                         client.get(url)
-                    stop = time.perf_counter() + seconds
-                    while time.perf_counter() < stop:  # a steady closed loop of requests
+                    stop_at = time.perf_counter() + seconds
+                    while time.perf_counter() < stop_at:  # a steady closed loop of requests
                         t0 = time.perf_counter()
                         client.get(url).raise_for_status()
                         samples.append(time.perf_counter() - t0)
                 qs = statistics.quantiles(samples, n=100)
                 results[mode] = {"requests": len(samples), "p50_ms": qs[49] * 1000, "p99_ms": qs[98] * 1000}
             finally:
+                stop.set()
+                if scraper is not None:
+                    scraper.join(60)
                 proc.terminate()
                 proc.wait(30)
-    server.shutdown()
-    results["p99_ratio"] = results["export_on"]["p99_ms"] / results["export_off"]["p99_ms"]
+    sink.terminate()
+    sink.wait(30)
+    off = results["export_off"]["p99_ms"]
+    results["p99_ratio"] = results["export_on"]["p99_ms"] / off
+    results["p99_ratio_every_series"] = results["export_every_series"]["p99_ms"] / off
+    results["p99_ratio_pulled"] = results["pulled"]["p99_ms"] / off
     return results
 
 
+def _accepts(port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def serve_sink(port: int) -> None:
+    """The OTLP sink alone (``python -m bench.export sink PORT 0``), until terminated."""
+    ThreadingHTTPServer(("127.0.0.1", port), _Sink).serve_forever()
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "sink":
+        serve_sink(int(sys.argv[2]))
+        sys.exit(0)
     kind, n, arg = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    result = cost(n, int(arg)) if kind == "cost" else latency(n, arg)
+    runs: dict[str, Callable[[], dict[str, Any]]] = {
+        "refresh": lambda: refresh(n, int(arg)),
+        "cost": lambda: cost(n, int(arg)),
+        "latency": lambda: latency(n, arg),
+    }
+    result = runs[kind]()
     print(json.dumps(result))

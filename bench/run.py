@@ -117,6 +117,7 @@ def main() -> None:
         results["otlp_export_us_per_series_100k"] / results["otlp_export_us_per_series_1k"]
     )
     results["otlp_export_detail"] = {"small": export_small, "large": export_large}
+    results["otlp_export_refresh"] = part("bench.export", "refresh", str(large), "5" if smoke else "30")
     latency_seconds = "2" if smoke else "20"
     for n, key in (
         (small if smoke else 10_000, "p99_during_export_ratio_10k"),
@@ -187,8 +188,14 @@ def print_table(r: dict[str, Any]) -> None:
          f"{r['collector_points_per_s']:.0f} ({r['collector_detail']['cpu_s_per_100k_points']:.3f})"),
         ("OTLP export collect+encode µs/series, ours 1k / 100k (SDK 100k)",
          f"{r['otlp_export_us_per_series_1k']:.2f} / {r['otlp_export_us_per_series_100k']:.2f} ({r['otlp_export_sdk_us_per_series_100k']:.1f})"),
+        ("OTLP export of 100k unchanged series: refreshed ÷ every series (ms)",
+         f"{r['otlp_export_refresh']['ratio']:.3f} ({r['otlp_export_refresh']['refreshed_ms']:.1f} / "
+         f"{r['otlp_export_refresh']['every_series_ms']:.1f})"),
         ("p99 latency during exports ÷ export off, 10k / 100k series",
          f"{r['p99_during_export_ratio_10k']:.2f} / {r['p99_during_export_ratio_100k']:.2f}"),
+        ("  100k: every series every export; the collector pulling /metrics instead",
+         f"{r['p99_during_export_ratio_100k_detail']['p99_ratio_every_series']:.2f}; "
+         f"{r['p99_during_export_ratio_100k_detail']['p99_ratio_pulled']:.2f}"),
         ("collector guarded ÷ plain points/s; bytes per active series",
          f"{r['collector_guarded_ratio']:.2f}; {r['collector_bytes_per_active_series']:.0f}"),
         ("Claude Code: processor points / connector events per CPU-second",

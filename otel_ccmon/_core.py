@@ -177,6 +177,8 @@ def build_provider(
         {"service.name": settings.service_name, "service.instance.id": settings.service_instance_id}
     )
     store = FastStore(resource, InstrumentationScope(SCOPE_NAME, SCOPE_VERSION))
+    if settings.otlp_refresh_ms:
+        store.refresh_every = max(1, -(-settings.otlp_refresh_ms // settings.export_interval_ms))
     limits: Any = dict.fromkeys(_INSTRUMENT_CLASSES, settings.cardinality_limit)
     readers: list[MetricReader] = []
     registry: CollectorRegistry | None = None

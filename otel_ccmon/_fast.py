@@ -68,7 +68,18 @@ class ValueCell:
 class HistogramCell:
     """Explicit-bucket histogram state for one attribute set."""
 
-    __slots__ = ("attrs", "count", "counts", "labels", "le_parts", "max", "min", "otlp", "start_ns", "sum")
+    __slots__ = (
+        "attrs",
+        "count",
+        "counts",
+        "labels",
+        "le_parts",
+        "max",
+        "min",
+        "otlp",
+        "start_ns",
+        "sum",
+    )
 
     def __init__(self, attrs: Attrs, buckets: int) -> None:
         self.attrs = attrs
@@ -91,6 +102,9 @@ class _FastMetric:
         self.scope = scope
         self.lock = threading.Lock()
         self.cells: dict[tuple[tuple[str, Any], ...], Any] = {}
+        # cells written since the last OTLP export, added under the lock by every writer
+        # (otel_ccmon._otlp sends these and refreshes the others in turn)
+        self.dirty: set[Any] = set()
         scope_labels = {
             "otel_scope_name": scope.name,
             "otel_scope_schema_url": scope.schema_url or "",
@@ -182,6 +196,7 @@ class FastHistogram(_FastMetric):
         with self.lock:
             cell.counts[index] += 1
             cell.count += 1
+            self.dirty.add(cell)
             cell.sum += value
             if value < cell.min:
                 cell.min = value
@@ -244,6 +259,11 @@ class FastStore:
         self.metrics: list[FastValue | FastHistogram] = []
         self._by_key: dict[tuple[str, InstrumentationScope], FastValue | FastHistogram] = {}
         self._lock = threading.Lock()
+        # OTLP export state (otel_ccmon._otlp): an unchanged series is sent again every
+        # `refresh_every` exports; after a failed export the next one sends every series
+        self.refresh_every = 1
+        self.exports = 0
+        self.resend_all = False
 
     def _get(self, cls: type[_M], spec: MetricSpec, scope: InstrumentationScope) -> _M:
         # One metric per name and scope: a second app instrumented in the same process (or a

@@ -20,6 +20,7 @@ scope_metrics=2; ExportMetricsServiceRequest resource_metrics=1.
 
 from __future__ import annotations
 
+import functools
 import struct
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -98,6 +99,26 @@ def _value_prefix(cell: Any, cumulative: bool) -> bytes:
     return b"\x0a" + varint(len(body) + _VALUE_POINT_TAIL) + body
 
 
+def changed_or_due(
+    metric: FastValue | FastHistogram, export: int, every: int, *, resend_all: bool = False
+) -> list[Any]:
+    """The cells of ``metric`` an export sends: those written since the last export (the
+    metric's dirty set, taken under its lock) and the unchanged ones whose turn it is (one in
+    ``every``, by position); every cell when ``resend_all``.
+
+    A cumulative point only repeats an unchanged total, so an unchanged series need not be
+    encoded every export: it is refreshed every ``every`` exports, often enough for the
+    collector's metric expiry, the refreshes spread over the exports. The cost of an export is
+    then the changed series plus ``1/every`` of the others, not a pass over every cell.
+    """
+    with metric.lock:
+        cells = list(metric.cells.values())
+        written, metric.dirty = metric.dirty, set()
+    if resend_all:
+        return cells
+    return [*written, *(c for c in cells[export % every :: every] if c not in written)]
+
+
 def _prepared_chunks(cells: list[Any], make_prefix: Callable[[Any], bytes]) -> Iterator[list[Any]]:
     """``cells`` in chunks of ``CHUNK``, each cell with its cached prefix, handing the GIL over
     between chunks."""
@@ -111,15 +132,23 @@ def _prepared_chunks(cells: list[Any], make_prefix: Callable[[Any], bytes]) -> I
         yield chunk
 
 
-def encode_value_points(metric: FastValue, now_ns: int) -> list[bytes]:
-    """``metric``'s data points, each one bytes object (field ``data_points``).
+Select = Callable[[Any], list[Any]]
+"""Chooses the cells of a metric an export sends."""
+
+
+def encode_value_points(metric: FastValue, now_ns: int, select: Select | None = None) -> list[bytes]:
+    """``metric``'s data points (all, or those ``select`` chooses), each one bytes object (field
+    ``data_points``).
 
     No container is allocated per cell (only bytes, which the garbage collector does not track),
     so an export of many series does not trigger collections that would pause the application.
     """
     cumulative = metric.spec.kind is Kind.COUNTER
-    with metric.lock:
-        cells = list(metric.cells.values())
+    if select is None:
+        with metric.lock:
+            cells = list(metric.cells.values())
+    else:
+        cells = select(metric)
     time_field = b"\x19" + _FIXED64.pack(now_ns)
     pack_double, pack_int = _DOUBLE_FIELD.pack, _INT_FIELD.pack
     out: list[bytes] = []
@@ -139,8 +168,8 @@ def _histogram_prefix(cell: Any, point_size: int) -> bytes:
     return b"\x0a" + varint(len(body) + point_size) + body
 
 
-def encode_histogram_points(metric: FastHistogram, now_ns: int) -> list[bytes]:
-    """``metric``'s histogram data points, each one bytes object."""
+def encode_histogram_points(metric: FastHistogram, now_ns: int, select: Select | None = None) -> list[bytes]:
+    """``metric``'s histogram data points (all, or those ``select`` chooses), each one bytes object."""
     if metric.otlp_bounds is None:
         packed = struct.pack(f"<{len(metric.bounds)}d", *metric.bounds)
         metric.otlp_bounds = field(0x3A, packed) if metric.bounds else b""
@@ -151,8 +180,11 @@ def encode_histogram_points(metric: FastHistogram, now_ns: int) -> list[bytes]:
     point = struct.Struct(f"<BQBQBd{len(counts_head)}s{buckets}Q{len(bounds)}sBdBd")
     pack = point.pack
     lock = metric.lock
-    with lock:
-        cells = [c for c in metric.cells.values() if c.count]
+    if select is None:
+        with lock:
+            cells = [c for c in metric.cells.values() if c.count]
+    else:
+        cells = [c for c in select(metric) if c.count]
     out: list[bytes] = []
     for chunk in _prepared_chunks(cells, lambda cell: _histogram_prefix(cell, point.size)):
         with lock:  # count, sum, buckets, min and max of a cell agree with each other
@@ -170,16 +202,18 @@ def _metric_head(name: str, description: str, unit: str) -> bytes:
     return _serialize(metrics_pb2.Metric(name=name, description=description, unit=unit))
 
 
-def encode_metric_parts(metric: FastValue | FastHistogram, now_ns: int) -> tuple[bytes, list[bytes], int]:
+def encode_metric_parts(
+    metric: FastValue | FastHistogram, now_ns: int, select: Select | None = None
+) -> tuple[bytes, list[bytes], int]:
     """A fast metric's ``Metric`` message as (head, points, size): the head holds the metric's
     name, description and unit and the data field's tag and length; the points follow it. Parts,
     not one bytes object: the request is joined once, not copied at every nesting level."""
     spec = metric.spec
     if spec.kind is Kind.HISTOGRAM:
-        points = encode_histogram_points(metric, now_ns)  # type: ignore[arg-type]
+        points = encode_histogram_points(metric, now_ns, select)  # type: ignore[arg-type]
         tag, trailer = 0x4A, _CUMULATIVE
     else:
-        points = encode_value_points(metric, now_ns)  # type: ignore[arg-type]
+        points = encode_value_points(metric, now_ns, select)  # type: ignore[arg-type]
         tag, trailer = (0x3A, _CUMULATIVE_MONOTONIC) if spec.kind is Kind.COUNTER else (0x2A, b"")
     if not points:
         return b"", [], 0
@@ -218,11 +252,20 @@ def _yield_gil() -> None:
 
 def encode_store_parts(store: FastStore, now_ns: int | None = None) -> list[bytes]:
     """The fast path's metrics as the parts of serialized ``ExportMetricsServiceRequest`` bytes
-    (one ResourceMetrics for the store's resource); ``[]`` when nothing was recorded."""
+    (one ResourceMetrics for the store's resource); ``[]`` when nothing was sent. With
+    ``store.refresh_every`` above 1, only series that changed or are due for refresh
+    (:func:`changed_or_due`); after a failed export (``store.resend_all``) every series."""
     now = time.time_ns() if now_ns is None else now_ns
+    store.exports += 1
+    resend_all, store.resend_all = store.resend_all, False
     by_scope: dict[InstrumentationScope, list[tuple[bytes, list[bytes], int]]] = {}
+    select = None
+    if store.refresh_every > 1:
+        select = functools.partial(
+            changed_or_due, export=store.exports, every=store.refresh_every, resend_all=resend_all
+        )
     for metric in store.metrics:
-        head, points, size = encode_metric_parts(metric, now)
+        head, points, size = encode_metric_parts(metric, now, select)
         if size:
             by_scope.setdefault(metric.scope, []).append((head, points, size))
     if not by_scope:

@@ -149,11 +149,14 @@ class _FastValueMetric(_Metric):
         if cell is not None:
             with self.lock:
                 cell.value += amount
+                self.cells.dirty.add(cell)
 
     def set(self, value: float, values: Values) -> None:
         cell = self._slots.get(values) or self.slot(values)
         if cell is not None:
-            cell.value = value  # one store: atomic under the GIL
+            with self.lock:  # the value and its dirty mark together, as the exporter takes them
+                cell.value = value
+                self.cells.dirty.add(cell)
 
 
 class _FastHistogramMetric(_Metric):

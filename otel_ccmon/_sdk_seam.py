@@ -150,8 +150,16 @@ class DirectOtlpExporter(_WrappingExporter):
         body = self.encode(metrics_data)
         if not body:
             return MetricExportResult.SUCCESS
-        result = self._inner._client.export(body)  # type: ignore[attr-defined]
-        return MetricExportResult.SUCCESS if result.success else MetricExportResult.FAILURE
+        try:
+            result = self._inner._client.export(body)  # type: ignore[attr-defined]
+        except BaseException:
+            self._store.resend_all = True
+            raise
+        if not result.success:
+            # series left out as unchanged were sent in this lost request: the next sends them all
+            self._store.resend_all = True
+            return MetricExportResult.FAILURE
+        return MetricExportResult.SUCCESS
 
 
 def bind_readers(readers: Iterable[MetricReader], store: FastStore) -> None:

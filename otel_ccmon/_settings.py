@@ -12,7 +12,7 @@ _EXPORTERS = frozenset({"prometheus", "otlp", "console", "none"})
 _PROTOCOLS = frozenset({"http/protobuf", "grpc"})
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -20,8 +20,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         value = int(raw)
     except ValueError:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {'positive' if minimum else 'at least 0'}, got {value}")
     return value
 
 
@@ -69,6 +69,10 @@ class Settings:
     otlp_protocol: str = "http/protobuf"
     export_interval_ms: int = 60_000
     export_timeout_ms: int = 2_000
+    # OTLP/HTTP: a series whose value has not changed is sent again at least this often, not
+    # every export (0: every series every export, as the SDK does); below the collector's 5 min
+    # metric expiry, so Prometheus keeps every series
+    otlp_refresh_ms: int = 30_000
     shutdown_timeout_ms: int = 2_000
     strict: bool = False
     attribute_cap: int = 100
@@ -93,6 +97,8 @@ class Settings:
         ):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.otlp_refresh_ms < 0:
+            raise ValueError("otlp_refresh_ms must be 0 (every export) or positive")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -118,6 +124,7 @@ class Settings:
             or d.otlp_protocol,
             "export_interval_ms": _int(env, "OTEL_METRIC_EXPORT_INTERVAL", d.export_interval_ms),
             "export_timeout_ms": _int(env, "OTEL_METRIC_EXPORT_TIMEOUT", d.export_timeout_ms),
+            "otlp_refresh_ms": _int(env, "CCMON_OTLP_REFRESH_MS", d.otlp_refresh_ms, minimum=0),
             "shutdown_timeout_ms": _int(env, "CCMON_SHUTDOWN_TIMEOUT_MS", d.shutdown_timeout_ms),
             "strict": _flag(env, "CCMON_STRICT", d.strict),
             "attribute_cap": _int(env, "CCMON_ATTRIBUTE_CAP", d.attribute_cap),

@@ -136,3 +136,75 @@ def _pb_varint(value: int) -> bytes:
 
     result: bytes = _VarintBytes(value)
     return result
+
+
+def _sent(body: bytes) -> dict[tuple[str, tuple[Any, ...]], dict[str, Any]]:
+    return {(key[2], key[6]): point for key, (_, point) in normalized(body).items()}
+
+
+@pytest.mark.usefixtures("fast_reader")
+def test_unchanged_series_are_refreshed_not_resent_every_export() -> None:
+    monitor = _core.current()
+    assert monitor is not None and monitor.store is not None
+    store = monitor.store
+    store.refresh_every = 3
+    for agent in ("a", "b", "c", "d", "e", "f"):
+        ccmon.record_verification(agent, 0.9, True)
+    first = _sent(encode_store(store, 1))
+    assert len(first) == 18  # per agent: verifications, the truth score histogram and gauge
+    ccmon.record_verification("a", 0.5, False)  # changes a's truth score; a new failure series
+    seen: dict[tuple[str, tuple[Any, ...]], list[int]] = {}
+    for export in (2, 3, 4):
+        for key in _sent(encode_store(store, export)):
+            seen.setdefault(key, []).append(export)
+    changed = [k for k in seen if ("agent_id", "{'stringValue': 'a'}") in k[1] and k[0] != "verification.success"]
+    # what changed goes out in the next export; each unchanged series once in the next three
+    assert all(seen[k][0] == 2 for k in changed) and len(changed) == 3
+    assert set(seen) == set(first) | set(changed)
+    assert all(len(v) == 1 for k, v in seen.items() if k not in changed)
+    assert max(len(_sent(encode_store(store, e))) for e in (5, 6, 7)) < len(seen)  # spread, not in one export
+    # a refresh carries the whole cumulative value
+    refreshed = {k: p for e in (8, 9, 10) for k, p in _sent(encode_store(store, e)).items()}
+    assert refreshed.keys() == seen.keys()
+    assert refreshed[("truth.score", (("agent_id", "{'stringValue': 'a'}"),))]["count"] == "2"
+    assert refreshed[("agent.truth_score", (("agent_id", "{'stringValue': 'a'}"),))]["asDouble"] == 0.5
+    # after a failed export the next one sends everything
+    store.resend_all = True
+    assert len(_sent(encode_store(store, 11))) == len(seen)
+    assert len(_sent(encode_store(store, 12))) < len(seen)
+
+
+def test_refresh_follows_the_export_interval() -> None:
+    _core.reset_for_tests()
+    try:
+        settings = Settings(exporters=(), runtime_metrics=False, export_interval_ms=1_000, otlp_refresh_ms=30_000)
+        monitor = _core.initialize(settings, set_global=False)
+        assert monitor.store is not None and monitor.store.refresh_every == 30
+    finally:
+        _core.reset_for_tests()
+    with pytest.raises(ValueError, match="otlp_refresh_ms"):
+        Settings(otlp_refresh_ms=-1)
+    assert Settings.from_env({"CCMON_OTLP_REFRESH_MS": "0"}).otlp_refresh_ms == 0
+
+
+@pytest.mark.usefixtures("fast_reader")
+def test_a_failed_export_makes_the_next_send_every_series() -> None:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    from otel_ccmon._sdk_seam import DirectOtlpExporter
+
+    monitor = _core.current()
+    assert monitor is not None and monitor.store is not None
+    store = monitor.store
+    store.refresh_every = 1000
+    for agent in ("a", "b", "c"):
+        ccmon.record_verification(agent, 0.9, True)
+    encode_store(store, 1)  # sent once: from now on only changes (and rare refreshes) go out
+    assert len(_sent(encode_store(store, 2))) < 9
+    # nothing listens on port 9: the request fails and the exporter says so
+    exporter = DirectOtlpExporter(OTLPMetricExporter(endpoint="http://127.0.0.1:9/v1/metrics", timeout=1), store)
+    ccmon.record_verification("a", 0.1, False)
+    assert exporter.export(MetricsData(resource_metrics=[])).name == "FAILURE"
+    assert store.resend_all
+    assert len(_sent(encode_store(store, 4))) == 10  # everything, the failed export's change included
+    assert not store.resend_all
