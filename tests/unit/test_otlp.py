@@ -142,14 +142,19 @@ def _sent(body: bytes) -> dict[tuple[str, tuple[Any, ...]], dict[str, Any]]:
     return {(key[2], key[6]): point for key, (_, point) in normalized(body).items()}
 
 
-@pytest.mark.usefixtures("fast_reader")
-def test_unchanged_series_are_refreshed_not_resent_every_export() -> None:
+def _verified_store(every: int, agents: str) -> Any:
+    """The current store, refreshing one in ``every`` exports, with a verification per agent."""
     monitor = _core.current()
     assert monitor is not None and monitor.store is not None
-    store = monitor.store
-    store.refresh_every = 3
-    for agent in ("a", "b", "c", "d", "e", "f"):
+    monitor.store.refresh_every = every
+    for agent in agents:
         ccmon.record_verification(agent, 0.9, True)
+    return monitor.store
+
+
+@pytest.mark.usefixtures("fast_reader")
+def test_unchanged_series_are_refreshed_not_resent_every_export() -> None:
+    store = _verified_store(3, "abcdef")
     first = _sent(encode_store(store, 1))
     assert len(first) == 18  # per agent: verifications, the truth score histogram and gauge
     ccmon.record_verification("a", 0.5, False)  # changes a's truth score; a new failure series
@@ -193,12 +198,7 @@ def test_a_failed_export_makes_the_next_send_every_series() -> None:
 
     from otel_ccmon._sdk_seam import DirectOtlpExporter
 
-    monitor = _core.current()
-    assert monitor is not None and monitor.store is not None
-    store = monitor.store
-    store.refresh_every = 1000
-    for agent in ("a", "b", "c"):
-        ccmon.record_verification(agent, 0.9, True)
+    store = _verified_store(1000, "abc")
     encode_store(store, 1)  # sent once: from now on only changes (and rare refreshes) go out
     assert len(_sent(encode_store(store, 2))) < 9
     # nothing listens on port 9: the request fails and the exporter says so
