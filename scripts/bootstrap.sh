@@ -336,6 +336,20 @@ browser() { # the report's HTML is rendered in a real browser by the tests (Debi
   else ln -sfn "$(command -v chromium-headless-shell)" "$BIN/chromium-headless-shell"; fi
 }
 
+# Runs each argument (a list of steps) in a background subshell, the groups side by side; fails
+# when any group failed. The builds are CPU-bound on 2 cores, but each group also waits on
+# downloads (Go modules, npm, apt) that the others' compiling fills.
+in_parallel() {
+  local pids=() group failed=0
+  for group in "$@"; do
+    # shellcheck disable=SC2086
+    ( for step in $group; do "$step" || exit 1; done ) &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+  return "$failed"
+}
+
 case "${1:-all}" in
   python) python_env ;;
   binaries) debian_binaries; prometheus3; alertmanager ;;
@@ -349,7 +363,9 @@ case "${1:-all}" in
   k8s) k8s_tools ;;
   # what `make run` starts, nothing more (the CLI, kubeconform and schemas are for the tests)
   stack) python_env; debian_binaries; prometheus3; alertmanager; collector ;;
-  all) python_env; debian_binaries; prometheus3; alertmanager; collector; composecheck; claude_code; coding_agents; k8s_tools; browser; jaeger; thanos ;;
+  all) python_env; debian_binaries
+       in_parallel "prometheus3 alertmanager" "collector jaeger thanos" \
+         "composecheck claude_code coding_agents k8s_tools browser" ;;
   *) echo "usage: $0 [all|stack|python|binaries|collector|tools|claude-code|agents|k8s|browser|jaeger|thanos]" >&2; exit 2 ;;
 esac
 log "ready ($BIN)"
