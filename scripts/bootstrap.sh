@@ -343,7 +343,7 @@ in_parallel() {
   local pids=() group failed=0
   for group in "$@"; do
     # shellcheck disable=SC2086
-    ( for step in $group; do "$step" || exit 1; done ) &
+    ( for step in $group; do "$step"; done ) &  # plain calls: errexit stays on inside each step
     pids+=("$!")
   done
   for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
