@@ -234,6 +234,7 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
 
     import httpx
 
+    from otel_ccmon.devstack.ports import port_in_use
     from otel_ccmon.devstack.procs import free_port, http_ok, wait_for
 
     # the sink in a process of its own: reading 12 MB a second in this process would take the GIL
@@ -247,7 +248,7 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
     endpoint = f"http://127.0.0.1:{sink_port}/v1/metrics"
     results: dict[str, Any] = {"series": n}
     with tempfile.TemporaryDirectory() as work:
-        wait_for(functools.partial(_accepts, sink_port), 60, "the OTLP sink")
+        wait_for(functools.partial(port_in_use, sink_port), 60, "the OTLP sink")
         (Path(work) / "latency_app.py").write_text(APP)
         for mode, (exporters, extra, pulled) in MODES.items():
             port = free_port()
@@ -302,16 +303,6 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
     results["p99_ratio_every_series"] = results["export_every_series"]["p99_ms"] / off
     results["p99_ratio_pulled"] = results["pulled"]["p99_ms"] / off
     return results
-
-
-def _accepts(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
 
 
 def serve_sink(port: int) -> None:

@@ -68,18 +68,7 @@ class ValueCell:
 class HistogramCell:
     """Explicit-bucket histogram state for one attribute set."""
 
-    __slots__ = (
-        "attrs",
-        "count",
-        "counts",
-        "labels",
-        "le_parts",
-        "max",
-        "min",
-        "otlp",
-        "start_ns",
-        "sum",
-    )
+    __slots__ = ("attrs", "count", "counts", "labels", "le_parts", "max", "min", "otlp", "start_ns", "sum")
 
     def __init__(self, attrs: Attrs, buckets: int) -> None:
         self.attrs = attrs
