@@ -3,13 +3,15 @@
 ``python -m bench.claude_code ingest`` runs the Go benchmarks of the claudecode processor and the
 claudecode_events connector (one goroutine: points and events per CPU-second).
 
-``python -m bench.claude_code org DEVELOPERS SECONDS METRIC_S LOGS_S [MEMORY_LIMIT_MIB]`` plays an organisation of
-simulated developers (one session each, metrics and events at the given intervals: the client's
+``python -m bench.claude_code org DEVELOPERS SECONDS METRIC_S LOGS_S [MEMORY_LIMIT_MIB] [push]`` plays an
+organisation of simulated developers (one session each, metrics and events at the given intervals: the client's
 defaults are 60 s and 5 s) through the real collector and Prometheus, with Claude Code's budget
 and memory limit sized for that many developers (devstack.sizing; or the limit given), and reports
 whether the totals are exact, what the memory limiter refused, whether Prometheus scraped the
 collector within its timeout every time, the collector's CPU seconds and peak RSS (per 1,000
-developers too), and Prometheus's head series.
+developers too), and Prometheus's head series. With ``push`` the collector remote-writes into
+Prometheus instead of being scraped (collector/remote-write-only.yaml): then whether every write
+was delivered replaces the scrape's health.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from otel_ccmon.devstack.procs import rss_bytes, wait_for
 from otel_ccmon.devstack.stack import Stack
 from tests.support import ROOT
 
+_OTLP = '{receiver="otlp"}'  # what the clients sent (not the events connector's derived points)
 _METRIC = re.compile(r"^Benchmark\S+\s+\d+\s+[\d.]+ ns/op\s+([\d.]+) (points|events|spans)/s", re.MULTILINE)
 
 
@@ -58,19 +61,29 @@ def ingest(benchtime: str) -> dict[str, float]:
 
 
 def organisation(
-    developers: int, seconds: float, metric_s: float, logs_s: float, memory_limit_mib: int | None = None
+    developers: int,
+    seconds: float,
+    metric_s: float,
+    logs_s: float,
+    memory_limit_mib: int | None = None,
+    push: bool = False,
 ) -> dict[str, Any]:
     """One organisation's run; ``memory_limit_mib`` sets the collector's memory limiter (default: the
-    limit devstack.sizing derives for ``developers``; a large one measures the unconstrained peak)."""
+    limit devstack.sizing derives for ``developers``; a large one measures the unconstrained peak);
+    ``push`` remote-writes the metrics instead of the scrape."""
     budget = claude_code_stream_budget(SETTINGS.claude_code.model_copy(update={"expected_developers": developers}))
-    limit = memory_limit_mib or sizing.memory_limit_mib(developers)
+    limit = memory_limit_mib or sizing.memory_limit_mib(developers, pushed=push)
     env = {
         "CCMON_CLAUDE_CODE_STREAM_BUDGET": str(budget),
         "CCMON_COLLECTOR_MEMORY_LIMIT_MIB": str(limit),
         "CCMON_COLLECTOR_MEMORY_SPIKE_MIB": str(sizing.spike_limit_mib(limit)),
     }
     with tempfile.TemporaryDirectory() as tmp:
-        stack = Stack(StackConfig.with_free_ports(Path(tmp), components=("collector", "prometheus"), collector_env=env))
+        stack = Stack(
+            StackConfig.with_free_ports(
+                Path(tmp), components=("collector", "prometheus"), collector_env=env, push_metrics=push
+            )
+        )
         stack.up()
         try:
             wait_for(lambda: _total(stack, 'up{job="otel-collector"}') == 1, 60, "Prometheus scraping the collector")
@@ -123,6 +136,27 @@ def organisation(
             peak = max(peak, rss_bytes(pid))
             window = f"{math.ceil(time.monotonic() - t0) + 30}s"
             cpu_s = _cpu_seconds(pid) - cpu0
+            if push:
+                delivery = {
+                    "delivery": "remote write",
+                    "remote_write_sent_points": _total(stack, "otelcol_exporter_sent_metric_points"),
+                    "remote_write_failed_points": _total(stack, "otelcol_exporter_send_failed_metric_points"),
+                    # what Prometheus refused of the writes (out of order, malformed): never retried
+                    "remote_write_refused_requests": _total(
+                        stack, 'prometheus_http_requests_total{handler="/api/v1/write",code!~"2.."}'
+                    ),
+                }
+                delivered = delivery["remote_write_failed_points"] == 0 == delivery["remote_write_refused_requests"]
+            else:
+                delivery = {
+                    "delivery": "scrape",
+                    # the prometheus exporter (job app-metrics) answered every scrape in time: never down, slowest
+                    "collector_scrape_min_up": _total(stack, f'min_over_time(up{{job="app-metrics"}}[{window}])'),
+                    "collector_scrape_max_s": _total(
+                        stack, f'max_over_time(scrape_duration_seconds{{job="app-metrics"}}[{window}])'
+                    ),
+                }
+                delivered = delivery["collector_scrape_min_up"] == 1
             return {
                 "developers": developers,
                 "seconds": seconds,
@@ -145,11 +179,13 @@ def organisation(
                 "refused_points": _total(stack, "otelcol_processor_memory_limiter_refused_metric_points")
                 + _total(stack, "otelcol_receiver_refused_metric_points"),
                 "refused_log_records": _total(stack, "otelcol_receiver_refused_log_records"),
-                # the prometheus exporter (job app-metrics) answered every scrape in time: never down, slowest
-                "collector_scrape_min_up": _total(stack, f'min_over_time(up{{job="app-metrics"}}[{window}])'),
-                "collector_scrape_max_s": _total(
-                    stack, f'max_over_time(scrape_duration_seconds{{job="app-metrics"}}[{window}])'
-                ),
+                # every scrape answered in time, or every remote write delivered
+                "delivered_every_time": delivered,
+                **delivery,
+                # the ingest rate over the run: with the series held, what sizes the collector (devstack.sizing)
+                "accepted_points_per_s": _total(stack, f"otelcol_receiver_accepted_metric_points{_OTLP}") / run_s,
+                "accepted_log_records_per_s": _total(stack, f"otelcol_receiver_accepted_log_records{_OTLP}") / run_s,
+                "held_streams": _total(stack, "sum(otelcol_ccmon_claude_code_streams)"),
                 "claude_code_series": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})'),
                 "prometheus_head_series": _total(stack, 'prometheus_tsdb_head_series{job="prometheus"}'),
                 "series_per_developer": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})')
@@ -164,5 +200,6 @@ if __name__ == "__main__":
         print(json.dumps(ingest(sys.argv[2] if len(sys.argv) > 2 else "2s")))
     else:
         developers, seconds, metric_s, logs_s = sys.argv[2:6]
-        limit = int(sys.argv[6]) if len(sys.argv) > 6 else None
-        print(json.dumps(organisation(int(developers), float(seconds), float(metric_s), float(logs_s), limit)))
+        limit = int(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6].isdigit() else None
+        push = sys.argv[-1] == "push"
+        print(json.dumps(organisation(int(developers), float(seconds), float(metric_s), float(logs_s), limit, push)))

@@ -32,11 +32,12 @@ TARGETS = {
     "p99_during_export_ratio_10k": ("<=", 1.5),
     "p99_during_export_ratio_100k": ("<=", 1.5),
     "collector_guarded_ratio": (">=", 0.7),
-    # an organisation's agents at the clients' intervals, and at 1 s: exact, the exporter never missed
+    # an organisation's agents at the clients' intervals (scraped), and at 1 s (remote-written): exact,
+    # every scrape answered in time / every write delivered
     "claude_code_org_exact": (">=", 1),
-    "claude_code_org_scraped_every_time": (">=", 1),
+    "claude_code_org_delivered_every_time": (">=", 1),
     "claude_code_burst_exact": (">=", 1),
-    "claude_code_burst_scraped_every_time": (">=", 1),
+    "claude_code_burst_delivered_every_time": (">=", 1),
 }
 
 
@@ -135,16 +136,20 @@ def main() -> None:
     # Claude Code's ingest path (issue 20): Go benchmarks, and an organisation end to end at the
     # client's default intervals (metrics 60 s, events 5 s); smoke: a small team, short intervals
     results["claude_code_ingest"] = part("bench.claude_code", "ingest", "200ms" if smoke else "3s")
-    org = ("50", "12", "2", "1") if smoke else ("5000", "240", "60", "5")
-    results["claude_code_org"] = part("bench.claude_code", "org", *org, timeout=1800)
-    # the simulator's default: every client exporting each second (issue 35), with the sized memory limit
-    # at 1 s a developer holds ~3x the series of the 60 s run: the limit for that (docs/performance.md)
-    burst = ("20", "10", "1", "1") if smoke else ("2000", "60", "1", "1", "2048")
-    results["claude_code_burst"] = part("bench.claude_code", "org", *burst, timeout=1800)
-    for key in ("claude_code_org", "claude_code_burst"):
+    # An organisation (5,000 developers at the clients' default intervals) and a burst (2,000 exporting
+    # every second, the simulator's default; issue 35), each pushed by remote write with the sized
+    # limit (remote-write-only.yaml: what the targets judge) and scraped beside it (the burst scraped
+    # needs 2,048 MiB); docs/performance.md "Pull or push". Smoke: a small team, pushed and scraped.
+    runs = {"claude_code_org": ("50", "12", "2", "1") if smoke else ("5000", "240", "60", "5")}
+    if not smoke:
+        runs["claude_code_burst"] = ("2000", "60", "1", "1")
+    for key, run_args in runs.items():
+        results[key] = part("bench.claude_code", "org", *run_args, "push", timeout=1800)
+        limit = ("2048",) if key == "claude_code_burst" else ()
+        results[f"{key}_scraped"] = part("bench.claude_code", "org", *run_args, *limit, timeout=1800)
         run = results[key]
         results[f"{key}_exact"] = 1.0 if run["exact"] and not run["lost_exports_usd"] else 0.0
-        results[f"{key}_scraped_every_time"] = run["collector_scrape_min_up"]
+        results[f"{key}_delivered_every_time"] = 1.0 if run["delivered_every_time"] else 0.0
 
     # the long-term tier (issue 22): the 90-day report and 1-year trend, raw against downsampled
     results["long_term"] = part("bench.long_term", "120" if smoke else "400", timeout=1800)
@@ -162,6 +167,8 @@ def main() -> None:
 
     results["targets"] = {}
     for key, (op, bound) in TARGETS.items():
+        if key not in results:  # a part the smoke run leaves out (the 1 s burst)
+            continue
         value = results[key]["median"] if isinstance(results[key], dict) else results[key]
         met = value <= bound if op == "<=" else value >= bound
         results["targets"][key] = {"value": value, "target": f"{op} {bound}", "met": met}
@@ -171,6 +178,31 @@ def main() -> None:
     (OUT / name).write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
     print(f"\nwritten: {(OUT / name).relative_to(ROOT)}")
+
+
+def _claude_code_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    """Each organisation run pushed (what the targets judge) with the scraped run beside it, as ratios."""
+    rows = []
+    for key, title in (("claude_code_org", "60 s / 5 s"), ("claude_code_burst", "exporting every 1 s")):
+        if key not in r:
+            continue
+        push, pull = r[key], r[f"{key}_scraped"]
+        rows += [
+            (f"Claude Code, {push['developers']:,} developers {title}, remote write: exact; lost USD; refused; "
+             "writes failed",
+             f"{push['exact']}; {push['lost_exports_usd']:.4f}; {push['refused_points']:.0f} points, "
+             f"{push['refused_log_records']:.0f} records; {push['remote_write_failed_points']:.0f} points"),
+            ("  the same: collector CPU s, peak RSS MiB (per 1,000 developers); memory limit MiB; series, streams",
+             f"{push['collector_cpu_s']:.1f}, {push['collector_rss_peak_mib']:.0f} "
+             f"({push['collector_cpu_s_per_1000_developers']:.1f}, {push['collector_rss_mib_per_1000_developers']:.0f}); "
+             f"{push['memory_limit_mib']}; {push['claude_code_series']:,.0f}, {push['held_streams']:,.0f}"),
+            (f"  scraped instead (limit {pull['memory_limit_mib']} MiB): exact; slowest scrape s (min up); "
+             "CPU, RSS ÷ remote write",
+             f"{pull['exact']}; {pull['collector_scrape_max_s']:.2f} ({pull['collector_scrape_min_up']:.0f}); "
+             f"{pull['collector_cpu_s'] / push['collector_cpu_s']:.2f}, "
+             f"{pull['collector_rss_peak_mib'] / push['collector_rss_peak_mib']:.2f}"),
+        ]  # fmt: skip
+    return rows
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -201,19 +233,7 @@ def print_table(r: dict[str, Any]) -> None:
          f"{r['collector_guarded_ratio']:.2f}; {r['collector_bytes_per_active_series']:.0f}"),
         ("Claude Code: processor points / connector events per CPU-second",
          f"{r['claude_code_ingest']['processor_points_per_cpu_s']:,.0f} / {r['claude_code_ingest']['connector_events_per_cpu_s']:,.0f}"),
-        (f"Claude Code, {r['claude_code_org']['developers']} developers: exact; collector CPU s, RSS MiB; series",
-         f"{r['claude_code_org']['exact']}; {r['claude_code_org']['collector_cpu_s']:.1f}, "
-         f"{r['claude_code_org']['collector_rss_peak_mib']:.0f}; {r['claude_code_org']['claude_code_series']:.0f} "
-         f"(head {r['claude_code_org']['prometheus_head_series']:.0f})"),
-        ("  the same per 1,000 developers: collector CPU s, RSS MiB; memory limit MiB; refused points",
-         f"{r['claude_code_org']['collector_cpu_s_per_1000_developers']:.1f}, "
-         f"{r['claude_code_org']['collector_rss_mib_per_1000_developers']:.0f}; {r['claude_code_org']['memory_limit_mib']}; "
-         f"{r['claude_code_org']['refused_points']:.0f}"),
-        (f"Claude Code, {r['claude_code_burst']['developers']} developers exporting every 1 s: exact; lost USD; refused; "
-         "slowest scrape s",
-         f"{r['claude_code_burst']['exact']}; {r['claude_code_burst']['lost_exports_usd']:.4f}; "
-         f"{r['claude_code_burst']['refused_points']:.0f} points, {r['claude_code_burst']['refused_log_records']:.0f} records; "
-         f"{r['claude_code_burst']['collector_scrape_max_s']:.2f}"),
+        *_claude_code_rows(r),
         (f"Thanos, {r['long_term']['days']} days: 90-day report / 1-year trend s, raw vs downsampled",
          f"{r['long_term']['raw']['report_90d_s']:.2f} vs {r['long_term']['downsampled']['report_90d_s']:.2f} / "
          f"{r['long_term']['raw']['trend_365d_s']:.2f} vs {r['long_term']['downsampled']['trend_365d_s']:.2f}"),

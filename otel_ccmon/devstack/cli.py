@@ -123,6 +123,9 @@ def _components(args: argparse.Namespace, binaries: Path) -> tuple[str, ...]:
 def _config(args: argparse.Namespace) -> StackConfig:
     """The stack `ccmon stack up ARGS` runs."""
     ports = _ports(args)
+    if args.push and (args.direct_otlp or args.ha or args.secure):
+        # one Prometheus, without auth, takes the pushes; the other modes are not wired for it yet
+        raise _Refused("--push is not combined with --direct-otlp, --ha or --secure yet: choose one")
     repo = find_repo(args.repo)
     components = _components(args, bin_dir(repo))
     workdir = _workdir(args, repo)
@@ -138,6 +141,7 @@ def _config(args: argparse.Namespace) -> StackConfig:
         die_with_parent=not args.detach,
         claude_code_team=not (args.direct_otlp or args.secure),
         direct_otlp=args.direct_otlp,
+        push_metrics=args.push,
         ha=args.ha,
         secure=args.secure,
         **fast,
@@ -334,6 +338,12 @@ def add_commands(sub: Any) -> None:
         "--direct-otlp",
         action="store_true",
         help="the app pushes OTLP straight into Prometheus (its OTLP receiver); no collector, no Claude Code team",
+    )
+    up.add_argument(
+        "--push",
+        action="store_true",
+        help="the collector remote-writes its metrics into Prometheus instead of being scraped "
+        "(collector/remote-write-only.yaml; for high ingest rates, docs/performance.md)",
     )
     up.set_defaults(func=_up)
     down = stack_sub.add_parser("down", parents=[common], help="stop a detached stack")

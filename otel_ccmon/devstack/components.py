@@ -73,7 +73,8 @@ def _collector_argv(ctx: Context) -> list[str]:
     argv = [str(ctx.bin / "otelcol-ccmon")]
     for config in cfg.collector_configs or tuple(cfg.repo / "collector" / c for c in COLLECTOR_CONFIGS):
         argv += ["--config", str(config)]
-    for overlay in (*cfg.collector_overlays, *(("secure.yaml",) if cfg.secure else ())):
+    pushed = ("remote-write-only.yaml",) if cfg.push_metrics else ()
+    for overlay in (*cfg.collector_overlays, *pushed, *(("secure.yaml",) if cfg.secure else ())):
         argv += ["--config", str(cfg.repo / "collector" / overlay)]
     return argv
 
@@ -98,6 +99,11 @@ def _collector_env(ctx: Context) -> dict[str, str]:
         "CCMON_TLS_KEY_FILE": str(w / "secrets" / "tls_key.pem"),
         # identities are hashed with a key kept in the stack folder (the report maps them back)
         KEY_ENV: stack_key(w),
+        **(
+            {"CCMON_REMOTE_WRITE_URL": cfg.url("prometheus", "/api/v1/write"), "CCMON_REMOTE_WRITE_INSECURE": "true"}
+            if cfg.push_metrics
+            else {}
+        ),
         # the Go runtime collects before the memory limiter's soft limit (devstack.sizing)
         "GOMEMLIMIT": sizing.go_memory_limit(
             sizing.configured_limit_mib(cfg.repo, {**os.environ, **cfg.collector_env}) or 512
@@ -122,6 +128,8 @@ def _prometheus(name: str, data: str, replica: str) -> Component:
         ]
         if cfg.direct_otlp:
             out.append("--web.enable-otlp-receiver")
+        if cfg.push_metrics:
+            out.append("--web.enable-remote-write-receiver")
         if cfg.secure:
             out.append(f"--web.config.file={w / 'secrets' / 'web_config.yml'}")
         if cfg.ha:

@@ -73,6 +73,8 @@ class StackConfig:
     die_with_parent: bool = True  # children stop when this process dies (not for --detach)
     claude_code_team: bool = False  # the demo app also runs a simulated Claude Code team (make run)
     direct_otlp: bool = False  # the app pushes OTLP to Prometheus's own receiver (no collector needed)
+    # the collector remote-writes its metrics into Prometheus instead of being scraped (remote-write-only.yaml)
+    push_metrics: bool = False
     ha: bool = False  # two Prometheus replicas, two clustered Alertmanagers (prometheus-ha.yml)
     receiver_db: Path | None = None  # the receiver's SQLite file (default: in the workdir)
     secure: bool = False  # TLS + token on OTLP, TLS + basic auth on Prometheus/Alertmanager (docs/security.md)

@@ -25,6 +25,7 @@ require("ccmon doctor", "cli", "httpx")
 import httpx
 
 from otel_ccmon._catalog import CATALOG
+from otel_ccmon._durations import duration_seconds
 from otel_ccmon._promql import Server, instant
 from otel_ccmon.devstack import sizing
 from otel_ccmon.devstack.components import BY_NAME, connected_stores
@@ -223,14 +224,27 @@ DEVELOPERS = "count(count by (user_id) (last_over_time(agent_session_count_total
 """Developers whose coding agents reported a session in the last day (Claude Code included)."""
 
 
+INGEST = (
+    'max_over_time(sum(rate({__name__=~"otelcol_receiver_accepted_(metric_points|log_records)",receiver="otlp"}[5m]))'
+    "[1d:5m])"
+)
+"""Points and log records the collector accepted per second over OTLP at the last day's peak."""
+PUSHING = 'sum(otelcol_exporter_sent_metric_points{exporter="prometheus_remote_write/push"})'
+"""Present when the collector pushes its metrics (remote-write-only.yaml) instead of being scraped."""
+
+
 def check_collector_sizing(client: _Client, ep: Endpoints) -> list[Finding]:
-    """The collector is sized for the developers it serves: the claudecode processor's stream budget
-    and the memory limit, against the developers seen in the last day (devstack.sizing's measurement)."""
+    """The collector is sized for what it serves: the claudecode processor's stream budget against the
+    developers seen in the last day, and the memory limit against the larger of two needs
+    (devstack.sizing's measurement): those developers at the clients' default intervals, and the
+    streams held and the day's peak ingest rate as they are, scraped or pushed."""
     try:
         developers = int(_scalar(client, ep, DEVELOPERS) or 0)
         held = _scalar(client, ep, "sum(otelcol_ccmon_claude_code_streams)")
         budget = _scalar(client, ep, "min(otelcol_ccmon_claude_code_max_streams)")
         rss = _scalar(client, ep, 'max({__name__=~"otelcol_process_memory_rss(_bytes)?"})')
+        ingest = _scalar(client, ep, INGEST) or 0.0
+        pushed = bool(_scalar(client, ep, PUSHING))
     except (httpx.HTTPError, KeyError, ValueError) as exc:
         return [Finding("collector sizing", FAIL, f"cannot query Prometheus: {exc}", "fix Prometheus first")]
     if not developers:
@@ -247,29 +261,70 @@ def check_collector_sizing(client: _Client, ep: Endpoints) -> list[Finding]:
             findings.append(Finding("collector stream budget", WARN, detail, fix))
         else:
             findings.append(Finding("collector stream budget", OK, detail))
-    limit = ep.collector_memory_limit_mib
-    needed = sizing.memory_limit_mib(developers)
+    findings.append(_memory_finding(ep.collector_memory_limit_mib, developers, held or 0.0, ingest, pushed, rss))
+    return findings
+
+
+def _memory_finding(
+    limit: int | None, developers: int, held: float, ingest: float, pushed: bool, rss: float | None
+) -> Finding:
+    path = "pushed" if pushed else "scraped"
+    by_load = sizing.limit_for_peak(sizing.load_peak_mib(held, ingest, pushed=pushed))
+    needed = max(sizing.memory_limit_mib(developers, pushed=pushed), by_load)
+    load = (
+        f"{developers:,} developers, {held:,.0f} streams, {ingest:,.0f} points and records/s at the day's peak "
+        f"({path}) need about {needed} MiB"
+    )
     now = f"; resident now {rss / 2**20:.0f} MiB" if rss else ""
     if limit is None:
-        findings.append(
-            Finding(
-                "collector memory limit",
-                WARN,
-                f"unknown; {developers} developers need about {needed} MiB{now}",
-                "pass --collector-memory-limit-mib (the memory limiter's limit_mib)",
-            )
+        return Finding(
+            "collector memory limit",
+            WARN,
+            f"unknown; {load}{now}",
+            "pass --collector-memory-limit-mib (the memory limiter's limit_mib)",
         )
-    elif limit < needed:
-        detail = (
-            f"{limit} MiB holds about {sizing.developers_within(limit):,} developers; {developers:,} need about "
-            f"{needed} MiB (measured: {sizing.MEASURED}){now}"
+    holds = f"{limit} MiB holds about {sizing.developers_within(limit, pushed=pushed):,} developers at 60 s / 5 s"
+    if limit >= needed:
+        return Finding("collector memory limit", OK, f"{holds}; {load}{now}")
+    fix = f"set CCMON_COLLECTOR_MEMORY_LIMIT_MIB={needed} (and the container's memory above it)"
+    if not pushed:
+        push_needed = max(
+            sizing.memory_limit_mib(developers, pushed=True),
+            sizing.limit_for_peak(sizing.load_peak_mib(held, ingest, pushed=True)),
         )
-        fix = f"set CCMON_COLLECTOR_MEMORY_LIMIT_MIB={needed} (and the container's memory above it)"
-        findings.append(Finding("collector memory limit", WARN, detail, fix))
-    else:
-        detail = f"{limit} MiB holds about {sizing.developers_within(limit):,} developers; {developers:,} seen{now}"
-        findings.append(Finding("collector memory limit", OK, detail))
-    return findings
+        fix += f", or push (collector/remote-write-only.yaml), measured to need about {push_needed} MiB"
+    return Finding("collector memory limit", WARN, f"{holds}; {load} (measured: {sizing.MEASURED}){now}", fix)
+
+
+EXPORTER_JOB = "app-metrics"
+"""The scrape of the collector's prometheus exporter (prometheus/prometheus.yml)."""
+SLOWEST_SCRAPE = f'max_over_time(scrape_duration_seconds{{job="{EXPORTER_JOB}"}}[1d])'
+SCRAPE_HEADROOM = 0.8
+"""The slowest scrape of the day may use this share of the timeout: the exporter's render time grows
+with the series and with the load (docs/performance.md "Pull or push")."""
+
+
+def check_exporter_scrapes(client: _Client, ep: Endpoints) -> list[Finding]:
+    """The collector's exporter answered every scrape of the last day well within its timeout; a
+    scrape past the timeout loses every series of the collector at once (they go stale)."""
+    try:
+        targets = client.json(f"{ep.prometheus}/api/v1/targets")["data"]["activeTargets"]
+        scraped = [t for t in targets if t.get("labels", {}).get("job") == EXPORTER_JOB]
+        if not scraped:
+            return [Finding("collector exporter scrapes", OK, f"no {EXPORTER_JOB} job: metrics are pushed or absent")]
+        timeout = min(duration_seconds(t["scrapeTimeout"]) for t in scraped)
+        slowest = _scalar(client, ep, f"max({SLOWEST_SCRAPE})") or 0.0
+        lines = _scalar(client, ep, f'max(scrape_samples_scraped{{job="{EXPORTER_JOB}"}})') or 0.0
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return [Finding("collector exporter scrapes", FAIL, f"cannot query Prometheus: {exc}", "fix Prometheus first")]
+    detail = f"slowest scrape of the last day {slowest:.2f} s of a {timeout:g} s timeout ({lines:,.0f} samples now)"
+    if slowest < SCRAPE_HEADROOM * timeout:
+        return [Finding("collector exporter scrapes", OK, detail)]
+    fix = (
+        "push instead of being scraped: add collector/remote-write-only.yaml (`ccmon stack up --push`; measured "
+        f"cheaper, docs/performance.md), or raise scrape_timeout of job {EXPORTER_JOB}"
+    )
+    return [Finding("collector exporter scrapes", WARN, detail, fix)]
 
 
 def check_catalog_names(client: _Client, ep: Endpoints) -> list[Finding]:
@@ -561,6 +616,7 @@ CHECKS: tuple[Callable[[_Client, Endpoints], list[Finding]], ...] = (
     check_targets,
     check_collector_flow,
     check_collector_sizing,
+    check_exporter_scrapes,
     check_catalog_names,
     check_rules,
     check_alertmanager_link,

@@ -1,17 +1,20 @@
-"""The collector's memory sizing, from measurement: what a collector needs for N developers' coding
-agents (Claude Code with attribution, at the clients' default intervals) and the memory limit that
-holds it.
+"""The collector's memory sizing, from measurement: what a collector needs for the streams its
+claudecode processor holds and the points and log records it accepts, scraped or pushing, and the
+memory limit that holds it; and the same for N developers' coding agents at the clients' default
+intervals.
 
-The figures come from ``python -m bench.claude_code org N 240 60 5 LIMIT`` (part of ``make bench``) on
-a 2-core machine: the collector's peak resident memory with 1,000 and 5,000 simulated developers,
-each with one session, teams, cost centres and projects (docs/performance.md, "Collector sizing"):
-188 MiB at 1,000 (limit 4,096 MiB: no pressure), 642 MiB at 5,000 with a 768 MiB limit and
-``GOMEMLIMIT`` at its soft limit (exact totals, nothing refused; without ``GOMEMLIMIT`` the heap
-grew to 1,026 MiB, twice what was live). The memory limiter refuses data once memory passes its
-soft limit (``limit_mib - spike_limit_mib``), so the limit is the expected peak over the soft share,
-and ``GOMEMLIMIT`` is that soft limit. Read by ``mixin`` (the defaults written into the
-collector's config and manifests), ``ccmon doctor`` (a warning when the live developer count needs
-more) and the docs.
+The figures come from ``python -m bench.claude_code org N SECONDS METRIC_S LOGS_S [LIMIT] [push]``
+(part of ``make bench``) on a 2-core machine, 7 December 2026: Claude Code with teams, cost centres
+and projects, one session per developer (docs/performance.md, "Collector sizing" and "Pull or
+push"). Scraped (the prometheus exporter): 5,000 developers at 60 s / 5 s held 71,476 streams at
+338 points and records per second and peaked at 693 MiB; 2,000 developers exporting every second
+held 67,884 streams at 3,596 per second and peaked at 959 MiB (1,000 developers, 216 MiB, check the
+fit within 5 %). Pushed (remote-write-only.yaml): the same 5,000 peaked at 483 MiB and the 2,000 at
+466 MiB: without the exporter's copy of every series the ingest rate adds nothing measurable. The
+memory limiter refuses data once memory passes its soft limit (``limit_mib - spike_limit_mib``), so
+the limit is the expected peak over the soft share, and ``GOMEMLIMIT`` is that soft limit. Read by
+``mixin`` (the defaults written into the collector's config and manifests), ``ccmon doctor`` (a
+warning when the live load needs more), the benchmark and the docs.
 """
 
 from __future__ import annotations
@@ -19,36 +22,74 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-MEASURED = "7 December 2026, python -m bench.claude_code org N 240 60 5, 2 cores"
+MEASURED = "7 December 2026, python -m bench.claude_code org (5,000 at 60 s / 5 s, 2,000 at 1 s), 2 cores"
 BASE_MIB = 75.0
 """Peak RSS of the collector without developers (its pipelines, the exporters' idle state)."""
-MIB_PER_1000_DEVELOPERS = 114.0
-"""Peak RSS each further 1,000 developers add (streams held, the exporter's series, batches)."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Peak memory a delivery path costs per held stream and per point or record accepted per second."""
+
+    kib_per_stream: float
+    kib_per_ingest: float
+
+
+SCRAPED = Cost(kib_per_stream=8.41, kib_per_ingest=92.9)
+"""The prometheus exporter: the processor's streams plus the exporter's copy of each series; data
+arriving every second keeps more of both alive between scrapes."""
+PUSHED = Cost(kib_per_stream=5.85, kib_per_ingest=0.0)
+"""remote-write-only.yaml: the processor's streams; the writes hold no series of their own."""
+STREAMS_PER_DEVELOPER = 14.3
+"""Streams each developer's coding agent holds at the clients' default intervals (60 s metrics, 5 s
+events; attribution on): 71,476 for 5,000. At 1 s sessions make more turns: 34 each."""
+INGEST_PER_DEVELOPER = 0.0675
+"""Points and log records per second each developer sends at the clients' default intervals."""
 SOFT_SHARE = 0.8
 """The memory limiter's soft limit as a share of its limit (``spike_limit_mib`` = the rest)."""
 STEP_MIB = 64
 
 
-def collector_peak_mib(developers: int) -> float:
-    """The collector's expected peak resident memory for ``developers`` developers.
+def load_peak_mib(streams: float, ingest_per_s: float, *, pushed: bool = False) -> float:
+    """The collector's expected peak resident memory holding ``streams`` streams while accepting
+    ``ingest_per_s`` points and log records a second, scraped or (``pushed``) remote-writing.
 
-    >>> collector_peak_mib(0), collector_peak_mib(5000)
-    (75.0, 645.0)
+    >>> scraped_60s, scraped_1s = load_peak_mib(71_476, 338), load_peak_mib(67_884, 3_596)
+    >>> round(scraped_60s), round(scraped_1s), round(load_peak_mib(71_476, 338, pushed=True))
+    (693, 959, 483)
     """
-    return BASE_MIB + MIB_PER_1000_DEVELOPERS * developers / 1000
+    cost = PUSHED if pushed else SCRAPED
+    return BASE_MIB + (streams * cost.kib_per_stream + ingest_per_s * cost.kib_per_ingest) / 1024
 
 
-def memory_limit_mib(developers: int) -> int:
-    """``limit_mib`` of the memory limiter for ``developers``: the peak under the soft limit, rounded
-    up to 64 MiB (never below 512).
+def limit_for_peak(peak_mib: float) -> int:
+    """``limit_mib`` that holds ``peak_mib`` under the soft limit, rounded up to 64 MiB (never below 512).
 
-    >>> memory_limit_mib(2000), memory_limit_mib(5000), memory_limit_mib(10)
-    (512, 832, 512)
+    >>> limit_for_peak(400), limit_for_peak(693)
+    (512, 896)
     """
-    needed = collector_peak_mib(developers) / SOFT_SHARE
-    return max(512, math.ceil(needed / STEP_MIB) * STEP_MIB)
+    return max(512, math.ceil(peak_mib / SOFT_SHARE / STEP_MIB) * STEP_MIB)
+
+
+def collector_peak_mib(developers: int, *, pushed: bool = False) -> float:
+    """The collector's expected peak for ``developers`` developers at the clients' default intervals.
+
+    >>> collector_peak_mib(0), round(collector_peak_mib(5000)), round(collector_peak_mib(5000, pushed=True))
+    (75.0, 693, 483)
+    """
+    return load_peak_mib(developers * STREAMS_PER_DEVELOPER, developers * INGEST_PER_DEVELOPER, pushed=pushed)
+
+
+def memory_limit_mib(developers: int, *, pushed: bool = False) -> int:
+    """``limit_mib`` of the memory limiter for ``developers`` at the clients' default intervals.
+
+    >>> memory_limit_mib(2000), memory_limit_mib(5000), memory_limit_mib(5000, pushed=True), memory_limit_mib(10)
+    (512, 896, 640, 512)
+    """
+    return limit_for_peak(collector_peak_mib(developers, pushed=pushed))
 
 
 def spike_limit_mib(limit_mib: int) -> int:
@@ -60,13 +101,15 @@ def spike_limit_mib(limit_mib: int) -> int:
     return math.ceil(limit_mib * (1 - SOFT_SHARE))
 
 
-def developers_within(limit_mib: float) -> int:
-    """How many developers a collector with ``limit_mib`` holds under its soft limit.
+def developers_within(limit_mib: float, *, pushed: bool = False) -> int:
+    """How many developers (at the clients' default intervals) a collector with ``limit_mib`` holds
+    under its soft limit.
 
-    >>> developers_within(512)
-    2935
+    >>> developers_within(512), developers_within(512, pushed=True)
+    (2707, 4095)
     """
-    return max(0, int((limit_mib * SOFT_SHARE - BASE_MIB) / MIB_PER_1000_DEVELOPERS * 1000))
+    per_developer = collector_peak_mib(1000, pushed=pushed) - BASE_MIB
+    return max(0, int((limit_mib * SOFT_SHARE - BASE_MIB) / per_developer * 1000))
 
 
 _LIMIT_DEFAULT = re.compile(r"limit_mib: \$\{env:CCMON_COLLECTOR_MEMORY_LIMIT_MIB:-(\d+)\}")

@@ -291,9 +291,11 @@ class Stack:
             raise StackError("--ha and --secure are not combined yet: choose one")
         source = "prometheus-ha.yml" if cfg.ha else "prometheus-secure.yml" if cfg.secure else "prometheus.yml"
         prom = yaml.safe_load((repo / "prometheus" / source).read_text())
+        # pushed metrics (remote-write-only.yaml): the collector opens no exporter port to scrape
+        scraped = {k: v for k, v in cfg.ports.items() if not (cfg.push_metrics and k == "collector_prometheus")}
         prom = localize_prometheus(
             prom,
-            cfg.ports,
+            scraped,
             running=running(cfg),
             rules_dir=rules_dir,
             scrape_interval=cfg.scrape_interval,

@@ -19,6 +19,7 @@ from otel_ccmon._catalog import Kind
 from otel_ccmon._meta import DEMO_SERVICE_NAME
 from otel_ccmon.devstack.components import COLLECTOR_CONFIGS
 from otel_ccmon.devstack.config import StackConfig
+from otel_ccmon.devstack.ports import port_in_use
 from otel_ccmon.devstack.procs import Proc, free_port, http_ok, wait_for
 from otel_ccmon.devstack.repo import bin_dir
 from otel_ccmon.devstack.stack import Stack
@@ -51,8 +52,17 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
             stack.down()
 
 
-def test_every_catalog_metric_reaches_prometheus_exactly(make_stack: Callable[..., Stack]) -> None:
-    stack = make_stack()
+@pytest.mark.parametrize("push", [False, True], ids=["scraped", "remote-written"])
+def test_every_catalog_metric_reaches_prometheus_exactly(make_stack: Callable[..., Stack], push: bool) -> None:
+    stack = make_stack(push_metrics=push)
+    if push:  # remote-write-only.yaml: nothing to scrape, the collector opens no exporter port
+        def jobs() -> set[str]:
+            targets = httpx.get(stack.config.url("prometheus", "/api/v1/targets")).json()["data"]["activeTargets"]
+            return {t["labels"]["job"] for t in targets}
+
+        wait_for(jobs, 30, "Prometheus's targets")
+        assert "app-metrics" not in jobs() and "otel-collector" in jobs(), jobs()
+        assert not port_in_use(stack.config.ports["collector_prometheus"])
     exercise(stack.config.url("app"))
     counts = recorded(stack)
     wait_total(stack, "neural_operations_total", sum(v for k, v in counts.items() if k.startswith("neural")))

@@ -227,6 +227,7 @@ def test_every_config_file_has_a_header() -> None:
         "docker-compose.yml", "docker-compose.ha.yml", "prometheus/prometheus.yml", "prometheus/prometheus-ha.yml",
         "alertmanager/alertmanager.yml",
         "collector/config.yaml", "collector/forward-otlp.yaml", "collector/remote-write.yaml",
+        "collector/remote-write-only.yaml",
         "collector/forward-logs-otlp.yaml", "collector/forward-traces-otlp.yaml", "collector/firewall.yaml",
         "collector/builder-config.yaml", "grafana/provisioning/datasources/datasources.yml",
         "grafana/provisioning/dashboards/dashboards.yml", "prometheus/rules/alerts.yml",

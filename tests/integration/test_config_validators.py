@@ -22,6 +22,7 @@ COLLECTOR_SETS = [
     BASE,
     (*BASE, "forward-otlp.yaml"),
     (*BASE, "remote-write.yaml"),
+    (*BASE, "remote-write-only.yaml"),
     (*BASE, "forward-otlp.yaml", "remote-write.yaml"),
     (*BASE, "forward-logs-otlp.yaml"),
     (*BASE, "forward-traces-otlp.yaml"),
