@@ -56,6 +56,7 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
 def test_every_catalog_metric_reaches_prometheus_exactly(make_stack: Callable[..., Stack], push: bool) -> None:
     stack = make_stack(push_metrics=push)
     if push:  # remote-write-only.yaml: nothing to scrape, the collector opens no exporter port
+
         def jobs() -> set[str]:
             targets = httpx.get(stack.config.url("prometheus", "/api/v1/targets")).json()["data"]["activeTargets"]
             return {t["labels"]["job"] for t in targets}
