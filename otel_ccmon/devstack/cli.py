@@ -123,9 +123,6 @@ def _components(args: argparse.Namespace, binaries: Path) -> tuple[str, ...]:
 def _config(args: argparse.Namespace) -> StackConfig:
     """The stack `ccmon stack up ARGS` runs."""
     ports = _ports(args)
-    if args.push and (args.direct_otlp or args.ha or args.secure):
-        # one Prometheus, without auth, takes the pushes; the other modes are not wired for it yet
-        raise _Refused("--push is not combined with --direct-otlp, --ha or --secure yet: choose one")
     repo = find_repo(args.repo)
     components = _components(args, bin_dir(repo))
     workdir = _workdir(args, repo)

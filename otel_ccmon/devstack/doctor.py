@@ -269,8 +269,7 @@ def _memory_finding(
     limit: int | None, developers: int, held: float, ingest: float, pushed: bool, rss: float | None
 ) -> Finding:
     path = "pushed" if pushed else "scraped"
-    by_load = sizing.limit_for_peak(sizing.load_peak_mib(held, ingest, pushed=pushed))
-    needed = max(sizing.memory_limit_mib(developers, pushed=pushed), by_load)
+    needed = sizing.needed_limit_mib(developers, held, ingest, pushed=pushed)
     load = (
         f"{developers:,} developers, {held:,.0f} streams, {ingest:,.0f} points and records/s at the day's peak "
         f"({path}) need about {needed} MiB"
@@ -288,10 +287,7 @@ def _memory_finding(
         return Finding("collector memory limit", OK, f"{holds}; {load}{now}")
     fix = f"set CCMON_COLLECTOR_MEMORY_LIMIT_MIB={needed} (and the container's memory above it)"
     if not pushed:
-        push_needed = max(
-            sizing.memory_limit_mib(developers, pushed=True),
-            sizing.limit_for_peak(sizing.load_peak_mib(held, ingest, pushed=True)),
-        )
+        push_needed = sizing.needed_limit_mib(developers, held, ingest, pushed=True)
         fix += f", or push (collector/remote-write-only.yaml), measured to need about {push_needed} MiB"
     return Finding("collector memory limit", WARN, f"{holds}; {load} (measured: {sizing.MEASURED}){now}", fix)
 

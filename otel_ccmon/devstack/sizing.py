@@ -92,6 +92,17 @@ def memory_limit_mib(developers: int, *, pushed: bool = False) -> int:
     return limit_for_peak(collector_peak_mib(developers, pushed=pushed))
 
 
+def needed_limit_mib(developers: int, streams: float, ingest_per_s: float, *, pushed: bool = False) -> int:
+    """The limit a live collector needs: the larger of its developers' need at the clients' default
+    intervals and its load's need as measured (``ccmon doctor``).
+
+    >>> needed_limit_mib(2000, 67_884, 3_596), needed_limit_mib(2000, 67_884, 3_596, pushed=True)
+    (1216, 640)
+    """
+    by_load = limit_for_peak(load_peak_mib(streams, ingest_per_s, pushed=pushed))
+    return max(memory_limit_mib(developers, pushed=pushed), by_load)
+
+
 def spike_limit_mib(limit_mib: int) -> int:
     """``spike_limit_mib`` for a limit: the share above the soft limit.
 

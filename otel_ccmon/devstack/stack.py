@@ -289,6 +289,9 @@ class Stack:
         rules_dir = cfg.rules_dir or repo / "prometheus" / "rules"
         if cfg.ha and cfg.secure:
             raise StackError("--ha and --secure are not combined yet: choose one")
+        if cfg.push_metrics and (cfg.ha or cfg.secure or cfg.direct_otlp):
+            # one Prometheus without auth takes the pushes; the other modes are not wired for them yet
+            raise StackError("--push is not combined with --ha, --secure or --direct-otlp yet: choose one")
         source = "prometheus-ha.yml" if cfg.ha else "prometheus-secure.yml" if cfg.secure else "prometheus.yml"
         prom = yaml.safe_load((repo / "prometheus" / source).read_text())
         # pushed metrics (remote-write-only.yaml): the collector opens no exporter port to scrape
