@@ -8,7 +8,8 @@ encoder), in one process, alternating.
 ``python -m bench.export latency N SECONDS`` prints JSON: p50/p99 request latency of a FastAPI app
 holding N series under steady load, side by side: export off; OTLP export every second (the default:
 changed series, the others refreshed every 30 s); every series every export (the SDK's way); and
-the collector-pulling candidate (/metrics scraped every second).
+the collector-pulling candidate (/metrics scraped every second). Each mode runs twice, in ABBA
+order (all modes, then all reversed), SECONDS/2 each, and its samples are pooled.
 """
 
 from __future__ import annotations
@@ -250,7 +251,11 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as work:
         wait_for(functools.partial(port_in_use, sink_port), 60, "the OTLP sink")
         (Path(work) / "latency_app.py").write_text(APP)
-        for mode, (exporters, extra, pulled) in MODES.items():
+        # ABBA: every mode twice, in order and then reversed, half the time each, the samples pooled,
+        # so that the machine drifting during the run (other load, thermal) weighs on every mode alike
+        samples_of: dict[str, list[float]] = {mode: [] for mode in MODES}
+        for mode in [*MODES, *reversed(MODES)]:
+            exporters, extra, pulled = MODES[mode]
             port = free_port()
             env = {
                 **os.environ,
@@ -276,20 +281,18 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
                     metrics_url = f"http://127.0.0.1:{port}/metrics"  # instrument_app's route
                     scraper = threading.Thread(target=_scrape_every_second, args=(metrics_url, stop), daemon=True)
                     scraper.start()
-                samples: list[float] = []
+                samples = samples_of[mode]
                 with httpx.Client() as client:
                     # warm-up: past the first exports, which build every cell's cached bytes once
                     # (≈ 1 s at 100k series): the steady state is what is measured
                     warm_until = time.perf_counter() + min(WARM_UP_S, seconds / 2)
                     while time.perf_counter() < warm_until:
                         client.get(url)
-                    stop_at = time.perf_counter() + seconds
+                    stop_at = time.perf_counter() + seconds / 2
                     while time.perf_counter() < stop_at:  # a steady closed loop of requests
                         t0 = time.perf_counter()
                         client.get(url).raise_for_status()
                         samples.append(time.perf_counter() - t0)
-                qs = statistics.quantiles(samples, n=100)
-                results[mode] = {"requests": len(samples), "p50_ms": qs[49] * 1000, "p99_ms": qs[98] * 1000}
             finally:
                 stop.set()
                 if scraper is not None:
@@ -298,6 +301,9 @@ def latency(n: int, seconds: float) -> dict[str, Any]:
                 proc.wait(30)
     sink.terminate()
     sink.wait(30)
+    for mode, samples in samples_of.items():
+        qs = statistics.quantiles(samples, n=100)
+        results[mode] = {"requests": len(samples), "p50_ms": qs[49] * 1000, "p99_ms": qs[98] * 1000}
     off = results["export_off"]["p99_ms"]
     results["p99_ratio"] = results["export_on"]["p99_ms"] / off
     results["p99_ratio_every_series"] = results["export_every_series"]["p99_ms"] / off
