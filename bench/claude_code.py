@@ -136,6 +136,7 @@ def organisation(
             peak = max(peak, rss_bytes(pid))
             window = f"{math.ceil(time.monotonic() - t0) + 30}s"
             cpu_s = _cpu_seconds(pid) - cpu0
+            series = _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})')
             if push:
                 delivery = {
                     "delivery": "remote write",
@@ -186,10 +187,9 @@ def organisation(
                 "accepted_points_per_s": _total(stack, f"otelcol_receiver_accepted_metric_points{_OTLP}") / run_s,
                 "accepted_log_records_per_s": _total(stack, f"otelcol_receiver_accepted_log_records{_OTLP}") / run_s,
                 "held_streams": _total(stack, "sum(otelcol_ccmon_claude_code_streams)"),
-                "claude_code_series": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})'),
+                "claude_code_series": series,
                 "prometheus_head_series": _total(stack, 'prometheus_tsdb_head_series{job="prometheus"}'),
-                "series_per_developer": _total(stack, 'count({__name__=~"claude_code_.+|ccmon_claude_code_.+"})')
-                / developers,
+                "series_per_developer": series / developers,
             }
         finally:
             stack.down()

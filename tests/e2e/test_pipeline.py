@@ -67,26 +67,30 @@ def test_every_catalog_metric_reaches_prometheus_exactly(make_stack: Callable[..
     exercise(stack.config.url("app"))
     counts = recorded(stack)
     wait_total(stack, "neural_operations_total", sum(v for k, v in counts.items() if k.startswith("neural")))
+    # model calls are checked by tests/e2e/test_agent_apps.py
     specs = [s for s in cat.CATALOG if s.source not in (cat.Source.RECEIVER, cat.Source.GENAI)]
 
-    def metadata() -> dict[str, Any] | None:
-        # remote write carries the metadata in requests of its own, which may follow the samples
+    def family(spec: cat.MetricSpec) -> str:
+        return spec.prom_name if spec.kind is not Kind.COUNTER else spec.prom_name.removesuffix("_total")
+
+    def fetch_metadata() -> dict[str, Any]:
         data: dict[str, Any] = httpx.get(stack.config.url("prometheus", "/api/v1/metadata")).json()["data"]
-        families = [s.prom_name if s.kind is not Kind.COUNTER else s.prom_name.removesuffix("_total") for s in specs]
-        return data if all(f in data or s.prom_name in data for f, s in zip(families, specs, strict=True)) else None
+        return data
+
+    def complete_metadata() -> dict[str, Any] | None:
+        # remote write carries the metadata in requests of its own, which may follow the samples
+        data = fetch_metadata()
+        return data if all(family(s) in data or s.prom_name in data for s in specs) else None
 
     # the metadata of every family, or (after the deadline) what there is, for the assertions below to name
     try:
-        types_of = wait_for(metadata, 60, "every family's metadata")
+        types_of = wait_for(complete_metadata, 60, "every family's metadata")
     except TimeoutError:
-        types_of = httpx.get(stack.config.url("prometheus", "/api/v1/metadata")).json()["data"]
-    for spec in cat.CATALOG:
-        if spec.source in (cat.Source.RECEIVER, cat.Source.GENAI):  # model calls: tests/e2e/test_agent_apps.py
-            continue
+        types_of = fetch_metadata()
+    for spec in specs:
         series = stack.prom_query(f'{{__name__=~"{"|".join(spec.prom_series_names)}",job="{DEMO_SERVICE_NAME}"}}')
         assert series, f"{spec.prom_name} did not reach Prometheus"
-        family = spec.prom_name if spec.kind is not Kind.COUNTER else spec.prom_name.removesuffix("_total")
-        types = {m["type"] for m in types_of.get(family, types_of.get(spec.prom_name, []))}
+        types = {m["type"] for m in types_of.get(family(spec), types_of.get(spec.prom_name, []))}
         assert PROM_TYPES[spec.kind] in types, (spec.prom_name, types)
         for s in series:
             labels = {k for k in s["metric"] if not k.startswith("otel_scope_")} - {"__name__", "job", "instance", "le"}
