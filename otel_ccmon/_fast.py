@@ -91,6 +91,9 @@ class _FastMetric:
         self.scope = scope
         self.lock = threading.Lock()
         self.cells: dict[tuple[tuple[str, Any], ...], Any] = {}
+        # the same cells in creation order (cells are never removed): an OTLP export takes the
+        # series due for refresh as a strided slice of it, without copying every cell
+        self.order: list[Any] = []
         # cells written since the last OTLP export, added under the lock by every writer
         # (otel_ccmon._otlp sends these and refreshes the others in turn)
         self.dirty: set[Any] = set()
@@ -113,6 +116,7 @@ class _FastMetric:
             found = self.cells.get(key)
             if found is None:
                 found = self.cells[key] = self._new(attrs)
+                self.order.append(found)
             return found
 
     def label_items(self, cell: Any) -> list[tuple[str, str]]:

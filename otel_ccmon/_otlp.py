@@ -21,6 +21,7 @@ scope_metrics=2; ExportMetricsServiceRequest resource_metrics=1.
 from __future__ import annotations
 
 import functools
+import itertools
 import struct
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -112,11 +113,13 @@ def changed_or_due(
     then the changed series plus ``1/every`` of the others, not a pass over every cell.
     """
     with metric.lock:
-        cells = list(metric.cells.values())
+        # a strided slice of the creation-order list: about n/every references copied, where
+        # list(cells.values()) copied all n under the GIL (1.3 ms at 80k cells, measured)
+        due = list(metric.cells.values()) if resend_all else metric.order[export % every :: every]
         written, metric.dirty = metric.dirty, set()
     if resend_all:
-        return cells
-    return [*written, *(c for c in cells[export % every :: every] if c not in written)]
+        return due
+    return [*written, *itertools.filterfalse(written.__contains__, due)] if written else due
 
 
 def _prepared_chunks(cells: list[Any], make_prefix: Callable[[Any], bytes]) -> Iterator[list[Any]]:

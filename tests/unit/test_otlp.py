@@ -168,6 +168,8 @@ def test_unchanged_series_are_refreshed_not_resent_every_export() -> None:
     assert set(seen) == set(first) | set(changed)
     assert all(len(v) == 1 for k, v in seen.items() if k not in changed)
     assert max(len(_sent(encode_store(store, e))) for e in (5, 6, 7)) < len(seen)  # spread, not in one export
+    # the refresh strides over the cells in creation order, a list kept beside the dict
+    assert all(m.order == list(m.cells.values()) for m in store.metrics)
     # a refresh carries the whole cumulative value
     refreshed = {k: p for e in (8, 9, 10) for k, p in _sent(encode_store(store, e)).items()}
     assert refreshed.keys() == seen.keys()
