@@ -96,6 +96,16 @@ def test_every_panel_query_returns_data(live: Stack) -> None:
 
 
 def test_doctor_checks_the_long_term_tier(live: Stack) -> None:
+    # ready first: a fresh stack's replicas have no `up` sample yet, and the doctor rightly warns
+    # then (alone, this test used to run before either replica had scraped: WARN, replicas [])
+    query = live.config.url("thanos_query") + "/api/v1/query"
+
+    def replicas() -> set[str]:
+        params = {"query": "count by (replica) (up)", "dedup": "false"}
+        body = httpx.get(query, params=params, timeout=30).json()
+        return {r["metric"].get("replica", "") for r in body["data"]["result"]}
+
+    wait_for(lambda: replicas() >= {"prometheus-0", "prometheus-1"}, 90, "both replicas' samples in Thanos Query")
     result = subprocess.run(
         [venv_bin("ccmon"), "doctor", "--workdir", str(live.workdir), "--repo", str(ROOT)],
         capture_output=True, text=True, timeout=120, check=False,
