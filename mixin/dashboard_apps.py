@@ -10,6 +10,20 @@ from mixin.panels import Board, Panel, Row, datasource_variable, query
 from otel_ccmon._app_catalog import AppCatalog
 from otel_ccmon._catalog import Kind, MetricSpec, _sanitize
 
+# a catalog's units (otel_ccmon._app_catalog accepts these and {annotations}) as Grafana's; what is not
+# here, item counts such as {invoice} or tokens, is a plain number ("short")
+_GRAFANA_UNITS = {"s": "s", "ms": "ms", "By": "bytes", "USD": "currencyUSD", "1": "percentunit"}
+_GRAFANA_RATES = {"By": "Bps"}  # counters are shown per second
+
+
+def grafana_unit(unit: str, *, rate: bool = False) -> str:
+    """The Grafana unit of a panel showing a metric of this catalog ``unit`` (its rate when ``rate``).
+
+    >>> grafana_unit("By"), grafana_unit("By", rate=True), grafana_unit("{invoice}"), grafana_unit("1")
+    ('bytes', 'Bps', 'short', 'percentunit')
+    """
+    return (_GRAFANA_RATES if rate else _GRAFANA_UNITS).get(unit, "short")
+
 
 def _panel(c: AppCatalog, spec: MetricSpec) -> Panel:
     job, m, ri = f'job="{c.service}"', spec.prom_name, "$__rate_interval"
@@ -24,12 +38,14 @@ def _panel(c: AppCatalog, spec: MetricSpec) -> Panel:
             query(f"histogram_quantile({x:g}, sum by (le) (rate({m}_bucket{{{job}}}[{ri}])))", f"p{x * 100:g}")
             for x in sorted({0.5, q, 0.99})
         )
-        return Panel("timeseries", spec.description.rstrip("."), queries, spec.unit, spec.prom_name, alert_name)
+        unit = grafana_unit(spec.unit)
+        return Panel("timeseries", spec.description.rstrip("."), queries, unit, spec.prom_name, alert_name)
     if spec.kind is Kind.GAUGE:
         fn = "max" if objective is None or objective.max is not None else "min"
         expr = f"{fn} by ({bounded[0]}) ({m}{{{job}}})" if bounded else f"{fn}({m}{{{job}}})"
+        unit = grafana_unit(spec.unit)
         return Panel(
-            "timeseries", spec.description.rstrip("."), (query(expr, legend),), "short", spec.prom_name, alert_name
+            "timeseries", spec.description.rstrip("."), (query(expr, legend),), unit, spec.prom_name, alert_name
         )
     if objective is not None:
         bad = bad_matchers(objective)
@@ -37,7 +53,8 @@ def _panel(c: AppCatalog, spec: MetricSpec) -> Panel:
         queries = (query(ratio, "bad share"),)
         return Panel("timeseries", f"{spec.description.rstrip('.')}: bad share", queries, "percentunit", m, alert_name)
     expr = f"{by}(rate({m}{{{job}}}[{ri}]))"
-    return Panel("timeseries", f"{spec.description.rstrip('.')} (per second)", (query(expr, legend),), "short", m)
+    unit = grafana_unit(spec.unit, rate=True)
+    return Panel("timeseries", f"{spec.description.rstrip('.')} (per second)", (query(expr, legend),), unit, m)
 
 
 def board(catalogs: tuple[AppCatalog, ...] = CATALOGS) -> Board:

@@ -232,3 +232,22 @@ def test_the_mixin_generates_alerts_a_board_and_the_allowlist_from_the_catalog()
         "attributes": {"outcome": ["failed", "paid", "rejected"], "tier": ["enterprise", "free", "pro"]}
     }
     assert guard["catalog"]["invoices.customer.requests"] == {"attributes": {"customer": []}}
+
+
+def test_board_panels_carry_grafana_units_of_the_catalog_units(tmp_path: Path) -> None:
+    from mixin.dashboard_apps import board
+
+    metrics = [
+        _metric(name="orders.cache.size", prometheus="orders_cache_size_bytes", kind="gauge", unit="By"),
+        _metric(name="orders.fill.ratio", prometheus="orders_fill_ratio", kind="gauge", unit="1"),
+        _metric(name="orders.sent", prometheus="orders_sent_bytes_total", unit="By"),
+        _metric(
+            name="orders.latency", prometheus="orders_latency_milliseconds", kind="histogram", unit="ms", buckets=[10]
+        ),
+        _metric(name="orders.pending", prometheus="orders_pending", kind="gauge", unit="{order}"),
+        _metric(),
+    ]
+    path = tmp_path / "metrics.yaml"
+    path.write_text(yaml.safe_dump({"service": "orders", "metrics": metrics}))
+    units = {p.queries[0][0]: p.unit for _, p in board((ccmon.load_catalog(path),)).panels()}
+    assert list(units.values()) == ["bytes", "percentunit", "Bps", "ms", "short", "short"], units
