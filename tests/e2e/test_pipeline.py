@@ -227,15 +227,19 @@ def start_victoria(tmp_path: Path, port: int) -> Proc:
     return proc
 
 
-def vm_samples(port: int, name: str) -> list[tuple[float, float]]:
-    """Raw (timestamp, value) samples of one series family summed per timestamp, from /api/v1/export."""
+def vm_series(port: int, name: str) -> list[list[tuple[float, float]]]:
+    """Raw (timestamp, value) samples of each series of one family, from /api/v1/export.
+
+    Per series, not summed per timestamp: the app sends an unchanged series only at its refresh
+    turn, so a later timestamp may carry one series alone (a per-timestamp sum raced the refresh)."""
     body = httpx.get(f"http://127.0.0.1:{port}/api/v1/export", params={"match[]": name}, timeout=10).text
-    per_ts: dict[float, float] = {}
-    for line in body.splitlines():
-        row = json.loads(line)
-        for ts, value in zip(row["timestamps"], row["values"], strict=True):
-            per_ts[ts / 1000] = per_ts.get(ts / 1000, 0) + value
-    return sorted(per_ts.items())
+    rows = [json.loads(line) for line in body.splitlines()]
+    return [sorted(zip((t / 1000 for t in r["timestamps"]), r["values"], strict=True)) for r in rows]
+
+
+def vm_total(port: int, name: str) -> float:
+    """The family's total in VictoriaMetrics: each series' latest value, summed."""
+    return sum(samples[-1][1] for samples in vm_series(port, name) if samples)
 
 
 def second_collector(tmp_path: Path) -> tuple[Proc, int, int]:
@@ -282,7 +286,7 @@ def test_vendor_neutral_export_survives_backend_outage(make_stack: Callable[...,
         stacks.append(stack)
         tick(stack, 2)
         total = sum(v for k, v in recorded(stack).items() if k.startswith("neural"))
-        wait_for(lambda: (s := vm_samples(vm_port, "neural_operations_total")) and s[-1][1] == total, 60, "VM")
+        wait_for(lambda: vm_total(vm_port, "neural_operations_total") == total, 60, "VM")
         wait_for(lambda: forwarded_total(c2_prom) == total, 60, "OTLP forward")
 
         # outage of both backends while the app keeps recording
@@ -296,12 +300,13 @@ def test_vendor_neutral_export_survives_backend_outage(make_stack: Callable[...,
         total = sum(v for k, v in recorded(stack).items() if k.startswith("neural"))
         vm = start_victoria(tmp_path, vm_port)
         c2 = Proc(c2.name, c2.argv, c2.log_path, c2.env).start()
-        wait_for(lambda: (s := vm_samples(vm_port, "neural_operations_total")) and s[-1][1] == total, 90, "VM after")
+        wait_for(lambda: vm_total(vm_port, "neural_operations_total") == total, 90, "VM after")
         wait_for(lambda: forwarded_total(c2_prom) == total, 90, "OTLP forward after outage")
         # remote write delivered the samples taken *during* the outage (queued, not skipped)
-        during = [v for ts, v in vm_samples(vm_port, "neural_operations_total") if outage_start < ts < outage_end]
-        assert during, "no samples from the outage window reached VictoriaMetrics"
-        assert during == sorted(during)
+        series = vm_series(vm_port, "neural_operations_total")
+        during = [[v for ts, v in samples if outage_start < ts < outage_end] for samples in series]
+        assert any(during), "no samples from the outage window reached VictoriaMetrics"
+        assert all(values == sorted(values) for values in during), during  # each counter in order
     finally:
         for stack in stacks:  # the stack first, so its exporters do not log the backends' teardown
             stack.down()
